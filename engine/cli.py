@@ -1,0 +1,74 @@
+"""The `twintrain` command: the desktop app, or a headless subcommand (FORMATS.md section 2)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from engine.spec.errors import SpecError
+
+SUBCOMMANDS = ("presets", "check")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and (argv[0] in SUBCOMMANDS or argv[0] in ("-h", "--help")):
+        parser = _parser()
+        args = parser.parse_args(argv)
+        try:
+            return args.func(args)
+        except SpecError as exc:
+            print(f"twintrain: {exc}", file=sys.stderr)
+            return 1
+        except BrokenPipeError:
+            return 0
+    return open_default(argv)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="twintrain", description="Train one network in PyTorch and TensorFlow/Keras side by side.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("presets", help="list the bundled presets")
+    p.set_defaults(func=_cmd_presets)
+    p = sub.add_parser("check", help="validate a project and show shapes and parameter counts")
+    p.add_argument("file", help="a project file or a preset name")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=_cmd_check)
+    return parser
+
+
+def _cmd_presets(args) -> int:
+    from engine.presets import list_presets
+
+    presets = list_presets()
+    width = max(len(p.key) for p in presets)
+    for p in presets:
+        print(f"{p.key:<{width}}  {p.description}")
+    return 0
+
+
+def _cmd_check(args) -> int:
+    from engine.check import check_report, format_check_table
+    from engine.presets import load_project_arg
+
+    project = load_project_arg(args.file)
+    report = check_report(project)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(format_check_table(project, report))
+    return 0
+
+
+def open_default(argv: list[str]) -> int:
+    """The headless default, used where the desktop app is not available: check the project."""
+    from engine.presets import DEFAULT_PRESET
+
+    target = argv[0] if argv else DEFAULT_PRESET
+    print(f"(the desktop app is not available here; showing `twintrain check {target}`)")
+    return main(["check", target])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Datasets: what each gives the model, how it is made, split and batched the same for both."""
