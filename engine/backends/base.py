@@ -1,0 +1,56 @@
+"""The interface every framework backend implements (the worker drives it; nothing else does).
+
+Weights cross the process boundary in the *spec layout*, which is Keras' layout: a dict
+``{layer_id: {weight_name: float32 ndarray}}`` with these names and shapes per layer type
+(channels-last; ``in`` is the input feature/channel count, ``u`` the units):
+
+- Dense: kernel [in, units], bias [units]
+- Conv1D: kernel [k, in, filters]; Conv2D: kernel [kh, kw, in, filters]; bias [filters]
+- BatchNorm: gamma, beta, moving_mean, moving_variance, each [C]
+- LayerNorm: gamma, beta [C]
+- Embedding: embeddings [input_dim, output_dim]
+- LSTM: kernel [in, 4u], recurrent_kernel [u, 4u], bias [4u]; gate order i, f, c, o
+- GRU (reset_after): kernel [in, 3u], recurrent_kernel [u, 3u], bias [2, 3u]; gate order z, r, h
+- SimpleRNN: kernel [in, u], recurrent_kernel [u, u], bias [u]
+
+Each backend converts to its own layout internally (PyTorch: NCHW, transposed kernels,
+gate order r, z, n for GRU, a second LSTM bias held at zero, the Flatten-after-conv row order).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+
+from engine.spec.project import Project
+
+Weights = dict[str, dict[str, np.ndarray]]
+
+
+class Backend(Protocol):
+    name: str  # "torch" or "tensorflow"
+
+    def __init__(self, project: Project, *, device: str = "cpu", threads: int = 1) -> None: ...
+
+    def info(self) -> dict[str, Any]:
+        """{'version', 'device', 'threads', 'params'} (params as the framework counts them)."""
+
+    def build(self, weights: Weights | None, *, optimizer_mode: str = "matched") -> None:
+        """Build the model and optimizer. weights=None: native init; optimizer_mode 'matched'
+        runs TwinTrain's shared update formula, 'native' the framework's stock optimizer."""
+
+    def train_step(self, x: np.ndarray, y: np.ndarray) -> float:
+        """One whole step (forward, backward, update), synchronised; returns the loss."""
+
+    def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> tuple[float, float | None]:
+        """(mean loss, accuracy or None for regression) in inference mode."""
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Model output in inference mode, channels-last like the spec."""
+
+    def get_weights(self) -> Weights:
+        """Current weights in the spec layout."""
+
+    def peak_device_bytes(self) -> int | None:
+        """Peak accelerator memory, or None on CPU."""
