@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.spec.graph import GraphInfo, validate
+from engine.spec.graph import validate
 from engine.spec.project import Project
 
 
@@ -63,7 +63,7 @@ def format_check_table(project: Project, report: dict[str, Any]) -> str:
     right = {3, 4, 5, 6}
 
     def line(r) -> str:
-        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=False))).rstrip()
 
     ds = report["dataset"]
     where = f"  ({project.path})" if project.path else ""

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.spec.errors import SpecError
 from engine.spec.params import Param
 
 SYNTHETIC = ("xor", "moons", "circles", "spirals", "blobs", "sine_sequence", "parity_bits")

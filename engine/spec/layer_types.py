@@ -415,7 +415,7 @@ def _concat_shape(ins, p):
         raise ShapeError(f"axis {axis} is out of range for inputs of rank {rank}", field="axis")
     axis %= rank
     for other in ins[1:]:
-        if len(other) != rank or any(a != b for i, (a, b) in enumerate(zip(other, ins[0])) if i != axis):
+        if len(other) != rank or any(a != b for i, (a, b) in enumerate(zip(other, ins[0], strict=False)) if i != axis):
             raise ShapeError(
                 f"Concatenate on axis {p['axis']} needs inputs equal on every other axis, got "
                 + " and ".join(str(list(s)) for s in ins),

@@ -7,6 +7,7 @@ demand by ``Layer.resolved()`` and ``resolve_training``.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -319,10 +320,8 @@ def write_atomic(path: str | os.PathLike, text: str) -> None:
             os.fsync(fh.fileno())
         os.replace(tmp, target)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
 
 
