@@ -8,7 +8,7 @@ import sys
 
 from engine.spec.errors import SpecError
 
-SUBCOMMANDS = ("presets", "check")
+SUBCOMMANDS = ("presets", "check", "train")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,6 +35,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="a project file or a preset name")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=_cmd_check)
+    p = sub.add_parser("train", help="train headless in both frameworks and write a run folder")
+    p.add_argument("file", help="a project file or a preset name")
+    p.add_argument("--frameworks", default="torch,tensorflow", help="comma-separated: torch,tensorflow")
+    p.add_argument("--epochs", type=int, default=None, help="override the project's epochs")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--schedule", choices=("parallel", "alternate", "sequential"), default=None,
+                   help="default: parallel on CPU, alternate on a GPU")
+    p.add_argument("--init", choices=("matched", "native"), default="matched",
+                   help="matched: same initial weights and optimizer math in both (default)")
+    p.add_argument("--optimizer", choices=("matched", "native"), default=None,
+                   help="optimizer math (default: follows --init)")
+    p.add_argument("--out", default=None, help="run folder (default: runs/<project>-<time>)")
+    p.add_argument("--force", action="store_true", help="write into a non-empty run folder")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_cmd_train)
     return parser
 
 
@@ -59,6 +74,12 @@ def _cmd_check(args) -> int:
     else:
         print(format_check_table(project, report))
     return 0
+
+
+def _cmd_train(args) -> int:
+    from engine.train_cli import train_command
+
+    return train_command(args)
 
 
 def open_default(argv: list[str]) -> int:

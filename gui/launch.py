@@ -13,6 +13,10 @@ from engine import cli
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "--twintrain-worker":  # the frozen app re-launched as a worker
+        from engine.worker import main as worker_main
+
+        return worker_main(argv[1:])
     if argv and (argv[0] in cli.SUBCOMMANDS or argv[0] in ("-h", "--help")):
         return cli.main(argv)
     try:

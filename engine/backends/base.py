@@ -33,6 +33,12 @@ class Backend(Protocol):
 
     def __init__(self, project: Project, *, device: str = "cpu", threads: int = 1) -> None: ...
 
+    @staticmethod
+    def resolve_device(requested: str) -> tuple[str, str | None]:
+        """'auto'/'cpu'/'cuda' -> ('cpu' or 'cuda', a note saying why when it differs from the
+        request, e.g. 'no CUDA device found; using the CPU'). Raise RuntimeError for 'cuda'
+        where none is usable."""
+
     def info(self) -> dict[str, Any]:
         """{'version', 'device', 'threads', 'params'} (params as the framework counts them)."""
 

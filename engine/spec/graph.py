@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from engine.data.catalog import DatasetInfo, describe
+from engine.data import catalog
 from engine.spec.errors import SpecError
 from engine.spec.layer_types import Shape, ShapeError
 from engine.spec.project import INPUT_ID, Project
 from engine.spec.training import resolve_training
+
+if TYPE_CHECKING:
+    from engine.data.catalog import DatasetInfo
 
 
 @dataclass
@@ -189,7 +193,7 @@ def _check_dataset(project: Project, graph: GraphInfo, base_dir: Path | None) ->
         graph.errors.append(SpecError(message, field=fld))
 
     try:
-        info = describe(project.training["dataset"], base_dir)
+        info = catalog.describe(project.training["dataset"], base_dir)
     except SpecError as exc:
         graph.errors.append(exc)
         return

@@ -1,0 +1,101 @@
+"""The run folder of FORMATS.md section 3, written as the run goes.
+
+metrics.csv and epochs.csv grow with every batch of events and summary.json is rewritten at
+each epoch, so a crash keeps what was measured; charts and the report come at the end.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from engine.events import expand_steps
+from engine.session import Session
+from engine.spec.errors import SpecError
+from engine.spec.project import write_atomic
+from engine.summary import build_summary
+
+METRICS_HEADER = ("framework", "epoch", "step", "loss", "step_time_s", "samples_per_s", "rss_bytes", "device_bytes")
+EPOCHS_HEADER = ("framework", "epoch", "train_loss", "val_loss", "val_accuracy", "epoch_time_s")
+
+
+def prepare_run_dir(out: Path, *, force: bool = False) -> Path:
+    """Create the run folder; refuse a non-empty one unless forced (never delete anything)."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise SpecError(f"'{out}' exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise SpecError(f"run folder '{out}' is not empty; pick another --out or pass --force to write into it")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "charts").mkdir(exist_ok=True)
+    return out
+
+
+class RunRecorder:
+    """A session listener that writes the run folder."""
+
+    def __init__(self, session: Session, out: Path) -> None:
+        self.session = session
+        self.out = Path(out)
+        self._lock = threading.Lock()
+        self._metrics_file = open(self.out / "metrics.csv", "w", newline="", encoding="utf-8")  # noqa: SIM115 (open for the whole run)
+        self._epochs_file = open(self.out / "epochs.csv", "w", newline="", encoding="utf-8")  # noqa: SIM115
+        self._metrics = csv.writer(self._metrics_file)
+        self._epochs = csv.writer(self._epochs_file)
+        self._metrics.writerow(METRICS_HEADER)
+        self._epochs.writerow(EPOCHS_HEADER)
+        self._metrics_file.flush()
+        self._epochs_file.flush()
+        write_atomic(self.out / "project.twintrain.json", session.project.to_json())
+        self._last_summary = 0.0
+        session.subscribe(self.on_event)
+
+    def on_event(self, framework: str, event: dict[str, Any]) -> None:
+        kind = event["type"]
+        with self._lock:
+            if self._metrics_file.closed:
+                return
+            if kind == "steps":
+                for s in expand_steps(event):
+                    rate = s["samples"] / s["step_time_s"] if s["step_time_s"] > 0 else ""
+                    self._metrics.writerow((
+                        framework, s["epoch"], s["step"], repr(s["loss"]), f"{s['step_time_s']:.9f}",
+                        f"{rate:.1f}" if rate != "" else "", s["rss_bytes"],
+                        "" if s["device_bytes"] is None else s["device_bytes"],
+                    ))
+                self._metrics_file.flush()
+            elif kind == "epoch":
+                self._epochs.writerow((
+                    framework, event["epoch"], _fmt(event.get("train_loss")), _fmt(event.get("val_loss")),
+                    _fmt(event.get("val_accuracy")), f"{event['epoch_time_s']:.6f}",
+                ))
+                self._epochs_file.flush()
+                if time.perf_counter() - self._last_summary > 1.0:
+                    self._last_summary = time.perf_counter()
+                    self.write_summary()
+
+    def write_summary(self) -> dict[str, Any]:
+        summary = build_summary(self.session)
+        write_atomic(self.out / "summary.json", json.dumps(summary, indent=2) + "\n")
+        return summary
+
+    def finish(self) -> dict[str, Any]:
+        """Close the CSV files, write the final summary, the charts and the report."""
+        with self._lock:
+            self._metrics_file.close()
+            self._epochs_file.close()
+        summary = self.write_summary()
+        from engine.charts import write_charts
+        from engine.report import write_report
+
+        write_charts(self.session, self.out / "charts")
+        write_report(summary, self.session, self.out)
+        return summary
+
+
+def _fmt(value) -> str:
+    return "" if value is None else repr(float(value))

@@ -1,0 +1,433 @@
+"""A training session: one worker process per framework, driven and watched from here.
+
+Qt-free; the CLI uses it directly and the GUI through one queued hop to its main thread.
+Listeners are called from reader threads with ``(framework, event)`` after the session's own
+state is updated. Guarantees: a worker that dies, hangs or misbehaves becomes an ``error``
+event for its framework while the other goes on; ``close()`` (also at interpreter exit)
+leaves no worker process behind; stop and pause act at the next batch boundary.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.events import STEP_FIELDS, ProtocolError, parse_line
+from engine.spec.project import Project
+
+SCHEDULES = ("parallel", "alternate", "sequential")
+INITS = ("matched", "native")
+DEVICES = ("auto", "cpu", "cuda")
+TERMINAL = ("finished", "stopped", "error")
+
+Listener = Callable[[str, dict[str, Any]], None]
+
+
+def worker_command(framework: str) -> list[str]:
+    """How to start a worker: the frozen app re-launches itself, otherwise ``-m engine.worker``."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "--twintrain-worker", framework]
+    return [sys.executable, "-m", "engine.worker", framework]
+
+
+def gpu_present() -> bool:
+    """A cheap look for an NVIDIA GPU without importing a framework."""
+    import shutil
+
+    smi = shutil.which("nvidia-smi")
+    if not smi:
+        return False
+    try:
+        out = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return out.returncode == 0 and "GPU" in out.stdout
+
+
+def available_cores() -> list[int]:
+    if hasattr(os, "sched_getaffinity"):
+        return sorted(os.sched_getaffinity(0))
+    return list(range(os.cpu_count() or 1))
+
+
+@dataclass
+class FrameworkRun:
+    """Everything the session knows about one framework's run."""
+
+    name: str
+    status: str = "starting"  # starting, ready, running, paused, finished, stopped, error
+    info: dict[str, Any] = field(default_factory=dict)
+    steps: dict[str, list] = field(default_factory=lambda: {k: [] for k in STEP_FIELDS})
+    epochs: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+    error_detail: str | None = None
+    done: dict[str, Any] = field(default_factory=dict)
+    log: collections.deque = field(default_factory=lambda: collections.deque(maxlen=400))
+    started_at: float = 0.0
+    ready_at: float | None = None
+    last_event_at: float = 0.0
+    process: subprocess.Popen | None = None
+    cores: list[int] | None = None
+    threads: int = 1
+
+    @property
+    def finished(self) -> bool:
+        return self.status in TERMINAL
+
+
+_LIVE: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    for session in list(_LIVE):
+        session.close()
+
+
+class Session:
+    def __init__(
+        self,
+        project: Project,
+        *,
+        frameworks: tuple[str, ...] = ("torch", "tensorflow"),
+        device: str = "auto",
+        schedule: str | None = None,
+        init: str = "matched",
+        optimizer: str | None = None,
+        epochs: int | None = None,
+        chunk_steps: int = 25,
+        rss_cap_bytes: int | None = None,
+        hang_timeout_s: float = 120.0,
+        stop_grace_s: float = 3.0,
+    ) -> None:
+        if not frameworks or any(f not in ("torch", "tensorflow") for f in frameworks):
+            raise ValueError(f"frameworks must be torch and/or tensorflow, got {frameworks}")
+        if device not in DEVICES:
+            raise ValueError(f"device must be one of {', '.join(DEVICES)}, got '{device}'")
+        if init not in INITS:
+            raise ValueError(f"init must be one of {', '.join(INITS)}, got '{init}'")
+        self.project = project
+        self.frameworks = tuple(dict.fromkeys(frameworks))
+        self.device = device
+        on_gpu = device == "cuda" or (device == "auto" and gpu_present())
+        self.schedule = schedule or ("alternate" if on_gpu else "parallel")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got '{self.schedule}'")
+        self.init = init
+        self.optimizer = optimizer or init
+        self.epochs = epochs
+        self.chunk_steps = chunk_steps
+        self.rss_cap_bytes = rss_cap_bytes
+        self.hang_timeout_s = hang_timeout_s
+        self.stop_grace_s = stop_grace_s
+        self.runs = {f: FrameworkRun(f) for f in self.frameworks}
+        self._listeners: list[Listener] = []
+        self._lock = threading.RLock()
+        self._all_done = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._turn: str | None = None
+        self._stopping = False
+        self._paused = False
+        self.started_at: float | None = None
+        self.stop_requested_at: float | None = None
+        _LIVE.add(self)
+
+    # ---- public API ----------------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def start(self) -> None:
+        self.started_at = time.perf_counter()
+        plan = self._core_plan()
+        for name in self.frameworks:
+            cores, threads = plan[name]
+            self._spawn(self.runs[name], cores, threads)
+        watchdog = threading.Thread(target=self._watch, daemon=True, name="session-watchdog")
+        watchdog.start()
+        self._threads.append(watchdog)
+
+    def pause(self) -> None:
+        with self._lock:
+            self._paused = True
+            for run in self._active():
+                self._send(run, {"cmd": "pause"})
+
+    def resume(self) -> None:
+        with self._lock:
+            self._paused = False
+            for run in self._active():
+                self._send(run, {"cmd": "resume"})
+
+    def stop(self) -> None:
+        """Ask every worker to stop at its next batch boundary; kill those not yet training."""
+        with self._lock:
+            self._stopping = True
+            self.stop_requested_at = time.perf_counter()
+            for run in self._active():
+                if run.status == "starting":
+                    self._finish(run, "stopped", None)
+                    self._kill(run)
+                else:
+                    self._send(run, {"cmd": "stop"})
+        threading.Thread(target=self._reap_after_grace, daemon=True, name="session-reaper").start()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """True once every framework has finished, stopped or failed."""
+        return self._all_done.wait(timeout)
+
+    @property
+    def finished(self) -> bool:
+        return self._all_done.is_set()
+
+    def close(self) -> None:
+        """Stop everything now and make sure no worker process is left."""
+        with self._lock:
+            for run in self.runs.values():
+                if not run.finished:
+                    self._finish(run, "stopped", None)
+                self._kill(run)
+        for run in self.runs.values():
+            if run.process is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    run.process.wait(timeout=5)
+        _LIVE.discard(self)
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ---- workers ---------------------------------------------------------------------------------
+
+    def _core_plan(self) -> dict[str, tuple[list[int] | None, int]]:
+        cores = available_cores()
+        n = len(self.frameworks)
+        if self.schedule != "parallel" or n == 1:
+            return {f: (cores, len(cores)) for f in self.frameworks}
+        if len(cores) < n:
+            return {f: (cores, 1) for f in self.frameworks}
+        size = len(cores) // n
+        return {f: (cores[i * size:(i + 1) * size], size) for i, f in enumerate(self.frameworks)}
+
+    def _job(self, run: FrameworkRun) -> dict[str, Any]:
+        return {
+            "framework": run.name,
+            "project": self.project.to_dict(),
+            "project_path": str(self.project.path) if self.project.path else None,
+            "epochs": self.epochs,
+            "device": self.device,
+            "init": self.init,
+            "optimizer": self.optimizer,
+            "threads": run.threads,
+            "cores": run.cores,
+            "gated": self.schedule != "parallel",
+            "rss_cap_bytes": self.rss_cap_bytes,
+        }
+
+    def _spawn(self, run: FrameworkRun, cores: list[int] | None, threads: int) -> None:
+        run.cores, run.threads = cores, threads
+        env = dict(os.environ)
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        env["PYTHONUNBUFFERED"] = "1"
+        if "LD_LIBRARY_PATH_ORIG" in env and not getattr(sys, "frozen", False):
+            env["LD_LIBRARY_PATH"] = env["LD_LIBRARY_PATH_ORIG"]
+        run.started_at = run.last_event_at = time.perf_counter()
+        run.process = subprocess.Popen(
+            worker_command(run.name),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            bufsize=0,
+            close_fds=True,
+        )
+        self._send(run, self._job(run))
+        for target, name in ((self._read_events, "events"), (self._read_log, "log")):
+            t = threading.Thread(target=target, args=(run,), daemon=True, name=f"{run.name}-{name}")
+            t.start()
+            self._threads.append(t)
+
+    def _send(self, run: FrameworkRun, message: dict[str, Any]) -> None:
+        proc = run.process
+        if proc is None or proc.stdin is None or proc.poll() is not None:
+            return
+        try:
+            proc.stdin.write((json.dumps(message) + "\n").encode())
+            proc.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            pass
+
+    def _kill(self, run: FrameworkRun) -> None:
+        proc = run.process
+        if proc is None:
+            return
+        if proc.poll() is None:
+            with contextlib.suppress(OSError):
+                proc.kill()
+        for stream in (proc.stdin,):
+            try:
+                if stream:
+                    stream.close()
+            except OSError:
+                pass
+
+    def _read_log(self, run: FrameworkRun) -> None:
+        assert run.process is not None and run.process.stderr is not None
+        for raw in run.process.stderr:
+            run.log.append(raw.decode("utf-8", "replace").rstrip("\n"))
+
+    def _read_events(self, run: FrameworkRun) -> None:
+        proc = run.process
+        assert proc is not None and proc.stdout is not None
+        for raw in proc.stdout:
+            try:
+                event = parse_line(raw)
+            except ProtocolError as exc:
+                run.log.append(f"[twintrain] {exc}")
+                continue
+            self._handle(run, event)
+        code = proc.wait()
+        with self._lock:
+            if not run.finished:
+                why = _exit_reason(code)
+                tail = "\n".join(list(run.log)[-30:])
+                self._finish(run, "error", f"{run.name} worker {why} before finishing", tail)
+            self._kill(run)
+
+    def _handle(self, run: FrameworkRun, event: dict[str, Any]) -> None:
+        kind = event["type"]
+        with self._lock:
+            run.last_event_at = time.perf_counter()
+            if run.finished and kind not in ("done",):
+                return
+            if kind == "steps":
+                for name in STEP_FIELDS:
+                    run.steps[name].extend(event[name])
+            elif kind == "ready":
+                run.info = event["info"]
+                run.ready_at = time.perf_counter()
+                run.status = "paused" if self._paused else "running"
+                if self._paused:
+                    self._send(run, {"cmd": "pause"})
+                if self._stopping:
+                    self._send(run, {"cmd": "stop"})
+            elif kind == "epoch":
+                run.epochs.append({k: v for k, v in event.items() if k not in ("v", "type")})
+            elif kind == "paused":
+                run.status = "paused"
+            elif kind == "resumed":
+                run.status = "running"
+            elif kind == "error":
+                self._emit(run, event)
+                self._finish(run, "error", event.get("message", "unknown error"), event.get("traceback"))
+                self._kill(run)
+                return
+            elif kind == "done":
+                run.done = {k: v for k, v in event.items() if k not in ("v", "type")}
+                self._emit(run, event)
+                self._finish(run, "stopped" if event.get("status") == "stopped" else "finished", None)
+                return
+            self._emit(run, event)
+            if self.schedule != "parallel":
+                self._schedule(run, kind)
+
+    def _finish(self, run: FrameworkRun, status: str, error: str | None, detail: str | None = None) -> None:
+        if run.finished:
+            return
+        run.status = status
+        if error:
+            run.error = error
+            run.error_detail = detail
+        self._emit(run, {"v": 1, "type": "status", "status": status, "error": error})
+        if self.schedule != "parallel":
+            self._schedule(run, "finished")
+        if all(r.finished for r in self.runs.values()):
+            self._all_done.set()
+
+    def _emit(self, run: FrameworkRun, event: dict[str, Any]) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(run.name, event)
+            except Exception as exc:  # a listener's bug must not kill the reader thread
+                run.log.append(f"[twintrain] listener failed: {exc!r}")
+
+    # ---- scheduling ----------------------------------------------------------------------------
+
+    def _active(self) -> list[FrameworkRun]:
+        return [r for r in self.runs.values() if not r.finished]
+
+    def _schedule(self, run: FrameworkRun, kind: str) -> None:
+        """Sequential and alternate: exactly one framework computes at a time."""
+        order = [self.runs[f] for f in self.frameworks]
+        pending = [r for r in order if not r.finished]
+        if not pending:
+            return
+        if any(r.status == "starting" for r in pending):
+            return  # wait until every worker is ready, so imports never overlap training
+        if self._turn is not None and self.runs[self._turn].finished:
+            self._turn = None
+        if kind in ("ready", "finished") and self._turn is None:
+            self._grant(pending[0])
+        elif kind == "yield":
+            others = [r for r in pending if r.name != run.name]
+            self._grant(others[0] if others else run)
+
+    def _grant(self, run: FrameworkRun) -> None:
+        self._turn = run.name
+        steps = None if self.schedule == "sequential" else self.chunk_steps
+        self._send(run, {"cmd": "go", "steps": steps})
+
+    # ---- watchdog ------------------------------------------------------------------------------
+
+    def _watch(self) -> None:
+        while not self._all_done.wait(0.25):
+            now = time.perf_counter()
+            with self._lock:
+                for run in self._active():
+                    waiting = self.schedule != "parallel" and self._turn not in (None, run.name)
+                    if run.status in ("paused",) or waiting:
+                        run.last_event_at = now
+                        continue
+                    limit = self.hang_timeout_s if run.status != "starting" else max(self.hang_timeout_s, 300.0)
+                    if now - run.last_event_at > limit:
+                        self._finish(run, "error", f"{run.name} worker sent nothing for {limit:.0f} s and was "
+                                                   "declared unresponsive; it was stopped", None)
+                        self._kill(run)
+
+    def _reap_after_grace(self) -> None:
+        deadline = time.perf_counter() + self.stop_grace_s
+        while time.perf_counter() < deadline:
+            if self._all_done.wait(0.05):
+                break
+        with self._lock:
+            for run in self.runs.values():
+                if not run.finished:
+                    self._finish(run, "stopped", None)
+                    self._kill(run)
+
+
+def _exit_reason(code: int | None) -> str:
+    if code is None:
+        return "did not exit"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        hint = " (killed: out of memory?)" if name == "SIGKILL" else ""
+        return f"was killed by {name}{hint}"
+    return f"exited with code {code}"

@@ -1,0 +1,110 @@
+"""Figures of a run: per-framework steady-state timings, memory, losses, and loss parity.
+
+Warm-up (the first steps, where TF traces its function and caches fill) is reported apart and
+excluded from medians and throughput, so the figures describe steady state.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from engine.session import FrameworkRun, Session
+
+FORMAT = "twintrain-run/1"
+MAX_WARMUP_STEPS = 5
+
+
+def warmup_steps(total: int) -> int:
+    """How many leading steps count as warm-up: up to 5, never more than a tenth of the run."""
+    return min(MAX_WARMUP_STEPS, max(1, total // 10)) if total > 1 else 0
+
+
+def framework_summary(run: FrameworkRun) -> dict[str, Any]:
+    if run.error:
+        out: dict[str, Any] = {"error": run.error}
+        if run.info:
+            out.update(version=run.info.get("version"), device=run.info.get("device"))
+        out["steps"] = len(run.steps["step"])
+        return out
+    times = np.asarray(run.steps["step_time_s"], dtype=np.float64)
+    samples = np.asarray(run.steps["samples"], dtype=np.float64)
+    n = len(times)
+    w = warmup_steps(n)
+    steady_t, steady_s = times[w:], samples[w:]
+    last_epoch = run.epochs[-1] if run.epochs else {}
+    info = run.info
+    return {
+        "version": info.get("version"),
+        "device": info.get("device"),
+        "device_note": info.get("device_note"),
+        "threads": info.get("threads", run.threads),
+        "cores": run.cores,
+        "params": info.get("params"),
+        "steps": n,
+        "warmup_steps": w,
+        "warmup_s": _num(times[:w].sum()) if w else 0.0,
+        "import_s": info.get("import_s"),
+        "step_time_median_s": _num(np.median(steady_t)) if len(steady_t) else None,
+        "step_time_p95_s": _num(np.percentile(steady_t, 95)) if len(steady_t) else None,
+        "samples_per_s": _num(steady_s.sum() / steady_t.sum()) if len(steady_t) and steady_t.sum() > 0 else None,
+        "peak_rss_bytes": run.done.get("peak_rss_bytes") or (max(run.steps["rss_bytes"]) if n else None),
+        "peak_device_bytes": run.done.get("peak_device_bytes"),
+        "final_train_loss": _num(last_epoch.get("train_loss")),
+        "final_val_loss": _num(last_epoch.get("val_loss")),
+        "final_val_accuracy": _num(last_epoch.get("val_accuracy")),
+        "status": run.status,
+    }
+
+
+def parity(session: Session) -> dict[str, Any] | None:
+    """Largest |loss difference| per step between torch and tensorflow, and where they part."""
+    if not {"torch", "tensorflow"} <= set(session.runs):
+        return None
+    a = np.asarray(session.runs["torch"].steps["loss"], dtype=np.float64)
+    b = np.asarray(session.runs["tensorflow"].steps["loss"], dtype=np.float64)
+    n = min(len(a), len(b))
+    notes = []
+    if session.init != "matched":
+        notes.append("native init: each framework drew its own initial weights, so the losses are not expected to agree")
+    elif session.optimizer != "matched":
+        notes.append("native optimizers: each framework ran its stock update formula, so the losses part slowly")
+    if any(layer.type == "Dropout" and layer.resolved().get("rate", 0) > 0 for layer in session.project.layers):
+        notes.append("Dropout draws different random masks in each framework, so the losses are expected to part")
+    if n == 0:
+        return {"initial_loss_abs_diff": None, "max_loss_abs_diff": None, "first_divergent_step": None,
+                "steps_compared": 0, "tolerance": None, "notes": notes}
+    diff = np.abs(a[:n] - b[:n])
+    finite = np.isfinite(diff)
+    tolerance = 1e-3 * max(1.0, float(np.nanmean(np.abs(a[:n]))))
+    over = np.flatnonzero(~finite | (diff > tolerance))
+    return {
+        "initial_loss_abs_diff": _num(diff[0]),
+        "max_loss_abs_diff": _num(diff[finite].max()) if finite.any() else None,
+        "first_divergent_step": int(over[0]) + 1 if len(over) else None,
+        "steps_compared": int(n),
+        "tolerance": tolerance,
+        "notes": notes,
+    }
+
+
+def build_summary(session: Session) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "project": session.project.name,
+        "schedule": session.schedule,
+        "init": session.init,
+        "optimizer": session.optimizer,
+        "device_requested": session.device,
+        "frameworks": {name: framework_summary(run) for name, run in session.runs.items()},
+        "parity": parity(session),
+    }
+
+
+def _num(value) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None

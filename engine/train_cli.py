@@ -1,0 +1,118 @@
+"""`twintrain train`: a headless run with a progress bar per framework and a run folder."""
+
+from __future__ import annotations
+
+import math
+import queue
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from engine.presets import load_project_arg
+from engine.run_folder import RunRecorder, prepare_run_dir
+from engine.session import Session
+from engine.spec import validate
+from engine.spec.errors import SpecError
+from engine.spec.training import resolve_training
+from engine.style import LABELS
+
+
+def _frameworks(text: str) -> tuple[str, ...]:
+    names = tuple(f.strip() for f in text.split(",") if f.strip())
+    bad = [f for f in names if f not in ("torch", "tensorflow")]
+    if not names or bad:
+        raise SpecError(f"--frameworks takes torch and/or tensorflow, got '{text}'")
+    return names
+
+
+def train_command(args) -> int:
+    project = load_project_arg(args.file)
+    if args.epochs is not None:
+        if args.epochs < 1:
+            raise SpecError(f"--epochs must be at least 1, got {args.epochs}")
+        project.training["epochs"] = args.epochs
+    graph = validate(project)
+    frameworks = _frameworks(args.frameworks)
+    stem = (project.path.name.split(".")[0] if project.path else project.name) or "run"
+    out = Path(args.out) if args.out else Path("runs") / f"{stem}-{datetime.now():%Y%m%d-%H%M%S}"
+    out = prepare_run_dir(out, force=args.force)
+    training = resolve_training(project.training, graph.dataset.task if graph.dataset else None)
+    n_train = graph.dataset.n_samples - round(graph.dataset.n_samples * training["dataset"]["validation_split"])
+    total = training["epochs"] * math.ceil(n_train / training["batch_size"])
+
+    session = Session(project, frameworks=frameworks, device=args.device, schedule=args.schedule,
+                      init=args.init, optimizer=args.optimizer)
+    recorder = RunRecorder(session, out)
+    events: queue.Queue = queue.Queue()
+    session.subscribe(lambda fw, ev: events.put((fw, ev)))
+    bars = _bars(frameworks, total, quiet=args.quiet)
+    print(f"Training '{project.name}' in {', '.join(LABELS[f] for f in frameworks)} "
+          f"({session.schedule}, init {session.init}); run folder {out}", file=sys.stderr)
+    session.start()
+    interrupted = False
+    try:
+        while not session.finished or not events.empty():
+            try:
+                fw, ev = events.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            _update(bars, fw, ev)
+    except KeyboardInterrupt:
+        interrupted = True
+        session.stop()
+        session.wait(10)
+    finally:
+        for bar in bars.values():
+            bar.close()
+        session.close()
+    summary = recorder.finish()
+    print(_summary_text(summary), file=sys.stderr)
+    print(f"Run folder: {out}  (report: {out / 'report.html'})", file=sys.stderr)
+    if interrupted:
+        return 130
+    return 1 if any("error" in f for f in summary["frameworks"].values()) else 0
+
+
+def _bars(frameworks, total: int, quiet: bool):
+    from tqdm import tqdm
+
+    return {
+        fw: tqdm(total=total, desc=f"{LABELS[fw]:<16}", position=i, unit="step", leave=True,
+                 disable=quiet, dynamic_ncols=True, file=sys.stderr)
+        for i, fw in enumerate(frameworks)
+    }
+
+
+def _update(bars, fw: str, ev: dict) -> None:
+    bar = bars[fw]
+    kind = ev["type"]
+    if kind == "steps":
+        bar.update(len(ev["step"]))
+        bar.set_postfix(loss=f"{ev['loss'][-1]:.4f}", refresh=False)
+    elif kind == "epoch" and ev.get("val_loss") is not None:
+        acc = ev.get("val_accuracy")
+        bar.set_postfix(val_loss=f"{ev['val_loss']:.4f}", **({"val_acc": f"{acc:.3f}"} if acc is not None else {}))
+    elif kind == "status" and ev.get("error") and ev["status"] == "error":
+        bar.write(f"{LABELS[fw]}: {ev['error']}")
+
+
+def _summary_text(summary: dict) -> str:
+    from engine.report import summary_rows
+
+    names = list(summary["frameworks"])
+    rows = [("", *[LABELS[n] for n in names], "")]
+    for label, cells, note in summary_rows(summary):
+        rows.append((label, *[c.replace("<b>", "").replace("</b>", "") for c in cells], note))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    for n in names:
+        err = summary["frameworks"][n].get("error")
+        if err:
+            lines.append(f"{LABELS[n]} failed: {err}")
+    parity = summary.get("parity")
+    if parity and parity["max_loss_abs_diff"] is not None:
+        first = parity["first_divergent_step"]
+        lines.append(f"Parity: max |loss diff| {parity['max_loss_abs_diff']:.3g} over {parity['steps_compared']} steps; "
+                     f"first step past {parity['tolerance']:.2g}: {first if first else 'none'}")
+        lines += [f"  note: {n}" for n in parity["notes"]]
+    return "\n".join(lines)

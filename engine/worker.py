@@ -1,0 +1,260 @@
+"""A framework worker process: trains one project in one framework and streams events.
+
+Started fresh (never forked) by ``engine.session`` as ``python -m engine.worker`` or, frozen,
+as the app's own executable with ``--twintrain-worker``. The job arrives as the first JSON
+line on stdin; later stdin lines are commands (go, pause, resume, stop). Events go to the
+original stdout descriptor; fd 1 itself is pointed at stderr so that libraries which print
+(exporters, TF) cannot corrupt the stream. When stdin closes (the parent died) the worker
+exits at once, so no worker outlives its session.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import sys
+import threading
+import time
+import traceback
+from typing import Any
+
+from engine.events import EventWriter
+
+RSS_EVERY_S = 0.02
+
+
+class Control:
+    """Commands from the session, read by a thread and checked at every batch boundary."""
+
+    def __init__(self, gated: bool) -> None:
+        self.stop = threading.Event()
+        self.paused = threading.Event()
+        self.wake = threading.Condition()
+        self.budget: float = 0 if gated else math.inf  # steps allowed before the next 'go'
+
+    def listen(self, stream) -> None:
+        for line in stream:
+            try:
+                cmd = json.loads(line)
+            except ValueError:
+                continue
+            with self.wake:
+                kind = cmd.get("cmd")
+                if kind == "stop":
+                    self.stop.set()
+                elif kind == "pause":
+                    self.paused.set()
+                elif kind == "resume":
+                    self.paused.clear()
+                elif kind == "go":
+                    steps = cmd.get("steps")
+                    self.budget = math.inf if steps is None else self.budget + int(steps)
+                self.wake.notify_all()
+        os._exit(3)  # stdin closed: the session is gone
+
+    def wait_turn(self, events: EventWriter) -> bool:
+        """Block while paused or out of budget; False once stop was requested."""
+        if self.stop.is_set():
+            return False
+        if not self.paused.is_set() and self.budget > 0:
+            return True
+        with self.wake:
+            if self.paused.is_set():
+                events.emit("paused")
+                while self.paused.is_set() and not self.stop.is_set():
+                    self.wake.wait()
+                if not self.stop.is_set():
+                    events.emit("resumed")
+            if self.budget <= 0 and not self.stop.is_set():
+                events.emit("yield")
+                while self.budget <= 0 and not self.stop.is_set():
+                    self.wake.wait()
+        return not self.stop.is_set()
+
+
+class Fault:
+    """Test-only fault injection: TWINTRAIN_TEST_FAULT=framework:kind:step (kind: raise, exit,
+    hang, nan, memory)."""
+
+    def __init__(self, framework: str) -> None:
+        spec = os.environ.get("TWINTRAIN_TEST_FAULT", "")
+        parts = spec.split(":")
+        self.kind, self.step = None, -1
+        if len(parts) == 3 and parts[0] == framework:
+            self.kind, self.step = parts[1], int(parts[2])
+        self._hog: list[bytearray] = []
+
+    def at(self, step: int, loss: float) -> float:
+        if step != self.step and not (self.kind == "memory" and step >= self.step):
+            return loss
+        if self.kind == "raise":
+            raise RuntimeError(f"injected failure at step {step}")
+        if self.kind == "exit":
+            os._exit(7)
+        if self.kind == "hang":
+            time.sleep(3600)
+        if self.kind == "nan":
+            return float("nan")
+        if self.kind == "memory":
+            self._hog.append(bytearray(64 << 20))
+            for i in range(0, len(self._hog[-1]), 4096):
+                self._hog[-1][i] = 1
+        return loss
+
+
+def _pin(cores: list[int] | None, threads: int) -> None:
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    if cores and hasattr(os, "sched_setaffinity"):
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(0, set(cores))
+
+
+def _resolve_device(backend_cls, requested: str) -> tuple[str, str | None]:
+    resolve = getattr(backend_cls, "resolve_device", None)
+    if resolve is not None:
+        return resolve(requested)
+    if requested == "cuda":
+        raise RuntimeError("this backend cannot run on CUDA")
+    return "cpu", None if requested == "cpu" else "device auto: using the CPU"
+
+
+def _peak_rss_bytes() -> int:
+    try:
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return int(peak if sys.platform == "darwin" else peak * 1024)
+    except ImportError:  # Windows
+        import psutil
+
+        return int(psutil.Process().memory_info().peak_wset)
+
+
+def run(job: dict[str, Any], events: EventWriter, control: Control) -> None:
+    framework = job["framework"]
+    threads = int(job.get("threads") or 1)
+    _pin(job.get("cores"), threads)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    t0 = time.perf_counter()
+
+    import psutil
+
+    from engine.backends import load_backend
+    from engine.data.load import load_data
+    from engine.spec import from_dict, validate
+    from engine.spec.training import resolve_training
+
+    project = from_dict(job["project"])
+    if job.get("project_path"):
+        from pathlib import Path
+
+        project.path = Path(job["project_path"])
+    if job.get("epochs"):
+        project.training["epochs"] = int(job["epochs"])
+    graph = validate(project)
+    data = load_data(project)
+    training = resolve_training(project.training, graph.dataset.task if graph.dataset else None)
+    backend_cls = load_backend(framework)
+    import_s = time.perf_counter() - t0
+    device, device_note = _resolve_device(backend_cls, job.get("device", "auto"))
+    backend = backend_cls(project, device=device, threads=threads)
+    weights = None
+    if job.get("init", "matched") == "matched":
+        from engine.weights import init_weights
+
+        weights = init_weights(project, graph, training["seed"])
+    backend.build(weights, optimizer_mode=job.get("optimizer", "matched"))
+    info = dict(backend.info())
+    info.update(device=device, device_note=device_note, pid=os.getpid(), import_s=round(import_s, 4), cores=job.get("cores"),
+                setup_s=round(time.perf_counter() - t0, 4))
+    events.emit("ready", info=info)
+
+    process = psutil.Process()
+    on_device = info.get("device", "cpu") != "cpu"
+    rss_cap = job.get("rss_cap_bytes")
+    fault = Fault(framework)
+    batch_size, epochs, seed = training["batch_size"], training["epochs"], training["seed"]
+    x_train, y_train = data.x_train, data.y_train
+    step = 0
+    rss = process.memory_info().rss
+    device_bytes = backend.peak_device_bytes() if on_device else None
+    last_sample = time.perf_counter()
+    start = time.perf_counter()
+    status = "finished"
+    for epoch in range(epochs):
+        epoch_start = time.perf_counter()
+        loss_sum, seen = 0.0, 0
+        for idx in data.batch_indices(epoch, batch_size, seed):
+            if not control.wait_turn(events):
+                status = "stopped"
+                break
+            xb, yb = x_train[idx], y_train[idx]
+            t_step = time.perf_counter()
+            loss = backend.train_step(xb, yb)
+            t_end = time.perf_counter()
+            step += 1
+            control.budget -= 1
+            loss = fault.at(step, loss)
+            if t_end - last_sample >= RSS_EVERY_S:
+                rss = process.memory_info().rss
+                if on_device:
+                    device_bytes = backend.peak_device_bytes()
+                last_sample = t_end
+                if rss_cap and rss > rss_cap:
+                    events.emit("error", message=(
+                        f"memory (RSS) reached {rss / 2**20:.0f} MiB at step {step}, above the cap of "
+                        f"{rss_cap / 2**20:.0f} MiB; {framework} was stopped"), step=step)
+                    return
+            events.step((step, epoch + 1, loss, t_end - t_step, len(idx), rss, device_bytes, t_end - start))
+            if not math.isfinite(loss):
+                events.emit("error", message=(
+                    f"loss became {loss} at step {step} (epoch {epoch + 1}); {framework} was stopped. "
+                    "Try a smaller learning rate."), step=step)
+                return
+            loss_sum += loss * len(idx)
+            seen += len(idx)
+        if status == "stopped":
+            break
+        val_loss, val_acc = (None, None)
+        if len(data.x_val):
+            val_loss, val_acc = backend.evaluate(data.x_val, data.y_val, batch_size)
+        events.emit(
+            "epoch", epoch=epoch + 1, train_loss=loss_sum / max(seen, 1), val_loss=val_loss,
+            val_accuracy=val_acc, epoch_time_s=time.perf_counter() - epoch_start, steps=step,
+        )
+    events.emit(
+        "done", status=status, steps=step, peak_rss_bytes=max(_peak_rss_bytes(), rss),
+        peak_device_bytes=backend.peak_device_bytes() if on_device else None,
+        train_s=time.perf_counter() - start,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    framework = argv[0] if argv else ""
+    events_fd = os.dup(1)
+    os.dup2(2, 1)  # anything printed now goes to stderr, not into the event stream
+    sys.stdout = sys.stderr
+    events = EventWriter(events_fd)
+    first = sys.stdin.readline()
+    if not first:
+        return 3
+    job = json.loads(first)
+    job["framework"] = framework or job.get("framework")
+    control = Control(gated=bool(job.get("gated")))
+    threading.Thread(target=control.listen, args=(sys.stdin,), daemon=True, name="control").start()
+    try:
+        run(job, events, control)
+    except BaseException as exc:  # every failure becomes an event for the session
+        events.emit("error", message=f"{type(exc).__name__}: {exc}".strip(), traceback=traceback.format_exc())
+        events.flush()
+        return 1
+    events.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
