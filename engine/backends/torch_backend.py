@@ -1,0 +1,265 @@
+"""The PyTorch backend: builds the spec network, trains it eagerly, converts weights.
+
+Imported only in the PyTorch worker process (it imports torch). The network keeps conv stacks
+channels-first and converts a tensor's layout only where a layer needs the other one (see
+torch_layers); its input and output are channels-last like the spec.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from engine.backends import torch_layers as L
+from engine.backends.base import Weights
+from engine.backends.plan import Plan, make_plan
+from engine.backends.torch_optim import make_optimizer
+from engine.spec.project import INPUT_ID, Project
+
+# Keras' GRU gate order is z, r, h; PyTorch's is r, z, n.
+_GRU_ORDER = (1, 0, 2)
+
+
+class Net(nn.Module):
+    """The spec graph as one module; ``layers`` holds one module per spec layer, by id."""
+
+    def __init__(self, plan: Plan) -> None:
+        super().__init__()
+        self.layers = nn.ModuleDict()
+        steps: list[tuple[nn.Module, tuple[int, ...]]] = []
+        slot = {INPUT_ID: 0}
+        layout = {INPUT_ID: "cl"}
+        rank = {INPUT_ID: len(plan.input_shape) + 1}
+        converted: dict[tuple[str, str], int] = {}
+
+        def fetch(ref: str, want: str | None) -> int:
+            have = layout[ref]
+            if want is None or want == have or rank[ref] <= 2:
+                return slot[ref]
+            key = (ref, want)
+            if key not in converted:
+                steps.append((L.Permute(rank[ref], want == "cf"), (slot[ref],)))
+                converted[key] = len(steps)
+            return converted[key]
+
+        for node in plan.nodes:
+            want = L.wanted_layout(node.type)
+            if want is None:  # follows its first input; the others are converted to match
+                first = node.inputs[0]
+                want = layout[first] if rank[first] > 2 else "cl"
+            ins = tuple(fetch(ref, want) for ref in node.inputs)
+            module = L.make_module(node, want == "cf")
+            self.layers[node.id] = module
+            steps.append((module, ins))
+            slot[node.id] = len(steps)
+            rank[node.id] = len(node.output_shape) + 1
+            out_layout = "cf" if want == "cf" else "cl"
+            layout[node.id] = out_layout if rank[node.id] > 2 else "cl"
+        last = plan.output_id
+        if layout[last] == "cf" and rank[last] > 2:
+            steps.append((L.Permute(rank[last], False), (slot[last],)))
+        self._chain = all(ins == (i,) for i, (_, ins) in enumerate(steps))
+        self._modules_in_order = [m for m, _ in steps]  # plain list: modules are owned by self.layers
+        self._steps = steps
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self._chain:
+            for m in self._modules_in_order:
+                x = m(x)
+            return x
+        values = [x]
+        for m, ins in self._steps:
+            values.append(m(*[values[i] for i in ins]))
+        return values[-1]
+
+
+# ---- weights: spec (Keras) layout <-> PyTorch ---------------------------------------------------
+
+def _to_torch(kind: str, w: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Spec arrays of one layer as {torch parameter/buffer name: array}."""
+    if kind == "Dense":
+        out = {"weight": w["kernel"].T}
+    elif kind in ("Conv1D", "Conv2D"):
+        k = w["kernel"]
+        out = {"weight": k.transpose(k.ndim - 1, k.ndim - 2, *range(k.ndim - 2))}
+    elif kind == "BatchNorm":
+        return {"weight": w["gamma"], "bias": w["beta"], "running_mean": w["moving_mean"],
+                "running_var": w["moving_variance"]}
+    elif kind == "LayerNorm":
+        return {"weight": w["gamma"], "bias": w["beta"]}
+    elif kind == "Embedding":
+        return {"weight": w["embeddings"]}
+    elif kind == "GRU":
+        def reorder(a: np.ndarray) -> np.ndarray:
+            parts = np.split(a, 3, axis=-1)
+            return np.concatenate([parts[i] for i in _GRU_ORDER], axis=-1)
+
+        return {"weight_ih_l0": reorder(w["kernel"]).T, "weight_hh_l0": reorder(w["recurrent_kernel"]).T,
+                "bias_ih_l0": reorder(w["bias"][0]), "bias_hh_l0": reorder(w["bias"][1])}
+    elif kind in ("LSTM", "SimpleRNN"):  # LSTM gates i, f, c, o are in PyTorch's order already
+        return {"weight_ih_l0": w["kernel"].T, "weight_hh_l0": w["recurrent_kernel"].T,
+                "bias_ih_l0": w["bias"], "bias_hh_l0": np.zeros_like(w["bias"])}
+    else:
+        raise ValueError(f"{kind} has no weights")
+    if "bias" in w:
+        out["bias"] = w["bias"]
+    return out
+
+
+def _from_torch(kind: str, t: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    if kind == "Dense":
+        out = {"kernel": t["weight"].T}
+    elif kind in ("Conv1D", "Conv2D"):
+        k = t["weight"]
+        out = {"kernel": k.transpose(*range(2, k.ndim), 1, 0)}
+    elif kind == "BatchNorm":
+        return {"gamma": t["weight"], "beta": t["bias"], "moving_mean": t["running_mean"],
+                "moving_variance": t["running_var"]}
+    elif kind == "LayerNorm":
+        return {"gamma": t["weight"], "beta": t["bias"]}
+    elif kind == "Embedding":
+        return {"embeddings": t["weight"]}
+    elif kind == "GRU":
+        def reorder(a: np.ndarray) -> np.ndarray:  # r, z, n -> z, r, h (the swap is its own inverse)
+            parts = np.split(a, 3, axis=-1)
+            return np.concatenate([parts[i] for i in _GRU_ORDER], axis=-1)
+
+        return {"kernel": reorder(t["weight_ih_l0"].T), "recurrent_kernel": reorder(t["weight_hh_l0"].T),
+                "bias": np.stack([reorder(t["bias_ih_l0"]), reorder(t["bias_hh_l0"])])}
+    elif kind in ("LSTM", "SimpleRNN"):
+        return {"kernel": t["weight_ih_l0"].T, "recurrent_kernel": t["weight_hh_l0"].T,
+                "bias": t["bias_ih_l0"] + t["bias_hh_l0"]}
+    else:
+        return {}
+    if "bias" in t:
+        out["bias"] = t["bias"]
+    return out
+
+
+def _loss_fn(loss: str):
+    return {
+        "cross_entropy": F.cross_entropy,
+        "binary_cross_entropy": F.binary_cross_entropy_with_logits,
+        "mse": F.mse_loss,
+        "mae": F.l1_loss,
+    }[loss]
+
+
+class TorchBackend:
+    """engine.backends.base.Backend for PyTorch (eager)."""
+
+    name = "torch"
+
+    def __init__(self, project: Project, *, device: str = "cpu", threads: int = 1) -> None:
+        torch.set_num_threads(threads)
+        if device == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError("device 'cuda' was asked for but PyTorch sees no CUDA device")
+        self.project = project
+        self.plan = make_plan(project)
+        self.device = torch.device(device)
+        self.threads = threads
+        self.model: Net | None = None
+        self.optimizer: torch.optim.Optimizer | None = None
+        self._loss = _loss_fn(self.plan.loss)
+        self._kinds = {n.id: n.type for n in self.plan.nodes}
+
+    # ---- set-up --------------------------------------------------------------------------------
+
+    def build(self, weights: Weights | None, *, optimizer_mode: str = "matched") -> None:
+        torch.manual_seed(int(self.project.training.get("seed", 0)))
+        model = Net(self.plan)
+        if weights is not None:
+            self._load(model, weights)
+        self.model = model.to(self.device).train()
+        trainable = [p for p in self.model.parameters() if p.requires_grad]
+        self.optimizer = make_optimizer(trainable, self.plan.optimizer, optimizer_mode)
+
+    def _load(self, model: Net, weights: Weights) -> None:
+        with torch.no_grad():
+            for lid, arrays in weights.items():
+                module = model.layers[lid]
+                named = dict(module.named_parameters()) | dict(module.named_buffers())
+                for name, value in _to_torch(self._kinds[lid], arrays).items():
+                    target = named[name]
+                    src = torch.from_numpy(np.ascontiguousarray(value, dtype=np.float32))
+                    if tuple(src.shape) != tuple(target.shape):
+                        raise ValueError(f"layer '{lid}': {name} has shape {list(src.shape)}, "
+                                         f"expected {list(target.shape)}")
+                    target.copy_(src)
+
+    def info(self) -> dict[str, Any]:
+        params = None if self.model is None else sum(p.numel() for p in self.model.parameters())
+        return {"version": torch.__version__, "device": self.device.type, "threads": self.threads,
+                "params": params}
+
+    # ---- steps ---------------------------------------------------------------------------------
+
+    def _tensor(self, a: np.ndarray) -> Tensor:
+        t = torch.from_numpy(a)
+        return t if self.device.type == "cpu" else t.to(self.device, non_blocking=True)
+
+    def train_step(self, x: np.ndarray, y: np.ndarray) -> float:
+        model, opt = self.model, self.optimizer
+        assert model is not None and opt is not None, "build() first"
+        xt, yt = self._tensor(x), self._tensor(self.plan.target(y))
+        opt.zero_grad(set_to_none=True)
+        loss = self._loss(model(xt), yt)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """The model output in training or inference mode (training mode updates BatchNorm)."""
+        assert self.model is not None, "build() first"
+        self.model.train(training)
+        try:
+            with torch.no_grad():
+                return self.model(self._tensor(np.ascontiguousarray(x))).cpu().numpy()
+        finally:
+            self.model.train(True)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return self.forward(x, training=False)
+
+    def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> tuple[float, float | None]:
+        model = self.model
+        assert model is not None, "build() first"
+        total, correct = 0.0, 0
+        model.eval()
+        try:
+            with torch.inference_mode():
+                for i in range(0, len(x), batch_size):
+                    xb = self._tensor(np.ascontiguousarray(x[i : i + batch_size]))
+                    yb = self._tensor(self.plan.target(y[i : i + batch_size]))
+                    out = model(xb)
+                    total += self._loss(out, yb).item() * len(xb)
+                    if self.plan.loss == "cross_entropy":
+                        correct += int((out.argmax(dim=-1) == yb).sum().item())
+                    elif self.plan.loss == "binary_cross_entropy":
+                        correct += int(((out > 0).to(yb.dtype) == yb).sum().item())
+        finally:
+            model.train()
+        n = max(len(x), 1)
+        return total / n, (correct / n if self.plan.classification else None)
+
+    # ---- state ---------------------------------------------------------------------------------
+
+    def get_weights(self) -> Weights:
+        assert self.model is not None, "build() first"
+        out: Weights = {}
+        for lid, module in self.model.layers.items():
+            named = dict(module.named_parameters()) | dict(module.named_buffers())
+            arrays = {k: v.detach().cpu().numpy().copy() for k, v in named.items() if v is not None}
+            converted = _from_torch(self._kinds[lid], arrays)
+            if converted:
+                out[lid] = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in converted.items()}
+        return out
+
+    def peak_device_bytes(self) -> int | None:
+        if self.device.type != "cuda":
+            return None
+        return int(torch.cuda.max_memory_allocated(self.device))
