@@ -382,7 +382,7 @@ class Session:
             self._turn = None
         if kind in ("ready", "finished") and self._turn is None:
             self._grant(pending[0])
-        elif kind == "yield":
+        elif kind == "yield" and run.name == self._turn:
             others = [r for r in pending if r.name != run.name]
             self._grant(others[0] if others else run)
 

@@ -1,0 +1,208 @@
+"""Sessions with real workers: run folder, parity, stop, pause, faults, schedules, no orphans."""
+
+import json
+import os
+import signal
+import threading
+import time
+
+import psutil
+import pytest
+
+from engine.cli import main
+from engine.presets import load_project_arg
+from engine.session import Session
+from engine.summary import build_summary
+
+SUMMARY_KEYS = {
+    "version", "device", "threads", "params", "steps", "warmup_s", "step_time_median_s", "step_time_p95_s",
+    "samples_per_s", "peak_rss_bytes", "peak_device_bytes", "final_train_loss", "final_val_loss", "final_val_accuracy",
+}
+
+
+def no_children():
+    return [p for p in psutil.Process().children(recursive=True) if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+
+def wait_for(predicate, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_train_writes_the_run_folder(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "xor_mlp", "--epochs", "2", "--out", str(out), "--quiet"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["format"] == "twintrain-run/1"
+    assert summary["project"] == "xor-mlp"
+    assert summary["schedule"] == "parallel" and summary["init"] == "matched"
+    for fw in ("torch", "tensorflow"):
+        figures = summary["frameworks"][fw]
+        assert SUMMARY_KEYS <= set(figures)
+        assert figures["steps"] == 2 * 25
+        assert figures["params"] == 354
+        assert figures["threads"] == 1
+        assert 0 < figures["step_time_median_s"] <= figures["step_time_p95_s"]
+        assert figures["peak_rss_bytes"] > 50 * 2**20
+        assert 0.0 <= figures["final_val_accuracy"] <= 1.0
+    parity = summary["parity"]
+    assert parity["max_loss_abs_diff"] < 1e-4
+    assert parity["first_divergent_step"] is None
+    lines = (out / "metrics.csv").read_text().splitlines()
+    assert lines[0] == "framework,epoch,step,loss,step_time_s,samples_per_s,rss_bytes,device_bytes"
+    assert len(lines) == 1 + 2 * 50
+    epochs = (out / "epochs.csv").read_text().splitlines()
+    assert epochs[0] == "framework,epoch,train_loss,val_loss,val_accuracy,epoch_time_s"
+    assert sorted(line.split(",")[0] for line in epochs[1:]) == ["tensorflow"] * 2 + ["torch"] * 2
+    charts = sorted(p.name for p in (out / "charts").iterdir())
+    assert charts == sorted(f"{n}.{e}" for n in ("loss", "step_time", "memory", "throughput") for e in ("png", "svg"))
+    report = (out / "report.html").read_text()
+    assert report.count("<svg") == 4 and "src=\"http" not in report and "<script" not in report
+    assert "PyTorch" in report and "Median step" in report
+    assert no_children() == []
+
+
+def test_refuses_a_non_empty_run_folder(tmp_path, capsys):
+    (tmp_path / "keep.txt").write_text("mine")
+    assert main(["train", "xor_mlp", "--epochs", "1", "--out", str(tmp_path)]) == 1
+    assert "not empty" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def _long_session(**kw):
+    project = load_project_arg("digits_mlp")
+    project.training["epochs"] = 200
+    return Session(project, **kw)
+
+
+def test_stop_takes_effect_within_100ms_and_a_second_run_works():
+    session = _long_session()
+    done_at = {}
+    session.subscribe(lambda fw, ev: done_at.setdefault(fw, time.perf_counter()) if ev["type"] == "done" else None)
+    session.start()
+    try:
+        assert wait_for(lambda: all(len(r.steps["step"]) > 20 for r in session.runs.values()))
+        session.stop()
+        assert session.wait(10)
+        for fw, run in session.runs.items():
+            assert run.status == "stopped", (fw, run.error)
+            assert done_at[fw] - session.stop_requested_at < 0.1, fw
+    finally:
+        session.close()
+    assert no_children() == []
+    again = Session(load_project_arg("xor_mlp"), epochs=1)
+    again.start()
+    try:
+        assert again.wait(90)
+        assert {r.status for r in again.runs.values()} == {"finished"}
+    finally:
+        again.close()
+
+
+def test_pause_and_resume():
+    session = _long_session(frameworks=("torch",))
+    session.start()
+    try:
+        run = session.runs["torch"]
+        assert wait_for(lambda: len(run.steps["step"]) > 10)
+        session.pause()
+        assert wait_for(lambda: run.status == "paused", 5)
+        time.sleep(0.1)
+        frozen = len(run.steps["step"])
+        time.sleep(0.3)
+        assert len(run.steps["step"]) == frozen
+        session.resume()
+        assert wait_for(lambda: len(run.steps["step"]) > frozen + 10, 10)
+        session.stop()
+        assert session.wait(10)
+    finally:
+        session.close()
+
+
+def test_killing_one_worker_leaves_the_other_to_finish():
+    project = load_project_arg("digits_mlp")
+    project.training["epochs"] = 6
+    session = Session(project)
+    session.start()
+    try:
+        tf = session.runs["tensorflow"]
+        assert wait_for(lambda: len(tf.steps["step"]) > 5)
+        os.kill(tf.process.pid, signal.SIGKILL)
+        assert session.wait(120)
+        assert tf.status == "error"
+        assert "killed by SIGKILL" in tf.error
+        torch_run = session.runs["torch"]
+        assert torch_run.status == "finished"
+        assert len(torch_run.epochs) == 6
+        summary = build_summary(session)
+        assert "error" in summary["frameworks"]["tensorflow"]
+        assert summary["frameworks"]["torch"]["final_val_accuracy"] > 0.5
+    finally:
+        session.close()
+    assert no_children() == []
+
+
+@pytest.mark.parametrize("fault,expected", [
+    ("raise:7", "injected failure at step 7"),
+    ("nan:4", "loss became nan at step 4"),
+    ("exit:3", "exited with code 7"),
+])
+def test_faults_become_errors_for_that_framework_only(monkeypatch, fault, expected):
+    monkeypatch.setenv("TWINTRAIN_TEST_FAULT", f"torch:{fault}")
+    session = Session(load_project_arg("xor_mlp"), epochs=2, frameworks=("torch",))
+    session.start()
+    try:
+        assert session.wait(60)
+        run = session.runs["torch"]
+        assert run.status == "error"
+        assert expected in run.error
+    finally:
+        session.close()
+    assert no_children() == []
+
+
+def test_hung_worker_is_declared_unresponsive(monkeypatch):
+    monkeypatch.setenv("TWINTRAIN_TEST_FAULT", "torch:hang:3")
+    session = Session(load_project_arg("xor_mlp"), epochs=2, frameworks=("torch",), hang_timeout_s=1.0)
+    session.start()
+    try:
+        assert session.wait(60)
+        assert "unresponsive" in session.runs["torch"].error
+    finally:
+        session.close()
+    assert no_children() == []
+
+
+@pytest.mark.parametrize("schedule", ["sequential", "alternate"])
+def test_one_framework_computes_at_a_time(schedule):
+    arrivals = []
+    lock = threading.Lock()
+    session = Session(load_project_arg("xor_mlp"), epochs=3, schedule=schedule, chunk_steps=10)
+
+    def record(fw, ev):
+        if ev["type"] == "steps":
+            with lock:
+                arrivals.append((fw, ev["step"][0], ev["step"][-1]))
+
+    session.subscribe(record)
+    session.start()
+    try:
+        assert session.wait(120)
+        assert {r.status for r in session.runs.values()} == {"finished"}
+    finally:
+        session.close()
+    order = [fw for fw, *_ in arrivals]
+    switches = sum(1 for a, b in zip(order, order[1:]) if a != b)
+    if schedule == "sequential":
+        assert switches == 1
+    else:
+        assert switches >= 6  # 75 steps each in chunks of 10
+        for fw, first, last in arrivals:
+            assert (last - 1) // 10 == (first - 1) // 10  # no batch of events spans two turns
+    summary = build_summary(session)
+    assert summary["schedule"] == schedule
+    assert summary["parity"]["max_loss_abs_diff"] < 1e-4
