@@ -111,6 +111,7 @@ class Session:
         rss_cap_bytes: int | None = None,
         hang_timeout_s: float = 120.0,
         stop_grace_s: float = 3.0,
+        pinning: dict[str, tuple[list[int] | None, int]] | None = None,
     ) -> None:
         if not frameworks or any(f not in ("torch", "tensorflow") for f in frameworks):
             raise ValueError(f"frameworks must be torch and/or tensorflow, got {frameworks}")
@@ -132,6 +133,7 @@ class Session:
         self.rss_cap_bytes = rss_cap_bytes
         self.hang_timeout_s = hang_timeout_s
         self.stop_grace_s = stop_grace_s
+        self.pinning = pinning  # framework -> (cores, threads); overrides the schedule's plan
         self.runs = {f: FrameworkRun(f) for f in self.frameworks}
         self._listeners: list[Listener] = []
         self._lock = threading.RLock()
@@ -151,7 +153,7 @@ class Session:
 
     def start(self) -> None:
         self.started_at = time.perf_counter()
-        plan = self._core_plan()
+        plan = {**self._core_plan(), **(self.pinning or {})}
         for name in self.frameworks:
             cores, threads = plan[name]
             self._spawn(self.runs[name], cores, threads)
