@@ -1,0 +1,158 @@
+"""What the canvas and inspector show about a network: shapes, counts and errors per block.
+
+A thin layer over ``engine.spec.graph.infer`` for the states an editor has and a file cannot:
+blocks that are not connected yet, and blocks downstream of a broken one (they have no shape
+because their input has none, and the user should see why).
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.data.catalog import DatasetInfo
+from engine.spec.errors import SpecError
+from engine.spec.graph import infer
+from engine.spec.layer_types import Shape
+from engine.spec.project import INPUT_ID, Layer, Project
+from engine.spec.training import validate_training
+
+
+@dataclass
+class BlockInfo:
+    output_shape: Shape | None = None
+    params: int = 0
+    torch_params: int = 0
+    param_note: str | None = None
+    macs: int = 0
+    error: str | None = None  # the engine's reason (or the editor's, for unconnected blocks)
+    field: str | None = None  # the parameter the error is about, when it is one
+    waiting: bool = False  # no shape only because something upstream is broken
+
+
+@dataclass
+class Analysis:
+    blocks: dict[str, BlockInfo] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+    output_id: str | None = None
+    project_errors: list[SpecError] = field(default_factory=list)
+    params: int = 0
+    torch_params: int = 0
+    macs: int = 0
+    dataset: DatasetInfo | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.project_errors and all(b.error is None for b in self.blocks.values())
+
+    def field_errors(self, prefix: str) -> list[SpecError]:
+        """Project-level errors about one field, e.g. 'training.loss' or 'model.input.shape'."""
+        return [e for e in self.project_errors if (e.field or "").startswith(prefix)]
+
+    def differences(self) -> list[tuple[str, int, int, str]]:
+        """(id, spec/Keras count, PyTorch count, why) for layers the frameworks count apart."""
+        return [
+            (lid, b.params, b.torch_params, b.param_note or "")
+            for lid, b in self.blocks.items()
+            if b.torch_params != b.params and b.error is None
+        ]
+
+    def shape_of(self, lid: str, input_shape: list[int]) -> Shape | None:
+        if lid == INPUT_ID:
+            return tuple(input_shape)
+        block = self.blocks.get(lid)
+        return block.output_shape if block else None
+
+
+def order_layers(layers: list[Layer]) -> list[Layer]:
+    """Layers in an order where each comes after its inputs, keeping the current order otherwise.
+
+    Saved files list layers this way, so a plain stack needs no ``inputs``. Layers caught in a
+    cycle keep their relative order at the end (inference reports the cycle).
+    """
+    index = {layer.id: i for i, layer in enumerate(layers)}
+    pending = {
+        layer.id: {r for r in (layer.inputs or []) if r in index and r != layer.id} for layer in layers
+    }
+    users: dict[str, list[str]] = {lid: [] for lid in index}
+    for lid, deps in pending.items():
+        for d in deps:
+            users[d].append(lid)
+    ready = [i for i, layer in enumerate(layers) if not pending[layer.id]]
+    heapq.heapify(ready)
+    out: list[Layer] = []
+    done: set[str] = set()
+    while ready:
+        layer = layers[heapq.heappop(ready)]
+        out.append(layer)
+        done.add(layer.id)
+        for u in users[layer.id]:
+            pending[u].discard(layer.id)
+            if not pending[u]:
+                heapq.heappush(ready, index[u])
+    out.extend(layer for layer in layers if layer.id not in done)
+    return out
+
+
+def unconnected_reason(layer: Layer) -> str | None:
+    lt = layer.layer_type
+    have = len(layer.inputs or [])
+    if have >= lt.min_inputs:
+        return None
+    if have == 0:
+        return "input not connected: drag from a block's output port (or the Input block) to this block"
+    return f"{layer.type} needs at least {lt.min_inputs} inputs; connect {lt.min_inputs - have} more"
+
+
+def analyse(project: Project, base_dir: Path | None = None) -> Analysis:
+    """Analyse a project whose layers all carry explicit input lists (possibly empty)."""
+    if not project.layers:
+        return Analysis()
+    ordered = order_layers(project.layers)
+    ids = {layer.id for layer in ordered}
+    unconnected = {layer.id: r for layer in ordered if (r := unconnected_reason(layer))}
+    # An unconnected block reads itself: infer() reports that cleanly and gives it no shape,
+    # and the editor replaces the message with one about connecting it.
+    infer_layers = [
+        Layer(layer.id, layer.type, layer.params, [layer.id] if layer.id in unconnected else list(layer.inputs or []))
+        for layer in ordered
+    ]
+    output = project.output if project.output in ids else ordered[-1].id
+    probe = Project(
+        input_shape=list(project.input_shape), layers=infer_layers, training=project.training, output=output
+    )
+    errors: list[SpecError] = []
+    try:
+        validate_training(project.training)
+        check_dataset = True
+    except SpecError as exc:
+        errors.append(exc)
+        check_dataset = False
+    graph = infer(probe, check_dataset=check_dataset, base_dir=base_dir)
+    blocks: dict[str, BlockInfo] = {}
+    for lid, info in graph.layers.items():
+        block = BlockInfo(info.output_shape, info.params, info.torch_params, info.param_note, info.macs)
+        if lid in unconnected:
+            block.error, block.field, block.output_shape = unconnected[lid], "inputs", None
+        elif info.error is not None:
+            block.error, block.field = info.error.reason, info.error.field
+        blocks[lid] = block
+    for lid, info in graph.layers.items():
+        block = blocks[lid]
+        if block.error is None and block.output_shape is None:
+            culprit = next((r for r in info.inputs if r != INPUT_ID and blocks.get(r) and blocks[r].output_shape is None), "?")
+            block.waiting = True
+            block.error = f"no output shape: its input '{culprit}' has a problem (see the red block above it)"
+            block.field = "inputs"
+    errors.extend(e for e in graph.errors if e.layer is None)
+    return Analysis(
+        blocks=blocks,
+        order=[layer.id for layer in ordered],
+        output_id=output,
+        project_errors=errors,
+        params=graph.params,
+        torch_params=graph.torch_params,
+        macs=graph.macs,
+        dataset=graph.dataset,
+    )

@@ -1,0 +1,527 @@
+"""The editable project behind a window: the network, its training settings and block positions.
+
+Every edit is an undo command holding the state before and after it (states are never changed
+in place: an edit copies, changes the copy and pushes it), so undo/redo of any kind of edit is
+the same two lines and cannot drift. After every change the network is re-analysed and
+``changed`` fires; views read the document, they never keep their own copy of the model.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from engine.spec.errors import SpecError
+from engine.spec.layer_types import LAYER_TYPES
+from engine.spec.params import Param, check_shape
+from engine.spec.project import (
+    ID_PATTERN,
+    INPUT_ID,
+    MAX_ID_LENGTH,
+    Layer,
+    Project,
+    from_dict,
+    save_project,
+)
+from engine.spec.training import OPTIMIZER_PARAMS
+from gui.analysis import Analysis, analyse, order_layers
+from gui.layout import arrange
+
+Pos = tuple[float, float]
+AUTOSAVE_FORMAT = "twintrain-autosave/1"
+
+
+@dataclass
+class DocState:
+    """One moment of the document. ``project.layers`` always carry explicit input lists."""
+
+    project: Project
+    layout: dict[str, Pos] = field(default_factory=dict)
+    explicit_inputs: frozenset[str] = frozenset()  # layers whose file named their inputs
+    explicit_output: bool = False  # the file named its output
+
+
+def new_project() -> Project:
+    """What File > New starts from: no layers yet, a small dataset that trains in seconds."""
+    return Project(
+        input_shape=[2],
+        layers=[],
+        training={"dataset": {"name": "moons"}, "loss": "cross_entropy", "batch_size": 32, "epochs": 10, "seed": 0},
+        name="untitled",
+        description="",
+    )
+
+
+class _StateCommand(QUndoCommand):
+    def __init__(self, doc: Document, text: str, before: DocState, after: DocState, merge: str | None) -> None:
+        super().__init__(text)
+        self.doc, self.before, self.after, self.merge = doc, before, after, merge
+
+    def id(self) -> int:
+        return hash(self.merge) & 0x3FFFFFFF if self.merge else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, _StateCommand) or other.merge != self.merge:
+            return False
+        self.after = other.after
+        return True
+
+    def redo(self) -> None:
+        self.doc._set_state(self.after)
+
+    def undo(self) -> None:
+        self.doc._set_state(self.before)
+
+
+class Document(QObject):
+    changed = Signal()  # any change of state: an edit, undo, redo or a new project
+    reset = Signal()  # a different project was loaded (views drop selection, fit the view)
+    modified_changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.undo_stack = QUndoStack(self)
+        self.path: Path | None = None
+        self._state = DocState(new_project())
+        self._forced_dirty = False
+        self.analysis = Analysis()
+        self.undo_stack.cleanChanged.connect(lambda _clean: self.modified_changed.emit(self.is_modified))
+        self._reanalyse()
+
+    # ---- reading ----------------------------------------------------------------------------
+
+    @property
+    def project(self) -> Project:
+        """The current project (treat as read-only; edit through the methods below)."""
+        return self._state.project
+
+    @property
+    def layers(self) -> list[Layer]:
+        return self._state.project.layers
+
+    @property
+    def layout(self) -> dict[str, Pos]:
+        return self._state.layout
+
+    @property
+    def is_modified(self) -> bool:
+        return self._forced_dirty or not self.undo_stack.isClean()
+
+    @property
+    def output_id(self) -> str | None:
+        return self.analysis.output_id
+
+    @property
+    def base_dir(self) -> Path | None:
+        return self.path.parent if self.path else None
+
+    def has(self, lid: str) -> bool:
+        return any(layer.id == lid for layer in self.layers)
+
+    def layer(self, lid: str) -> Layer:
+        return self._state.project.layer(lid)
+
+    def position(self, lid: str) -> Pos:
+        return self._state.layout.get(lid, (0.0, 0.0))
+
+    def users_of(self, lid: str) -> list[str]:
+        return [layer.id for layer in self.layers if lid in (layer.inputs or [])]
+
+    # ---- loading and saving -----------------------------------------------------------------
+
+    def load(self, project: Project, path: Path | None = None, *, modified: bool = False) -> None:
+        """Replace the whole document (not undoable). Missing positions are auto-arranged."""
+        project = project.copy()
+        explicit = frozenset(layer.id for layer in project.layers if layer.inputs is not None)
+        for i, layer in enumerate(project.layers):
+            layer.inputs = project.inputs_of(i)
+        explicit_output = project.output is not None
+        layout = _read_layout(project.layout)
+        project.layout, project.path = None, None
+        state = DocState(project, layout, explicit, explicit_output)
+        if any(lid not in layout for lid in [INPUT_ID, *(layer.id for layer in project.layers)]):
+            state.layout = arrange(INPUT_ID, project.layers)
+        self.undo_stack.clear()
+        self.path = path
+        self._forced_dirty = modified
+        self._state = state
+        self._reanalyse()
+        self.reset.emit()
+        self.changed.emit()
+        self.modified_changed.emit(self.is_modified)
+
+    def file_project(self) -> Project:
+        """The project as it will be written: layers in input order, ``inputs`` only where needed."""
+        s = self._state
+        ordered = order_layers(s.project.layers)
+        layers, prev = [], INPUT_ID
+        for layer in ordered:
+            inputs = list(layer.inputs or [])
+            write = layer.id in s.explicit_inputs or inputs != [prev]
+            layers.append(Layer(layer.id, layer.type, copy.deepcopy(layer.params), inputs if write else None, copy.deepcopy(layer.extras)))
+            prev = layer.id
+        output = s.project.output
+        if output is not None and not s.explicit_output and layers and layers[-1].id == output:
+            output = None
+        out = s.project.copy()
+        out.layers, out.output = layers, output
+        ids = [INPUT_ID, *(layer.id for layer in layers)]
+        out.layout = {lid: [round(s.layout[lid][0]), round(s.layout[lid][1])] for lid in ids if lid in s.layout}
+        out.path = self.path
+        return out
+
+    def save(self, path: Path) -> None:
+        """Write the project atomically; a network the file format cannot hold raises SpecError."""
+        project = self.file_project()
+        if not project.layers:
+            raise SpecError("add at least one layer before saving (drag one from the palette)")
+        from_dict(project.to_dict())  # the same checks a later open will make
+        save_project(project, path)
+        self.path = Path(path).resolve()
+        self._forced_dirty = False
+        self.undo_stack.setClean()
+        self._reanalyse()  # data file paths are relative to the project's folder
+        self.changed.emit()
+        self.modified_changed.emit(False)
+
+    def autosave_payload(self) -> dict[str, Any]:
+        s = self._state
+        project = s.project.copy()
+        project.layout = {lid: list(pos) for lid, pos in s.layout.items()}
+        return {
+            "format": AUTOSAVE_FORMAT,
+            "path": str(self.path) if self.path else None,
+            "project": project.to_dict(),
+            "explicit_inputs": sorted(s.explicit_inputs),
+            "explicit_output": s.explicit_output,
+        }
+
+    def load_autosave(self, payload: dict[str, Any]) -> None:
+        """Restore an autosave (it may hold unconnected blocks, which a project file cannot)."""
+        if not isinstance(payload, dict) or payload.get("format") != AUTOSAVE_FORMAT:
+            raise SpecError("not a TwinTrain autosave")
+        data = copy.deepcopy(payload.get("project"))
+        layers = (data or {}).get("model", {}).get("layers") if isinstance(data, dict) else None
+        if not isinstance(layers, list):
+            raise SpecError("the autosave holds no network")
+        empty = {raw.get("id") for raw in layers if isinstance(raw, dict) and raw.get("inputs") == []}
+        for raw in layers:
+            if isinstance(raw, dict) and raw.get("inputs") == []:
+                raw.pop("inputs")
+        if not layers:
+            data["model"]["layers"] = [{"id": "placeholder", "type": "Flatten"}]
+        project = from_dict(data)
+        if not layers:
+            project.layers = []
+        for i, layer in enumerate(project.layers):
+            layer.inputs = [] if layer.id in empty else project.inputs_of(i)
+        path = payload.get("path")
+        self.load(project, Path(path) if path else None, modified=True)
+        explicit = frozenset(str(x) for x in payload.get("explicit_inputs") or [])
+        self._state = DocState(self._state.project, self._state.layout, explicit, bool(payload.get("explicit_output")))
+
+    # ---- edits (each is one undo step) ------------------------------------------------------
+
+    def _edit(self, text: str, mutate: Callable[[DocState], None], merge: str | None = None) -> bool:
+        before = self._state
+        after = copy.deepcopy(before)
+        mutate(after)
+        if after == before:
+            return False
+        self.undo_stack.push(_StateCommand(self, text, before, after, merge))
+        return True
+
+    def _set_state(self, state: DocState) -> None:
+        self._state = state
+        self._reanalyse()
+        self.changed.emit()
+
+    def _reanalyse(self) -> None:
+        self.analysis = analyse(self._state.project, self.base_dir)
+
+    def new_id(self, type_name: str, taken: set[str] | None = None) -> str:
+        taken = taken if taken is not None else {layer.id for layer in self.layers}
+        stem = re.sub(r"[^a-z0-9_]", "", type_name.lower()) or "layer"
+        n = 1
+        while f"{stem}_{n}" in taken:
+            n += 1
+        return f"{stem}_{n}"
+
+    def add_layer(self, type_name: str, pos: Pos, connect_from: str | None = None) -> str:
+        lt = LAYER_TYPES[type_name]
+        lid = self.new_id(type_name)
+
+        def mutate(s: DocState) -> None:
+            inputs = [connect_from] if connect_from is not None else []
+            s.project.layers.append(Layer(lid, type_name, copy.deepcopy(lt.suggested), inputs))
+            s.layout[lid] = (float(pos[0]), float(pos[1]))
+
+        self._edit(f"Add {type_name}", mutate)
+        return lid
+
+    def remove(self, layer_ids: list[str] = (), edges: list[tuple[str, str]] = ()) -> bool:
+        """Delete blocks and connections. Blocks that read a deleted block lose that input."""
+        gone = set(layer_ids) - {INPUT_ID}
+        cut = set(edges)
+
+        def mutate(s: DocState) -> None:
+            s.project.layers = [layer for layer in s.project.layers if layer.id not in gone]
+            for layer in s.project.layers:
+                layer.inputs = [r for r in layer.inputs or [] if r not in gone and (r, layer.id) not in cut]
+            for lid in gone:
+                s.layout.pop(lid, None)
+            if s.project.output in gone:
+                s.project.output = None
+                s.explicit_output = False
+
+        parts = [f"{len(gone)} block{'s' * (len(gone) != 1)}"] if gone else []
+        if cut - {(a, b) for a, b in cut if b in gone}:
+            parts.append("connection" + "s" * (len(cut) != 1))
+        return self._edit("Delete " + " and ".join(parts or ["nothing"]), mutate)
+
+    def can_connect(self, src: str, dst: str) -> str | None:
+        """Why src -> dst cannot be connected, or None when it can."""
+        if dst == INPUT_ID:
+            return "the Input block has no input port"
+        if not self.has(dst) or (src != INPUT_ID and not self.has(src)):
+            return "no such block"
+        if src == dst:
+            return "a block cannot read its own output"
+        if src in self._upstream_users(dst):
+            return f"connecting {src} -> {dst} would form a cycle"
+        layer = self.layer(dst)
+        if src in (layer.inputs or []):
+            return f"{src} is already connected to {dst}"
+        lt = layer.layer_type
+        if lt.max_inputs > 1 and len(layer.inputs or []) >= lt.max_inputs:
+            return f"{layer.type} takes at most {lt.max_inputs} inputs"
+        return None
+
+    def _upstream_users(self, lid: str) -> set[str]:
+        """Every block that reads lid's output, directly or further down."""
+        seen, stack = set(), [lid]
+        while stack:
+            cur = stack.pop()
+            for user in self.users_of(cur):
+                if user not in seen:
+                    seen.add(user)
+                    stack.append(user)
+        return seen
+
+    def connect(self, src: str, dst: str) -> str | None:
+        """Connect src's output to dst's input; a one-input block swaps its old input out."""
+        why = self.can_connect(src, dst)
+        if why:
+            return why
+
+        def mutate(s: DocState) -> None:
+            layer = s.project.layer(dst)
+            layer.inputs = [src] if layer.layer_type.max_inputs == 1 else [*(layer.inputs or []), src]
+
+        self._edit(f"Connect {src} to {dst}", mutate)
+        return None
+
+    def set_param(self, lid: str, name: str, value: Any) -> bool:
+        """Set one layer parameter; a value the registry refuses raises SpecError."""
+        layer = self.layer(lid)
+        param = layer.layer_type.param(name)
+        if param is None:
+            raise SpecError(f"unknown parameter '{name}'", layer=lid, field=name)
+        param.validate(value, layer=lid)
+        if layer.params.get(name, _MISSING) == value:
+            return False
+
+        def mutate(s: DocState) -> None:
+            s.project.layer(lid).params[name] = copy.deepcopy(value)
+
+        return self._edit(f"Set {lid}.{name}", mutate, merge=f"param:{lid}:{name}")
+
+    def reset_param(self, lid: str, name: str) -> bool:
+        def mutate(s: DocState) -> None:
+            s.project.layer(lid).params.pop(name, None)
+
+        return self._edit(f"Reset {lid}.{name}", mutate)
+
+    def rename(self, old: str, new: str) -> bool:
+        """Give a layer a new id; references, the output and its position follow."""
+        if new == old:
+            return False
+        if len(new) > MAX_ID_LENGTH or not ID_PATTERN.match(new):
+            raise SpecError(f"'{new}' is not a valid id: use letters, digits and _, not starting with a digit", layer=old, field="id")
+        if new == INPUT_ID:
+            raise SpecError("'input' is reserved for the model's input", layer=old, field="id")
+        if self.has(new):
+            raise SpecError(f"id '{new}' is already used by another layer", layer=old, field="id")
+
+        def mutate(s: DocState) -> None:
+            for layer in s.project.layers:
+                if layer.id == old:
+                    layer.id = new
+                layer.inputs = [new if r == old else r for r in layer.inputs or []]
+            if s.project.output == old:
+                s.project.output = new
+            if old in s.layout:
+                s.layout[new] = s.layout.pop(old)
+            if old in s.explicit_inputs:
+                s.explicit_inputs = (s.explicit_inputs - {old}) | {new}
+
+        return self._edit(f"Rename {old} to {new}", mutate)
+
+    def move(self, positions: dict[str, Pos], text: str = "Move") -> bool:
+        def mutate(s: DocState) -> None:
+            for lid, (x, y) in positions.items():
+                s.layout[lid] = (float(x), float(y))
+
+        return self._edit(text, mutate)
+
+    def arrange(self) -> bool:
+        """Auto-arrange top to bottom (one undo step)."""
+        return self.move(arrange(INPUT_ID, self.layers), "Auto-arrange")
+
+    def set_output(self, lid: str) -> bool:
+        def mutate(s: DocState) -> None:
+            s.project.output = lid
+
+        return self._edit(f"Make {lid} the model output", mutate)
+
+    def set_input_shape(self, shape: list[int]) -> bool:
+        check_shape(shape, lambda msg: SpecError(msg, field="model.input.shape"))
+
+        def mutate(s: DocState) -> None:
+            s.project.input_shape = list(shape)
+
+        return self._edit("Set input shape", mutate, merge="input_shape")
+
+    def set_meta(self, key: str, value: str) -> bool:
+        """The project's name or description."""
+        if key not in ("name", "description"):
+            raise ValueError(key)
+        if key == "name" and not value.strip():
+            raise SpecError("the name cannot be empty", field="name")
+
+        def mutate(s: DocState) -> None:
+            setattr(s.project, key, value)
+            if key == "name":
+                s.project.has_name = True
+            else:
+                s.project.has_description = True
+
+        return self._edit(f"Set {key}", mutate, merge=f"meta:{key}")
+
+    def set_training(self, path: tuple[str, ...], value: Any, param: Param | None = None) -> bool:
+        """Set one training value, e.g. ('batch_size',) or ('optimizer', 'learning_rate')."""
+        if param is not None:
+            try:
+                param.validate(value)
+            except SpecError as exc:
+                raise SpecError(exc.reason, field="training." + ".".join(path)) from None
+
+        def mutate(s: DocState) -> None:
+            section = s.project.training
+            for key in path[:-1]:
+                section = section.setdefault(key, {})
+            section[path[-1]] = copy.deepcopy(value)
+
+        return self._edit("Set " + ".".join(path), mutate, merge="training:" + ".".join(path))
+
+    def set_dataset(self, name: str) -> bool:
+        """Switch dataset; settings the new one does not take are dropped."""
+        from engine.data import catalog
+
+        keep = {p.name for p in catalog.COMMON + catalog.DATASET_PARAMS[name]}
+
+        def mutate(s: DocState) -> None:
+            old = s.project.training.get("dataset", {})
+            s.project.training["dataset"] = {"name": name, **{k: v for k, v in old.items() if k in keep or k.startswith("x-")}}
+
+        return self._edit(f"Use dataset {name}", mutate)
+
+    def set_optimizer(self, name: str) -> bool:
+        keep = {p.name for p in OPTIMIZER_PARAMS[name]}
+
+        def mutate(s: DocState) -> None:
+            old = s.project.training.get("optimizer", {})
+            s.project.training["optimizer"] = {"name": name, **{k: v for k, v in old.items() if k in keep or k.startswith("x-")}}
+
+        return self._edit(f"Use optimizer {name}", mutate)
+
+    # ---- clipboard --------------------------------------------------------------------------
+
+    def copy_payload(self, layer_ids: list[str]) -> dict[str, Any]:
+        chosen = [layer for layer in self.layers if layer.id in set(layer_ids)]
+        return {
+            "format": "twintrain-blocks/1",
+            "layers": [layer.to_dict() for layer in chosen],
+            "layout": {layer.id: list(self.position(layer.id)) for layer in chosen},
+        }
+
+    def paste(self, payload: dict[str, Any], offset: Pos = (40.0, 40.0)) -> list[str]:
+        """Add copies of copied blocks with fresh ids; connections among them are kept."""
+        if not isinstance(payload, dict) or payload.get("format") != "twintrain-blocks/1":
+            return []
+        taken = {layer.id for layer in self.layers}
+        fresh: list[Layer] = []
+        renames: dict[str, str] = {}
+        for raw in payload.get("layers", []):
+            try:
+                layer = _layer_from_dict(raw)
+            except SpecError:
+                continue
+            new = layer.id if layer.id not in taken else self.new_id(layer.type, taken)
+            taken.add(new)
+            renames[layer.id] = new
+            fresh.append(layer)
+        if not fresh:
+            return []
+        layout = payload.get("layout", {})
+
+        def mutate(s: DocState) -> None:
+            for layer in fresh:
+                old = layer.id
+                layer.id = renames[old]
+                layer.inputs = [renames[r] for r in layer.inputs or [] if r in renames]
+                s.project.layers.append(layer)
+                x, y = layout.get(old, (0, 0))
+                s.layout[layer.id] = (float(x) + offset[0], float(y) + offset[1])
+
+        self._edit(f"Paste {len(fresh)} block{'s' * (len(fresh) != 1)}", mutate)
+        return list(renames.values())
+
+
+_MISSING = object()
+
+
+def _layer_from_dict(raw: Any) -> Layer:
+    """One copied layer, checked like a file's layer (a clipboard may hold anything)."""
+    if not isinstance(raw, dict):
+        raise SpecError("not a layer")
+    raw = dict(raw)
+    inputs = raw.pop("inputs", None)
+    lt = LAYER_TYPES.get(raw.get("type")) if isinstance(raw.get("type"), str) else None
+    raw["inputs"] = [INPUT_ID] * (lt.min_inputs if lt else 1)
+    probe = {"format": "twintrain/1", "model": {"input": {"shape": [1]}, "layers": [raw]}, "training": {"dataset": {"name": "xor"}}}
+    layer = from_dict(probe).layers[0]
+    layer.inputs = [r for r in inputs if isinstance(r, str)] if isinstance(inputs, list) else []
+    return layer
+
+
+def _read_layout(layout: Any) -> dict[str, Pos]:
+    out: dict[str, Pos] = {}
+    if not isinstance(layout, dict):
+        return out
+    for key, value in layout.items():
+        if (
+            isinstance(value, (list, tuple))
+            and len(value) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)
+        ):
+            out[str(key)] = (float(value[0]), float(value[1]))
+    return out

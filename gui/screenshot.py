@@ -1,0 +1,48 @@
+"""Screenshot the app as a user sees it: `python -m gui.screenshot OUT.png [PROJECT] [--select ID]`.
+
+Run it under a real X server (``xvfb-run -a -s "-screen 0 1280x800x24"``, which is what
+``gui/screenshot.sh`` does) so that fonts, style and scaling are those of the xcb platform.
+It opens PROJECT (default: the digits_cnn preset), waits until the window is idle, grabs the
+whole screen and quits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QGuiApplication
+
+from gui.app import create_app, create_window
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gui.screenshot")
+    parser.add_argument("out")
+    parser.add_argument("project", nargs="?", default="digits_cnn")
+    parser.add_argument("--select", help="a block id to select before the shot")
+    parser.add_argument("--maximized", action="store_true", help="fill the screen (no window manager here)")
+    args = parser.parse_args(argv)
+    app = create_app()
+    win = create_window([args.project])
+    screen = QGuiApplication.primaryScreen().availableGeometry()
+    if args.maximized:
+        win.setGeometry(screen)
+    win.show()
+
+    def shoot() -> None:
+        if args.select:
+            win.scene.select_only([args.select])
+        app.processEvents()
+        QGuiApplication.primaryScreen().grabWindow(0).save(args.out)
+        print(f"saved {args.out} ({screen.width()}x{screen.height()} screen)")
+        win.doc.undo_stack.setClean()
+        win.close()
+
+    QTimer.singleShot(800, shoot)
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
