@@ -8,7 +8,7 @@ import sys
 
 from engine.spec.errors import SpecError
 
-SUBCOMMANDS = ("presets", "check", "train")
+SUBCOMMANDS = ("presets", "check", "train", "export")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,8 +48,18 @@ def _parser() -> argparse.ArgumentParser:
                    help="optimizer math (default: follows --init)")
     p.add_argument("--out", default=None, help="run folder (default: runs/<project>-<time>)")
     p.add_argument("--force", action="store_true", help="write into a non-empty run folder")
+    p.add_argument("--export", default=None, metavar="FORMATS",
+                   help="also write the trained models to DIR/models/ (comma-separated formats, or all)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_train)
+    p = sub.add_parser("export", help="write the untrained models (matched initial weights) in every format")
+    p.add_argument("file", help="a project file or a preset name")
+    p.add_argument("--out", required=True, help="output folder (must be new or empty unless --force)")
+    p.add_argument("--formats", default="all", help="comma-separated: safetensors, pt2, torchscript, onnx, "
+                   "keras, savedmodel, tflite, code; or all (default)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
+    p.add_argument("--force", action="store_true", help="write into a non-empty folder")
+    p.set_defaults(func=_cmd_export)
     return parser
 
 
@@ -80,6 +90,36 @@ def _cmd_train(args) -> int:
     from engine.train_cli import train_command
 
     return train_command(args)
+
+
+def _cmd_export(args) -> int:
+    from pathlib import Path
+
+    from engine.export.formats import parse_formats
+    from engine.exporting import export_untrained
+    from engine.presets import load_project_arg
+    from engine.spec import validate
+
+    project = load_project_arg(args.file)
+    validate(project)
+    formats = parse_formats(args.formats)
+    result = export_untrained(project, Path(args.out), formats, force=args.force, device=args.device)
+    print(format_exports(result))
+    return 0 if all(e["ok"] for e in result["entries"]) else 1
+
+
+def format_exports(result: dict) -> str:
+    lines = []
+    for e in result["entries"]:
+        size = f"{e['bytes']:,} B" if e.get("bytes") is not None else ""
+        diff = f"max diff {e['max_abs_diff']:.2g}" if e.get("max_abs_diff") is not None else ""
+        status = "ok" if e["ok"] else f"FAILED: {e.get('reason')}"
+        lines.append(f"{e['framework']:<11} {e['format']:<12} {str(e.get('file') or ''):<30} {size:>12}  {diff:<16} {status}")
+    cross = result.get("cross_check")
+    if cross:
+        lines.append(f"cross-check torch.onnx vs tensorflow.onnx: {cross}")
+    lines.append(f"manifest: {result['path']}")
+    return "\n".join(lines)
 
 
 def open_default(argv: list[str]) -> int:

@@ -75,6 +75,7 @@ class FrameworkRun:
     error_detail: str | None = None
     done: dict[str, Any] = field(default_factory=dict)
     log: collections.deque = field(default_factory=lambda: collections.deque(maxlen=400))
+    exports: list[dict[str, Any]] = field(default_factory=list)
     started_at: float = 0.0
     ready_at: float | None = None
     last_event_at: float = 0.0
@@ -112,6 +113,8 @@ class Session:
         hang_timeout_s: float = 120.0,
         stop_grace_s: float = 3.0,
         pinning: dict[str, tuple[list[int] | None, int]] | None = None,
+        export: dict[str, Any] | None = None,
+        mode: str = "train",
     ) -> None:
         if not frameworks or any(f not in ("torch", "tensorflow") for f in frameworks):
             raise ValueError(f"frameworks must be torch and/or tensorflow, got {frameworks}")
@@ -134,6 +137,8 @@ class Session:
         self.hang_timeout_s = hang_timeout_s
         self.stop_grace_s = stop_grace_s
         self.pinning = pinning  # framework -> (cores, threads); overrides the schedule's plan
+        self.export = export  # {"formats": [...], "dir": str}: workers write model files
+        self.mode = mode  # "train", or "export" (build from the initial weights, write files, no training)
         self.runs = {f: FrameworkRun(f) for f in self.frameworks}
         self._listeners: list[Listener] = []
         self._lock = threading.RLock()
@@ -238,6 +243,8 @@ class Session:
             "cores": run.cores,
             "gated": self.schedule != "parallel",
             "rss_cap_bytes": self.rss_cap_bytes,
+            "export": self.export,
+            "mode": self.mode,
         }
 
     def _spawn(self, run: FrameworkRun, cores: list[int] | None, threads: int) -> None:
@@ -327,6 +334,8 @@ class Session:
                     self._send(run, {"cmd": "pause"})
                 if self._stopping:
                     self._send(run, {"cmd": "stop"})
+            elif kind == "exports":
+                run.exports = list(event.get("entries", []))
             elif kind == "epoch":
                 run.epochs.append({k: v for k, v in event.items() if k not in ("v", "type")})
             elif kind == "paused":

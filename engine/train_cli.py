@@ -40,8 +40,15 @@ def train_command(args) -> int:
     n_train = graph.dataset.n_samples - round(graph.dataset.n_samples * training["dataset"]["validation_split"])
     total = training["epochs"] * math.ceil(n_train / training["batch_size"])
 
+    export = None
+    if args.export:
+        from engine.export.formats import parse_formats
+
+        formats = parse_formats(args.export)
+        (out / "models").mkdir(exist_ok=True)
+        export = {"formats": formats, "dir": str((out / "models").resolve())}
     session = Session(project, frameworks=frameworks, device=args.device, schedule=args.schedule,
-                      init=args.init, optimizer=args.optimizer)
+                      init=args.init, optimizer=args.optimizer, export=export)
     recorder = RunRecorder(session, out)
     events: queue.Queue = queue.Queue()
     session.subscribe(lambda fw, ev: events.put((fw, ev)))
@@ -67,6 +74,11 @@ def train_command(args) -> int:
         session.close()
     summary = recorder.finish()
     print(_summary_text(summary), file=sys.stderr)
+    if export and not interrupted:
+        from engine.cli import format_exports
+        from engine.exporting import collect
+
+        print(format_exports(collect(session.runs, project, out / "models", export["formats"])), file=sys.stderr)
     print(f"Run folder: {out}  (report: {out / 'report.html'})", file=sys.stderr)
     if interrupted:
         return 130

@@ -112,6 +112,20 @@ def _pin(cores: list[int] | None, threads: int) -> None:
             os.sched_setaffinity(0, set(cores))
 
 
+def _export(job: dict[str, Any], backend, data, events: EventWriter) -> None:
+    """Write this framework's model files (inside its own worker) and report them."""
+    from pathlib import Path
+
+    spec = job.get("export") or {}
+    sample = data.x_val[:16] if len(data.x_val) else data.x_train[:16]
+    if job["framework"] == "torch":
+        from engine.export.torch_export import export_torch as export
+    else:
+        from engine.export.tf_export import export_tf as export
+    entries = export(backend, spec.get("formats", []), Path(spec["dir"]), sample)
+    events.emit("exports", entries=entries)
+
+
 def _resolve_device(backend_cls, requested: str) -> tuple[str, str | None]:
     resolve = getattr(backend_cls, "resolve_device", None)
     if resolve is not None:
@@ -171,6 +185,11 @@ def run(job: dict[str, Any], events: EventWriter, control: Control) -> None:
     info.update(device=device, device_note=device_note, pid=os.getpid(), import_s=round(import_s, 4), cores=job.get("cores"),
                 setup_s=round(time.perf_counter() - t0, 4))
     events.emit("ready", info=info)
+    if job.get("mode") == "export":
+        _export(job, backend, data, events)
+        events.emit("done", status="finished", steps=0, peak_rss_bytes=_peak_rss_bytes(),
+                    peak_device_bytes=None, train_s=0.0)
+        return
 
     process = psutil.Process()
     on_device = info.get("device", "cpu") != "cpu"
@@ -225,6 +244,8 @@ def run(job: dict[str, Any], events: EventWriter, control: Control) -> None:
             "epoch", epoch=epoch + 1, train_loss=loss_sum / max(seen, 1), val_loss=val_loss,
             val_accuracy=val_acc, epoch_time_s=time.perf_counter() - epoch_start, steps=step,
         )
+    if status == "finished" and job.get("export"):
+        _export(job, backend, data, events)
     events.emit(
         "done", status=status, steps=step, peak_rss_bytes=max(_peak_rss_bytes(), rss),
         peak_device_bytes=backend.peak_device_bytes() if on_device else None,
