@@ -12,7 +12,7 @@ import math
 import re
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -22,11 +22,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.spec.params import Param
+from gui.icons import icon
 
 INT_LIMIT = 2**31 - 1
 _PARTIAL_FLOAT = re.compile(r"[-+]?\d*\.?\d*(?:[eE][-+]?\d*)?")
@@ -207,7 +209,8 @@ class ChoiceField(Field):
 
 
 class PairField(Field):
-    """An int or [h, w]: two spin boxes; equal sizes are written as one integer."""
+    """An int or [h, w]: two spin boxes and a link toggle. Linked (the default for a square
+    size) edits both sides at once and writes one integer; unlinked allows [h, w]."""
 
     def __init__(self, param: Param, parent: QWidget | None = None) -> None:
         super().__init__(param, parent)
@@ -215,13 +218,21 @@ class PairField(Field):
         self.h, self.w = _int_spin(param, special), _int_spin(param, special)
         self.h.setToolTip("height")
         self.w.setToolTip("width")
+        self.link = QToolButton()
+        self.link.setCheckable(True)
+        self.link.setChecked(True)
+        self.link.setIcon(icon("link"))
+        self.link.setToolTip("Same size for height and width")
         self._add(self.h)
-        times = QLabel("×")
-        times.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.row.addWidget(times, 0)
+        self.row.addWidget(self.link, 0)
         self._add(self.w)
         self.h.valueChanged.connect(lambda _v: self._changed("h"))
         self.w.valueChanged.connect(lambda _v: self._changed("w"))
+        self.link.toggled.connect(self._relinked)
+
+    def _relinked(self, linked: bool) -> None:
+        if linked and self.h.value() != self.w.value():
+            self._changed("h")
 
     def _changed(self, which: str) -> None:
         h, w = self.h.value(), self.w.value()
@@ -229,26 +240,24 @@ class PairField(Field):
         if auto is not None and (h == auto or w == auto):
             self._commit(None)
             return
-        # Editing one side of a square size edits both, unless the size already differs.
-        old = self._value
-        if isinstance(old, int) or old is None:
+        if self.link.isChecked():
             h = w = h if which == "h" else w
         self._commit(h if h == w else [h, w])
 
     def _show(self, value: Any) -> None:
+        self.link.blockSignals(True)
         if value is None:
             self.h.setValue(self.h.minimum())
             self.w.setValue(self.w.minimum())
         elif isinstance(value, list) and len(value) == 2:
             self.h.setValue(int(value[0]))
             self.w.setValue(int(value[1]))
+            self.link.setChecked(value[0] == value[1])
         elif isinstance(value, int):
             self.h.setValue(value)
             self.w.setValue(value)
-
-    def set_pair(self, h: int, w: int) -> None:
-        """Give height and width different sizes (a non-square kernel)."""
-        self._commit(h if h == w else [h, w])
+            self.link.setChecked(True)
+        self.link.blockSignals(False)
 
 
 class ShapeField(Field):

@@ -97,6 +97,7 @@ class Driver:
         field = self.field(name)
         if isinstance(field, PairField):
             if isinstance(value, list):
+                field.link.setChecked(False)
                 field.h.setValue(value[0])
                 field.w.setValue(value[1])
             else:

@@ -1,0 +1,1 @@
+"""Training from the app: the session bridge, growing buffers, the live dashboard, the runs list."""

@@ -1,0 +1,69 @@
+"""Growing numpy buffers of one framework's figures, appended in the GUI thread.
+
+Capacity doubles when full, so appending is amortised O(1) and plots read views without copies.
+x arrays are float64, as pyqtgraph's live-plot examples recommend.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.events import STEP_FIELDS
+
+COLUMNS = ("step", "epoch", "loss", "step_time_s", "samples", "rss_bytes", "device_bytes", "wall_s",
+           "loss_smooth", "step_time_median_s", "samples_per_s")
+SMOOTHING = 0.05  # EMA weight of the newest loss
+MEDIAN_WINDOW = 25
+
+
+class Series:
+    """Per-step columns of one framework's run."""
+
+    def __init__(self, capacity: int = 1024, warmup: int = 5) -> None:
+        self.warmup = warmup  # leading steps shown apart and left out of the rolling median
+        self._data = {name: np.full(capacity, np.nan, dtype=np.float64) for name in COLUMNS}
+        self.n = 0
+        self._ema = 0.0
+        self._ema_weight = 0.0
+
+    def extend(self, event: dict) -> None:
+        """Append a ``steps`` event (columns of equal length)."""
+        k = len(event["step"])
+        if k == 0:
+            return
+        need = self.n + k
+        cap = len(self._data["step"])
+        if need > cap:
+            new_cap = max(need, cap * 2)
+            for name, arr in self._data.items():
+                grown = np.full(new_cap, np.nan, dtype=np.float64)
+                grown[: self.n] = arr[: self.n]
+                self._data[name] = grown
+        for name in STEP_FIELDS:
+            values = event[name]
+            if name == "device_bytes":
+                values = [np.nan if v is None else v for v in values]
+            self._data[name][self.n : need] = values
+        self._derive(self.n, need)
+        self.n = need
+
+    def _derive(self, start: int, stop: int) -> None:
+        """Smoothed loss (bias-corrected EMA), rolling median step time and throughput, new points only."""
+        loss, smooth = self._data["loss"], self._data["loss_smooth"]
+        times, medians = self._data["step_time_s"], self._data["step_time_median_s"]
+        for i in range(start, stop):
+            v = loss[i]
+            if np.isfinite(v):
+                self._ema = (1 - SMOOTHING) * self._ema + SMOOTHING * v
+                self._ema_weight = (1 - SMOOTHING) * self._ema_weight + SMOOTHING
+            smooth[i] = self._ema / self._ema_weight if self._ema_weight else np.nan
+            if i >= self.warmup:
+                medians[i] = np.median(times[max(self.warmup, i - MEDIAN_WINDOW + 1) : i + 1])
+        seg = slice(start, stop)
+        self._data["samples_per_s"][seg] = self._data["samples"][seg] / np.maximum(times[seg], 1e-12)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._data[name][: self.n]
+
+    def __len__(self) -> int:
+        return self.n

@@ -1,0 +1,160 @@
+"""The GUI's side of a training session: one queued hop from the workers to the main thread.
+
+Session listeners run in reader threads; they only append to a deque. A 30 Hz timer in the
+main thread drains it into numpy buffers and emits ``updated`` once per tick, so plots redraw
+at most 30 times a second however fast the workers stream. The run folder is written by the
+engine's RunRecorder exactly as `twintrain train` writes it; charts and the report are made in a
+background thread at the end so the window never freezes.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from engine.run_folder import RunRecorder, prepare_run_dir
+from engine.session import Session
+from engine.spec.project import Project
+from engine.summary import build_summary, warmup_steps
+from gui.paths import data_dir
+from gui.run.buffers import Series
+
+TICK_MS = 33
+
+
+def runs_dir() -> Path:
+    path = data_dir() / "runs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class RunController(QObject):
+    updated = Signal()  # new points, at most once per tick
+    status_changed = Signal(str, str)  # framework, status
+    finished = Signal(object)  # the summary dict, once the run folder is complete
+    running_changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session: Session | None = None
+        self.recorder: RunRecorder | None = None
+        self.series: dict[str, Series] = {}
+        self.epochs: dict[str, list[dict[str, Any]]] = {}
+        self.infos: dict[str, dict[str, Any]] = {}
+        self.errors: dict[str, tuple[str, str]] = {}
+        self.status: dict[str, str] = {}
+        self.run_dir: Path | None = None
+        self.summary: dict[str, Any] | None = None
+        self.first_point_s: dict[str, float] = {}
+        self._inbox: collections.deque = collections.deque()
+        self._timer = QTimer(self)
+        self._timer.setInterval(TICK_MS)
+        self._timer.timeout.connect(self._drain)
+        self._finishing = False
+        self._started_at: float | None = None
+
+    # ---- control -----------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self.session is not None and not self._finishing and self.summary is None
+
+    def start(self, project: Project, *, frameworks=("torch", "tensorflow"), device: str = "auto",
+              schedule: str | None = None, init: str = "matched", expected_steps: int = 0) -> Path:
+        if self.running:
+            raise RuntimeError("a run is already going; stop it first")
+        frozen = project.copy()  # the run keeps the project as it was when Train was pressed
+        stem = (project.path.name.split(".")[0] if project.path else project.name) or "run"
+        run_dir = prepare_run_dir(runs_dir() / f"{stem}-{datetime.now():%Y%m%d-%H%M%S-%f}")
+        session = Session(frozen, frameworks=frameworks, device=device, schedule=schedule, init=init)
+        self.session, self.run_dir, self.summary, self._finishing = session, run_dir, None, False
+        w = warmup_steps(expected_steps) if expected_steps else 5
+        self.series = {fw: Series(warmup=w) for fw in session.frameworks}
+        self.epochs = {fw: [] for fw in session.frameworks}
+        self.status = {fw: "starting" for fw in session.frameworks}
+        self.infos, self.errors, self.first_point_s = {}, {}, {}
+        self._inbox.clear()
+        self._started_at: float | None = None
+        self.recorder = RunRecorder(session, run_dir)
+        session.subscribe(lambda fw, ev: self._inbox.append((fw, ev)))
+        session.start()
+        self._started_at = session.started_at
+        self._timer.start()
+        self.running_changed.emit(True)
+        return run_dir
+
+    def pause(self) -> None:
+        if self.session:
+            self.session.pause()
+
+    def resume(self) -> None:
+        if self.session:
+            self.session.resume()
+
+    def stop(self) -> None:
+        if self.session and not self.session.finished:
+            self.session.stop()
+
+    def shutdown(self) -> None:
+        """Window closing: stop now and leave no worker behind."""
+        if self.session:
+            self.session.close()
+        self._timer.stop()
+
+    # ---- the queued hop --------------------------------------------------------------------------
+
+    def _drain(self) -> None:
+        changed = False
+        while self._inbox:
+            fw, ev = self._inbox.popleft()
+            kind = ev["type"]
+            if kind == "steps":
+                self.series[fw].extend(ev)
+                if fw not in self.first_point_s and self._started_at is not None:
+                    self.first_point_s[fw] = time.perf_counter() - self._started_at
+                changed = True
+            elif kind == "epoch":
+                self.epochs[fw].append(ev)
+                changed = True
+            elif kind == "ready":
+                self.infos[fw] = ev["info"]
+                self._set_status(fw, "running")
+            elif kind in ("paused", "resumed"):
+                self._set_status(fw, "paused" if kind == "paused" else "running")
+            elif kind == "status":
+                if ev.get("error"):
+                    run = self.session.runs[fw] if self.session else None
+                    detail = (run.error_detail or "") if run else ""
+                    log = "\n".join(run.log) if run else ""
+                    self.errors[fw] = (ev["error"], (detail + "\n" + log).strip())
+                self._set_status(fw, ev["status"])
+        if changed:
+            self.updated.emit()
+        if self.session is not None and self.session.finished and not self._inbox and not self._finishing:
+            self._finishing = True
+            threading.Thread(target=self._finish_in_background, daemon=True, name="run-finish").start()
+        if self._finishing and self.summary is not None:
+            self._timer.stop()
+            self.running_changed.emit(False)
+            self.finished.emit(self.summary)
+
+    def _set_status(self, fw: str, status: str) -> None:
+        if self.status.get(fw) != status:
+            self.status[fw] = status
+            self.status_changed.emit(fw, status)
+
+    def _finish_in_background(self) -> None:
+        assert self.session is not None and self.recorder is not None
+        self.session.close()
+        try:
+            summary = self.recorder.finish()
+        except Exception as exc:  # charts failing must not lose the run
+            summary = build_summary(self.session)
+            summary["report_error"] = f"{type(exc).__name__}: {exc}"
+        self.summary = summary  # picked up by the next tick in the main thread
