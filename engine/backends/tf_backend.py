@@ -208,8 +208,6 @@ class TFBackend:
         self.optimizer.build(self._trainable)
         self._train_fn = tf.function(self._train, input_signature=[self._x_spec, self._y_spec])
         self._eval_fn = tf.function(self._eval, input_signature=[self._x_spec, self._y_spec])
-        self._fwd = {mode: tf.function(lambda x, m=mode: model(x, training=m), input_signature=[self._x_spec])
-                     for mode in (False, True)}
 
     def info(self) -> dict[str, Any]:
         return {"version": tf.__version__, "keras_version": keras.__version__, "device": self.device,
@@ -239,8 +237,11 @@ class TFBackend:
         return float(self._train_fn(x, self.plan.target(y)).numpy())
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """The model output in training or inference mode (training mode updates BatchNorm)."""
-        return self._fwd[training](np.asarray(x, dtype=np.float32)).numpy()
+        """The model output in training or inference mode (training mode updates BatchNorm).
+
+        Eager: one call costs less than tracing a function for it."""
+        assert self.model is not None, "build() first"
+        return self.model(np.asarray(x, dtype=np.float32), training=training).numpy()
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         return self.forward(x, training=False)

@@ -176,7 +176,8 @@ class TorchBackend:
             self._load(model, weights)
         self.model = model.to(self.device).train()
         trainable = [p for p in self.model.parameters() if p.requires_grad]
-        self.optimizer = make_optimizer(trainable, self.plan.optimizer, optimizer_mode)
+        # A network without trainable weights (pooling only) still runs its forward and loss.
+        self.optimizer = make_optimizer(trainable, self.plan.optimizer, optimizer_mode) if trainable else None
 
     def _load(self, model: Net, weights: Weights) -> None:
         with torch.no_grad():
@@ -204,8 +205,11 @@ class TorchBackend:
 
     def train_step(self, x: np.ndarray, y: np.ndarray) -> float:
         model, opt = self.model, self.optimizer
-        assert model is not None and opt is not None, "build() first"
+        assert model is not None, "build() first"
         xt, yt = self._tensor(x), self._tensor(self.plan.target(y))
+        if opt is None:
+            with torch.no_grad():
+                return self._loss(model(xt), yt).item()
         opt.zero_grad(set_to_none=True)
         loss = self._loss(model(xt), yt)
         loss.backward()
