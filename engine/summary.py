@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from engine.session import FrameworkRun, Session
+from engine.spec.project import Project
 
 FORMAT = "twintrain-run/1"
 MAX_WARMUP_STEPS = 5
@@ -65,20 +66,32 @@ def parity(session: Session) -> dict[str, Any] | None:
         return None
     a = np.asarray(session.runs["torch"].steps["loss"], dtype=np.float64)
     b = np.asarray(session.runs["tensorflow"].steps["loss"], dtype=np.float64)
-    n = min(len(a), len(b))
+    return {**loss_parity(a, b), "notes": parity_notes(session.project, session.init, session.optimizer)}
+
+
+def parity_notes(project: Project, init: str, optimizer: str) -> list[str]:
+    """Plain-language reasons, known before the run, why the two loss curves may part."""
     notes = []
-    if session.init != "matched":
+    if init != "matched":
         notes.append("native init: each framework drew its own initial weights, so the losses are not expected to agree")
-    elif session.optimizer != "matched":
+    elif optimizer != "matched":
         notes.append("native optimizers: each framework ran its stock update formula, so the losses part slowly")
-    if any(layer.type == "Dropout" and layer.resolved().get("rate", 0) > 0 for layer in session.project.layers):
+    if any(layer.type == "Dropout" and layer.resolved().get("rate", 0) > 0 for layer in project.layers):
         notes.append("Dropout draws different random masks in each framework, so the losses are expected to part")
+    return notes
+
+
+def loss_parity(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
+    """Per-step |loss difference| of two loss curves: initial, largest, and the first step past
+    a tolerance of 1e-3 x max(1, mean |loss|) (a NaN on one side counts as parted)."""
+    n = min(len(a), len(b))
     if n == 0:
         return {"initial_loss_abs_diff": None, "max_loss_abs_diff": None, "first_divergent_step": None,
-                "steps_compared": 0, "tolerance": None, "notes": notes}
-    diff = np.abs(a[:n] - b[:n])
+                "steps_compared": 0, "tolerance": None}
+    a, b = np.asarray(a[:n], dtype=np.float64), np.asarray(b[:n], dtype=np.float64)
+    diff = np.abs(a - b)
     finite = np.isfinite(diff)
-    tolerance = 1e-3 * max(1.0, float(np.nanmean(np.abs(a[:n]))))
+    tolerance = 1e-3 * max(1.0, float(np.nanmean(np.abs(a)))) if np.isfinite(a).any() else 1e-3
     over = np.flatnonzero(~finite | (diff > tolerance))
     return {
         "initial_loss_abs_diff": _num(diff[0]),
@@ -86,7 +99,6 @@ def parity(session: Session) -> dict[str, Any] | None:
         "first_divergent_step": int(over[0]) + 1 if len(over) else None,
         "steps_compared": int(n),
         "tolerance": tolerance,
-        "notes": notes,
     }
 
 

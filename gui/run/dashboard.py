@@ -1,0 +1,189 @@
+"""The training dashboard: run options, both frameworks' state, live plots and the summary table.
+
+It shows whatever the RunController holds; it never talks to a worker itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.summary import parity_notes
+from gui.run.chart_export import export_charts
+from gui.run.controller import RunController
+from gui.run.errors_panel import FrameworkStatus
+from gui.run.figures import live_figures, live_parity
+from gui.run.plots import LivePlots
+from gui.run.summary_table import SummaryTable
+
+FRAMEWORKS = ("torch", "tensorflow")
+NO_GPU_REASON = "No NVIDIA GPU found (nvidia-smi lists none); training runs on the CPU"
+
+
+class Dashboard(QWidget):
+    options_changed = Signal()
+
+    def __init__(self, controller: RunController, parent=None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.framework_boxes = {fw: QCheckBox({"torch": "PyTorch", "tensorflow": "TensorFlow/Keras"}[fw])
+                                for fw in FRAMEWORKS}
+        for box in self.framework_boxes.values():
+            box.setChecked(True)
+            box.toggled.connect(self.options_changed)
+        self.device = QComboBox()
+        self.device.addItem("Auto", "auto")
+        self.device.addItem("CPU", "cpu")
+        self.device.addItem("CUDA", "cuda")
+        self.set_gpus([])
+        self.schedule = QComboBox()
+        for label, value in (("Default", None), ("Parallel", "parallel"), ("Alternate", "alternate"),
+                             ("Sequential", "sequential")):
+            self.schedule.addItem(label, value)
+        self.schedule.setToolTip("Parallel: each framework on its own half of the cores (default on CPU).\n"
+                                 "Alternate: one framework computes at a time, in chunks (default on a GPU).\n"
+                                 "Sequential: one after the other.")
+        self.init = QComboBox()
+        self.init.addItem("Matched init", "matched")
+        self.init.addItem("Native init", "native")
+        self.init.setToolTip("Matched: the same initial weights and optimizer math in both frameworks.\n"
+                             "Native: each framework's own initialisation and stock optimizer.")
+        self.x_axis = QComboBox()
+        self.x_axis.addItem("Step", "step")
+        self.x_axis.addItem("Wall time", "wall")
+        self.log_loss = QCheckBox("Log loss")
+        self.export_button = QPushButton("Export charts…")
+        self.report_button = QPushButton("Open report")
+        self.report_button.setEnabled(False)
+
+        options = QHBoxLayout()
+        for w in (*self.framework_boxes.values(), QLabel("Device:"), self.device, QLabel("Schedule:"),
+                  self.schedule, self.init):
+            options.addWidget(w)
+        options.addStretch(1)
+        for w in (QLabel("X:"), self.x_axis, self.log_loss, self.export_button, self.report_button):
+            options.addWidget(w)
+
+        self.status = {fw: FrameworkStatus(fw) for fw in FRAMEWORKS}
+        states = QHBoxLayout()
+        for w in self.status.values():
+            states.addWidget(w, 1)
+        self.info = QLabel("Press Train (F5) to train the project in both frameworks.")
+        self.info.setWordWrap(True)
+
+        self.plots = LivePlots()
+        self.table = SummaryTable()
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.plots)
+        split.addWidget(self.table)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+
+        box = QVBoxLayout(self)
+        box.setContentsMargins(4, 4, 4, 4)
+        box.addLayout(options)
+        box.addLayout(states)
+        box.addWidget(self.info)
+        box.addWidget(split, 1)
+
+        self.x_axis.currentIndexChanged.connect(self._x_mode)
+        self.log_loss.toggled.connect(self.plots.set_log_loss)
+        self.export_button.clicked.connect(self.export_dialog)
+        self.report_button.clicked.connect(self.open_report)
+        controller.updated.connect(self.refresh)
+        controller.status_changed.connect(self._status)
+        controller.finished.connect(self._finished)
+        controller.running_changed.connect(self._running)
+
+    # ---- options -----------------------------------------------------------------------------
+
+    def set_gpus(self, gpus: list[str]) -> None:
+        item = self.device.model().item(2)
+        item.setEnabled(bool(gpus))
+        item.setToolTip(", ".join(gpus) if gpus else NO_GPU_REASON)
+        self.device.setToolTip("CUDA: " + (", ".join(gpus) if gpus else NO_GPU_REASON))
+
+    def chosen(self) -> dict:
+        return {
+            "frameworks": tuple(fw for fw, b in self.framework_boxes.items() if b.isChecked()),
+            "device": self.device.currentData(),
+            "schedule": self.schedule.currentData(),
+            "init": self.init.currentData(),
+        }
+
+    def _running(self, running: bool) -> None:
+        for w in (*self.framework_boxes.values(), self.device, self.schedule, self.init):
+            w.setEnabled(not running)
+        if running:
+            self.report_button.setEnabled(False)
+            c = self.controller
+            self.plots.reset(c.series.keys())
+            self.table.set_frameworks(tuple(c.series))
+            for fw, w in self.status.items():
+                w.set_error(None)
+                w.set_state("starting (importing the framework)…" if fw in c.series else "not in this run")
+            self.info.setText(f"Run folder: {c.run_dir}")
+
+    def _x_mode(self) -> None:
+        self.plots.set_x_mode(self.x_axis.currentData())
+        self.refresh()
+
+    # ---- live updates ------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        c = self.controller
+        if not c.series:
+            return
+        self.plots.update_from(c.series, c.epochs)
+        figures = {fw: live_figures(s, c.epochs.get(fw, []), c.infos.get(fw, {})) for fw, s in c.series.items()}
+        for fw, error in c.errors.items():
+            figures[fw] = {**figures.get(fw, {}), "error": error[0]}
+        parity = live_parity(c.series.get("torch"), c.series.get("tensorflow"))
+        notes = parity_notes(c.session.project, c.session.init, c.session.optimizer) if c.session else []
+        self.table.fill(figures, parity, notes)
+        for fw, s in c.series.items():
+            if c.status.get(fw) in ("running", "paused") and len(s):
+                self.status[fw].set_state(f"{c.status[fw]} · step {int(s['step'][-1])} · loss {s['loss'][-1]:.4g}")
+
+    def _status(self, fw: str, status: str) -> None:
+        c = self.controller
+        widget = self.status[fw]
+        if status == "error":
+            message, log = c.errors.get(fw, ("failed", ""))
+            widget.set_state("failed")
+            widget.set_error(message, log)
+        else:
+            widget.set_state(status)
+        self.refresh()
+
+    def _finished(self, summary: dict) -> None:
+        self.refresh()
+        self.report_button.setEnabled(bool(self.controller.run_dir and (self.controller.run_dir / "report.html").exists()))
+        for fw, figures in summary.get("frameworks", {}).items():
+            if "error" not in figures:
+                self.status[fw].set_state(f"{figures.get('status', 'finished')} · {figures.get('steps')} steps")
+
+    # ---- exports -----------------------------------------------------------------------------
+
+    def export_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export charts to folder")
+        if folder:
+            written = export_charts(self.plots, Path(folder))
+            self.info.setText(f"Exported {len(written)} files to {folder}")
+
+    def open_report(self) -> None:
+        if self.controller.run_dir:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.controller.run_dir / "report.html")))

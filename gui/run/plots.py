@@ -1,0 +1,178 @@
+"""The live plots: loss, step time, throughput, memory and accuracy, one colour per framework.
+
+Curves are created once and updated with ``setData`` from the controller's 30 Hz tick, with
+clip-to-view and peak-mode auto downsampling, so 10^6 points stay interactive. The x axes are
+linked and switch between step and wall time; a crosshair reads both frameworks at the cursor.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt
+
+from engine.style import COLORS, LABELS
+from gui.run.buffers import Series
+
+PLOTS = ("loss", "step_time", "throughput", "memory", "accuracy")
+TITLES = {
+    "loss": "Loss", "step_time": "Step time (ms)", "throughput": "Samples / s",
+    "memory": "Memory (MiB)", "accuracy": "Validation accuracy",
+}
+OVERLAY_STYLES = (Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine)
+
+
+def _pen(fw: str, width: float = 2.0, alpha: int = 255, style=Qt.PenStyle.SolidLine):
+    color = pg.mkColor(COLORS[fw])
+    color.setAlpha(alpha)
+    return pg.mkPen(color, width=width, style=style)
+
+
+class LivePlots(pg.GraphicsLayoutWidget):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setBackground("w")
+        self.x_mode = "step"  # or "wall"
+        self.plots: dict[str, pg.PlotItem] = {}
+        positions = {"loss": (0, 0, 1, 2), "step_time": (1, 0, 1, 1), "throughput": (1, 1, 1, 1),
+                     "memory": (2, 0, 1, 1), "accuracy": (2, 1, 1, 1)}
+        for name in PLOTS:
+            row, col, rs, cs = positions[name]
+            plot = self.addPlot(row=row, col=col, rowspan=rs, colspan=cs, title=TITLES[name])
+            plot.showGrid(x=True, y=True, alpha=0.25)
+            plot.setClipToView(True)
+            plot.setDownsampling(auto=True, mode="peak")
+            plot.getAxis("bottom").setLabel("step")
+            self.plots[name] = plot
+            if name != "loss":
+                plot.setXLink(self.plots["loss"])
+        self.plots["loss"].addLegend(offset=(-10, 10))
+        self.curves: dict[tuple[str, str], pg.PlotDataItem] = {}
+        self.curve_plot: dict[tuple[str, str], str] = {}
+        self.overlays: list[pg.PlotDataItem] = []
+        self._crosshair = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#888", style=Qt.PenStyle.DashLine))
+        self._readout = pg.TextItem(anchor=(0, 0), color="#333", fill=pg.mkBrush(255, 255, 255, 220))
+        self.plots["loss"].addItem(self._crosshair, ignoreBounds=True)
+        self.plots["loss"].addItem(self._readout, ignoreBounds=True)
+        self._crosshair.hide()
+        self._readout.hide()
+        self._series: dict[str, Series] = {}
+        self.scene().sigMouseMoved.connect(self._on_mouse)
+
+    # ---- curves ------------------------------------------------------------------------------
+
+    def reset(self, frameworks) -> None:
+        """Start a new run: one set of curves per framework, reused for every update."""
+        for key, item in self.curves.items():
+            self.plots[self.curve_plot[key]].removeItem(item)
+        self.curves.clear()
+        legend = self.plots["loss"].legend
+        if legend is not None:
+            legend.clear()
+        for fw in frameworks:
+            add = self._add
+            add(fw, "loss_raw", "loss", pen=_pen(fw, 1, 60))
+            add(fw, "loss", "loss", pen=_pen(fw, 2), name=f"{LABELS[fw]} train")
+            add(fw, "val_loss", "loss", pen=_pen(fw, 1.5, style=Qt.PenStyle.DashLine), symbol="o",
+                symbolSize=6, symbolBrush=COLORS[fw], name=f"{LABELS[fw]} val")
+            add(fw, "step_time_raw", "step_time", pen=_pen(fw, 1, 50))
+            add(fw, "step_time", "step_time", pen=_pen(fw, 2))
+            add(fw, "warmup", "step_time", pen=None, symbol="x", symbolSize=8, symbolPen=_pen(fw, 1.5))
+            add(fw, "throughput_raw", "throughput", pen=_pen(fw, 1, 50))
+            add(fw, "throughput", "throughput", pen=_pen(fw, 2))
+            add(fw, "rss", "memory", pen=_pen(fw, 2))
+            add(fw, "device", "memory", pen=_pen(fw, 1.5, style=Qt.PenStyle.DashLine))
+            add(fw, "accuracy", "accuracy", pen=_pen(fw, 2), symbol="o", symbolSize=6, symbolBrush=COLORS[fw])
+        self._series = {}
+
+    def _add(self, fw: str, key: str, plot: str, **style) -> None:
+        name = style.pop("name", None)
+        item = self.plots[plot].plot([], [], name=name, **style)
+        self.curves[(fw, key)] = item
+        self.curve_plot[(fw, key)] = plot
+
+    def set_x_mode(self, mode: str) -> None:
+        self.x_mode = mode
+        for plot in self.plots.values():
+            plot.getAxis("bottom").setLabel("step" if mode == "step" else "wall time (s)")
+
+    def set_log_loss(self, on: bool) -> None:
+        self.plots["loss"].setLogMode(y=on)
+
+    def update_from(self, series: dict[str, Series], epochs: dict[str, list[dict]]) -> None:
+        """Push the buffers into the curves (called from the controller's tick)."""
+        self._series = series
+        for fw, s in series.items():
+            if (fw, "loss") not in self.curves or len(s) == 0:
+                continue
+            x = s["step"] if self.x_mode == "step" else s["wall_s"]
+            w = min(s.warmup, len(s))
+            self.curves[(fw, "loss_raw")].setData(x, s["loss"])
+            self.curves[(fw, "loss")].setData(x, s["loss_smooth"])
+            t = s["step_time_s"] * 1e3
+            self.curves[(fw, "step_time_raw")].setData(x[w:], t[w:])
+            self.curves[(fw, "step_time")].setData(x[w:], s["step_time_median_s"][w:] * 1e3)
+            self.curves[(fw, "warmup")].setData(x[:w], t[:w])
+            rate = s["samples_per_s"]
+            self.curves[(fw, "throughput_raw")].setData(x[w:], rate[w:])
+            median = s["step_time_median_s"][w:]
+            batch = s["samples"][w:]
+            self.curves[(fw, "throughput")].setData(x[w:], batch / np.where(median > 0, median, np.nan))
+            self.curves[(fw, "rss")].setData(x, s["rss_bytes"] / 2**20)
+            dev = s["device_bytes"]
+            if np.isfinite(dev).any():
+                self.curves[(fw, "device")].setData(x, dev / 2**20)
+            ep = [e for e in epochs.get(fw, []) if e.get("val_loss") is not None]
+            if ep:
+                ex = self._epoch_x(s, ep)
+                self.curves[(fw, "val_loss")].setData(ex, [e["val_loss"] for e in ep])
+                acc = [(xx, e["val_accuracy"]) for xx, e in zip(ex, ep) if e.get("val_accuracy") is not None]
+                if acc:
+                    self.curves[(fw, "accuracy")].setData([a for a, _ in acc], [b for _, b in acc])
+
+    def _epoch_x(self, s: Series, ep: list[dict]) -> list[float]:
+        if self.x_mode == "step":
+            return [float(e["steps"]) for e in ep]
+        steps = s["step"]
+        wall = s["wall_s"]
+        return [float(wall[min(np.searchsorted(steps, e["steps"]), len(wall) - 1)]) for e in ep]
+
+    # ---- comparing runs ----------------------------------------------------------------------
+
+    def set_overlays(self, runs: list[tuple[str, dict[str, tuple[np.ndarray, np.ndarray]]]]) -> None:
+        """Overlay other runs' loss curves: [(label, {framework: (steps, loss)})]."""
+        for item in self.overlays:
+            self.plots["loss"].removeItem(item)
+        self.overlays = []
+        for i, (label, curves) in enumerate(runs):
+            style = OVERLAY_STYLES[i % len(OVERLAY_STYLES)]
+            for fw, (x, y) in curves.items():
+                item = self.plots["loss"].plot(x, y, pen=_pen(fw, 1.5, 200, style), name=f"{label} · {LABELS[fw]}")
+                self.overlays.append(item)
+
+    # ---- crosshair ---------------------------------------------------------------------------
+
+    def _on_mouse(self, pos) -> None:
+        plot = self.plots["loss"]
+        if not plot.sceneBoundingRect().contains(pos) or not self._series:
+            self._crosshair.hide()
+            self._readout.hide()
+            return
+        point: QPointF = plot.vb.mapSceneToView(pos)
+        self._crosshair.setPos(point.x())
+        self._crosshair.show()
+        self._readout.setText(self.readout_at(point.x()))
+        self._readout.setPos(point.x(), point.y())
+        self._readout.show()
+
+    def readout_at(self, x: float) -> str:
+        """'step N' and each framework's loss at the nearest point to x."""
+        lines = []
+        for fw, s in self._series.items():
+            if len(s) == 0:
+                continue
+            xs = s["step"] if self.x_mode == "step" else s["wall_s"]
+            i = int(np.clip(np.searchsorted(xs, x), 0, len(xs) - 1))
+            lines.append(f"{LABELS[fw]}: step {int(s['step'][i])}, loss {s['loss'][i]:.5g}, "
+                         f"{s['step_time_s'][i] * 1e3:.3f} ms")
+        return "\n".join(lines)
