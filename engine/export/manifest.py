@@ -1,0 +1,90 @@
+"""exports.json, and the cross-framework check of the two ONNX files.
+
+Runs in the parent (CLI or app) process: ONNX Runtime is no framework, so running both ONNX
+files here, on one batch, compares PyTorch's and TensorFlow's models without ever loading the
+two frameworks into one process.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.export.common import TOLERANCE, Entry, batches, one_line, run_onnx
+from engine.export.formats import FILES, MANIFEST
+from engine.spec.project import write_atomic
+
+MANIFEST_FORMAT = "twintrain-exports/1"
+
+
+def cross_check(out_dir: Path, sample_x: np.ndarray, *, expect_match: bool = True) -> dict[str, Any] | None:
+    """Run torch.onnx and tensorflow.onnx in ONNX Runtime on the same batch and compare them.
+
+    None when neither file exists. ``expect_match``: the two models hold the same weights
+    (matched initial weights, untrained), so they must agree to within 1e-4; pass False for
+    models trained separately, whose difference is reported but not judged (ok is None)."""
+    out_dir = Path(out_dir)
+    names = [FILES[("torch", "onnx")], FILES[("tensorflow", "onnx")]]
+    present = [n for n in names if (out_dir / n).is_file()]
+    if not present:
+        return None
+    result: dict[str, Any] = {"files": names, "batch": None, "max_abs_diff": None,
+                              "tolerance": TOLERANCE if expect_match else None, "ok": False, "reason": None,
+                              "check": "onnxruntime output of torch.onnx vs tensorflow.onnx on the same batch"}
+    if len(present) < 2:
+        missing = next(n for n in names if n not in present)
+        result["reason"] = f"{missing} was not written; nothing to compare {present[0]} with"
+        return result
+    try:
+        x = batches(sample_x)[0]
+        a, b = (run_onnx(out_dir / n, x) for n in names)
+        if a.shape != b.shape:
+            raise ValueError(f"output shapes differ: {list(a.shape)} vs {list(b.shape)}")
+        diff = float(np.max(np.abs(a.astype(np.float64) - b.astype(np.float64)))) if a.size else 0.0
+    except Exception as exc:
+        result["reason"] = one_line(exc)
+        return result
+    result.update(batch=len(x), max_abs_diff=diff)
+    if not expect_match:
+        result.update(ok=None, reason="the two models were trained separately; a difference is expected")
+    elif math.isfinite(diff) and diff <= TOLERANCE:
+        result["ok"] = True
+    else:
+        result["reason"] = f"the two frameworks' ONNX outputs differ by {diff:.3g} (tolerance {TOLERANCE:g})"
+    return result
+
+
+def write_manifest(out_dir: Path, entries: list[Entry], cross: dict[str, Any] | None,
+                   *, project: str | None = None) -> Path:
+    """Write exports.json atomically: every file with its size and checks, and the cross-check."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    doc = {
+        "format": MANIFEST_FORMAT,
+        "project": project,
+        "ok": all(e.get("ok") for e in entries) and (cross is None or cross.get("ok") is not False),
+        "files": [_plain(e) for e in entries],
+        "cross_check": _plain(cross),
+    }
+    path = out_dir / MANIFEST
+    write_atomic(path, json.dumps(doc, indent=2, allow_nan=False) + "\n")
+    return path
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe: numpy scalars to Python, NaN/inf to None, paths to strings."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return value
