@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from pyqtgraph.exporters import ImageExporter, SVGExporter
+from pyqtgraph.exporters import ImageExporter
+from PySide6.QtCore import QRectF, QSize
+from PySide6.QtGui import QPainter
+from PySide6.QtSvg import QSvgGenerator
 
 from gui.run.plots import PLOTS, LivePlots
 
@@ -20,7 +23,7 @@ def export_charts(plots: LivePlots, folder: Path) -> list[Path]:
         exporter.parameters()["width"] = 900
         exporter.export(str(png))
         svg = folder / f"{name}.svg"
-        SVGExporter(plot).export(str(svg))
+        _write_svg(plot, svg)
         path = folder / f"{name}.csv"
         with open(path, "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
@@ -35,3 +38,19 @@ def export_charts(plots: LivePlots, folder: Path) -> list[Path]:
                     writer.writerow((fw, key, repr(float(x)), repr(float(y))))
         written += [png, svg, path]
     return written
+
+
+def _write_svg(plot, path: Path) -> None:
+    """Render a plot item to SVG with Qt's own generator (pyqtgraph's SVG exporter chokes on
+    some Qt 6 path strings)."""
+    rect = plot.sceneBoundingRect()
+    generator = QSvgGenerator()
+    generator.setFileName(str(path))
+    generator.setSize(QSize(int(rect.width()), int(rect.height())))
+    generator.setViewBox(QRectF(0, 0, rect.width(), rect.height()))
+    generator.setTitle(plot.titleLabel.text or "TwinTrain chart")
+    painter = QPainter(generator)
+    try:
+        plot.scene().render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
+    finally:
+        painter.end()

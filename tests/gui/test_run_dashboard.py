@@ -1,0 +1,103 @@
+"""Training from the GUI's run controller and dashboard with real workers on a tiny preset."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import sys
+import time
+
+import psutil
+import pytest
+
+from engine.presets import load_project_arg
+from gui.run.chart_export import export_charts
+from gui.run.controller import RunController
+from gui.run.dashboard import Dashboard
+from gui.run.runs_panel import RunsPanel, load_loss_curves
+
+RUN_TIMEOUT_MS = 120_000
+
+
+def live_children():
+    return [p for p in psutil.Process().children(recursive=True) if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+
+@pytest.fixture
+def dash(qtbot):
+    controller = RunController()
+    widget = Dashboard(controller)
+    qtbot.addWidget(widget)
+    widget.resize(1100, 800)
+    widget.show()
+    yield widget
+    controller.shutdown()
+
+
+def test_train_xor_from_the_dashboard(dash, qtbot, tmp_path):
+    c = dash.controller
+    project = load_project_arg("xor_mlp")
+    project.training["epochs"] = 2
+    run_dir = c.start(project, expected_steps=50)
+    qtbot.waitUntil(lambda: c.summary is not None, timeout=RUN_TIMEOUT_MS)
+    for fw in ("torch", "tensorflow"):
+        assert len(c.series[fw]) == 50
+        xs, ys = dash.plots.curves[(fw, "loss")].getData()
+        assert len(xs) == 50 and ys[-1] < ys[0] * 1.5
+        assert len(dash.plots.curves[(fw, "val_loss")].getData()[0]) == 2
+        assert c.status[fw] == "finished"
+    assert dash.table.text("Median step (ms)", 0) not in ("", "–")
+    assert dash.table.text("Median step (ms)", 1) not in ("", "–")
+    assert "faster" in dash.table.text("Median step (ms)", 2)
+    assert float(dash.table.text("Max |loss diff|", 2)) < 1e-4
+    assert (run_dir / "summary.json").is_file() and (run_dir / "report.html").is_file()
+    assert dash.report_button.isEnabled()
+    written = export_charts(dash.plots, tmp_path / "charts")
+    assert len(written) == 15 and all(p.stat().st_size > 0 for p in written)
+    with open(tmp_path / "charts" / "loss.csv", newline="") as fh:
+        frameworks = {row["framework"] for row in csv.DictReader(fh)}
+    assert frameworks == {"torch", "tensorflow"}
+    panel = RunsPanel(run_dir.parent)
+    qtbot.addWidget(panel)
+    assert run_dir in panel.folders()
+    curves = load_loss_curves(run_dir)
+    assert set(curves) == {"torch", "tensorflow"} and len(curves["torch"][0]) == 50
+    dash.plots.set_overlays([("earlier", curves)])
+    assert len(dash.plots.overlays) == 2
+    assert not {"torch", "tensorflow", "keras"} & set(sys.modules)
+
+
+def test_stop_mid_run_then_train_again(dash, qtbot):
+    c = dash.controller
+    project = load_project_arg("digits_mlp")
+    project.training["epochs"] = 100
+    c.start(project)
+    qtbot.waitUntil(lambda: all(len(s) > 5 for s in c.series.values()), timeout=RUN_TIMEOUT_MS)
+    c.stop()
+    t0 = time.monotonic()
+    qtbot.waitUntil(lambda: not live_children(), timeout=1000)
+    assert time.monotonic() - t0 < 1.0
+    qtbot.waitUntil(lambda: c.summary is not None, timeout=RUN_TIMEOUT_MS)
+    assert set(c.status.values()) == {"stopped"}
+    project = load_project_arg("xor_mlp")
+    project.training["epochs"] = 1
+    c.start(project)
+    qtbot.waitUntil(lambda: c.summary is not None, timeout=RUN_TIMEOUT_MS)
+    assert set(c.status.values()) == {"finished"}
+
+
+def test_killed_tf_worker_shows_its_error_while_torch_completes(dash, qtbot):
+    c = dash.controller
+    project = load_project_arg("digits_mlp")
+    project.training["epochs"] = 4
+    c.start(project)
+    qtbot.waitUntil(lambda: len(c.series["tensorflow"]) > 3, timeout=RUN_TIMEOUT_MS)
+    os.kill(c.session.runs["tensorflow"].process.pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: c.summary is not None, timeout=RUN_TIMEOUT_MS)
+    assert c.status == {"torch": "finished", "tensorflow": "error"}
+    status = dash.status["tensorflow"]
+    assert status.message.isVisible() and "SIGKILL" in status.message.text()
+    assert status.details_button.isVisible()
+    assert "error" in c.summary["frameworks"]["tensorflow"]
+    assert c.summary["frameworks"]["torch"]["steps"] == len(c.series["torch"])
