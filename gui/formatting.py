@@ -33,7 +33,7 @@ def value_text(value: Any) -> str:
     return str(value)
 
 
-def key_params_text(lt: LayerType, resolved: dict[str, Any]) -> str:
+def key_params_text(lt: LayerType, resolved: dict[str, Any], n_inputs: int = 1) -> str:
     """The block's parameter line: 'filters 8 · kernel 3 · same · relu'."""
     parts = []
     for name in lt.key_params:
@@ -52,4 +52,6 @@ def key_params_text(lt: LayerType, resolved: dict[str, Any]) -> str:
                 parts.append(SHORT_NAMES.get(name, name))
         else:
             parts.append(f"{SHORT_NAMES.get(name, name)} {value_text(value)}")
+    if lt.max_inputs > 1:
+        parts.insert(0, f"{n_inputs} input{'s' * (n_inputs != 1)}")
     return " · ".join(parts) if parts else (lt.doc.rstrip(".") if not lt.params else "")

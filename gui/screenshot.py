@@ -30,10 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.maximized:
         win.setGeometry(screen)
     win.show()
+    if args.select:
+        QTimer.singleShot(100, lambda: win.scene.select_only([args.select]))
 
     def shoot() -> None:
-        if args.select:
-            win.scene.select_only([args.select])
         app.processEvents()
         QGuiApplication.primaryScreen().grabWindow(0).save(args.out)
         print(f"saved {args.out} ({screen.width()}x{screen.height()} screen)")

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
-    QGraphicsEllipseItem,
     QGraphicsItem,
+    QGraphicsPathItem,
     QStyleOptionGraphicsItem,
     QWidget,
 )
@@ -41,12 +41,14 @@ class BlockContent:
     has_input: bool = True
 
 
-class PortItem(QGraphicsEllipseItem):
-    """An input (top) or output (bottom) port; dragging from one draws a connection."""
+class PortItem(QGraphicsPathItem):
+    """An input (top) or output (bottom) port; dragging from one draws a connection. A merge
+    block's input port is a wider pill, since it takes several connections."""
 
     def __init__(self, block: BlockItem, kind: str) -> None:
-        super().__init__(-PORT_R, -PORT_R, 2 * PORT_R, 2 * PORT_R, block)
+        super().__init__(block)
         self.block, self.kind = block, kind
+        self.set_width(2 * PORT_R)
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self._paint(False)
@@ -66,7 +68,9 @@ class PortItem(QGraphicsEllipseItem):
         super().hoverLeaveEvent(event)
 
     def set_width(self, width: float) -> None:
-        self.setRect(-width / 2, -PORT_R, width, 2 * PORT_R)
+        path = QPainterPath()
+        path.addRoundedRect(QRectF(-width / 2, -PORT_R, width, 2 * PORT_R), PORT_R, PORT_R)
+        self.setPath(path)
 
 
 class BlockItem(QGraphicsItem):

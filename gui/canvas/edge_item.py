@@ -17,11 +17,22 @@ from gui.canvas.block_item import BlockItem
 from gui.layout import BLOCK_W, ROW_PITCH
 
 
-def connection_path(a: QPointF, b: QPointF, bulge: float = 0.0) -> QPainterPath:
-    """A vertical S-curve from a (output, above) to b (input, below); bulge pushes it sideways."""
+def connection_path(a: QPointF, b: QPointF) -> QPainterPath:
+    """A vertical S-curve from a (output, above) to b (input, below)."""
     path = QPainterPath(a)
     dy = max(abs(b.y() - a.y()) * 0.5, 40.0)
-    path.cubicTo(QPointF(a.x() + bulge, a.y() + dy), QPointF(b.x() + bulge, b.y() - dy), b)
+    path.cubicTo(QPointF(a.x(), a.y() + dy), QPointF(b.x(), b.y() - dy), b)
+    return path
+
+
+def detour_path(a: QPointF, b: QPointF, side_x: float) -> QPainterPath:
+    """Out of a, over to side_x in the gap below a's block, down, and back into b: for edges
+    that skip rows, which would otherwise run through the blocks in between."""
+    turn = 28.0
+    path = QPainterPath(a)
+    path.cubicTo(QPointF(a.x(), a.y() + turn), QPointF(side_x, a.y() + 4), QPointF(side_x, a.y() + turn + 6))
+    path.lineTo(QPointF(side_x, b.y() - turn - 6))
+    path.cubicTo(QPointF(side_x, b.y() - 4), QPointF(b.x(), b.y() - turn), b)
     return path
 
 
@@ -49,12 +60,10 @@ class EdgeItem(QGraphicsPathItem):
 
     def update_path(self) -> None:
         a, b = self.src.out_point(), self.dst.in_point(self.slot, self.count)
-        # An edge that skips rows and runs straight down would hide behind the blocks between:
-        # push it out to the side.
-        bulge = 0.0
         if b.y() - a.y() > ROW_PITCH * 1.5 and abs(b.x() - a.x()) < BLOCK_W * 0.6:
-            bulge = BLOCK_W * 0.75
-        path = connection_path(a, b, bulge)
+            path = detour_path(a, b, max(a.x(), b.x()) + BLOCK_W / 2 + 24)
+        else:
+            path = connection_path(a, b)
         self.prepareGeometryChange()
         self.setPath(path)
         mid = path.pointAtPercent(0.5)

@@ -114,7 +114,7 @@ class CanvasScene(QGraphicsScene):
         lt = LAYER_TYPES[layer.type]
         info = analysis.blocks.get(lid)
         try:
-            params_line = key_params_text(lt, layer.resolved())
+            params_line = key_params_text(lt, layer.resolved(), len(layer.inputs or []))
         except (KeyError, TypeError):  # a required parameter not set yet
             params_line = ""
         if info is None:

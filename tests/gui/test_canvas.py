@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
 
@@ -203,3 +203,41 @@ def test_palette_filter_and_double_click_append(gui, preset_copy):
     assert win.doc.layer(lid).params == {"rate": 0.2}
     assert win.doc.analysis.output_id == lid
     assert win.scene.selected_ids() == [lid]
+
+
+def test_palette_drag_carries_the_layer_type(gui):
+    from gui.canvas.view import LAYER_MIME
+
+    tree = gui.win.palette.tree
+    conv = tree.findItems("Conv2D", Qt.MatchFlag.MatchExactly | Qt.MatchFlag.MatchRecursive)[0]
+    data = tree.mimeData([conv])
+    assert bytes(data.data(LAYER_MIME)).decode() == "Conv2D"
+
+
+def test_middle_button_pans(gui, preset_copy):
+    win = gui.win
+    win.open_path(preset_copy("digits_cnn"))
+    view, vp = win.view, win.view.viewport()
+    before = view.mapToScene(vp.rect().center())
+    start = vp.rect().center()
+    QTest.mousePress(vp, Qt.MouseButton.MiddleButton, Qt.KeyboardModifier.NoModifier, start)
+    QTest.mouseMove(vp, start + QPoint(-60, -40))
+    QTest.mouseRelease(vp, Qt.MouseButton.MiddleButton, Qt.KeyboardModifier.NoModifier, start + QPoint(-60, -40))
+    after = view.mapToScene(vp.rect().center())
+    assert round((after - before).x() * view.zoom) == 60
+    assert round((after - before).y() * view.zoom) == 40
+
+
+def test_delete_key_on_canvas_but_not_in_text_fields(gui, preset_copy):
+    win = gui.win
+    win.open_path(preset_copy("digits_cnn"))
+    gui.click_block("fc1")
+    spin = win.inspector.form.fields["units"].spin
+    spin.setFocus()
+    spin.selectAll()
+    QTest.keyClick(spin, Qt.Key.Key_Backspace)
+    QTest.keyClick(spin, Qt.Key.Key_Delete)
+    assert win.doc.has("fc1")  # the keys edited the field, not the network
+    win.view.setFocus()
+    QTest.keyClick(win.view.viewport(), Qt.Key.Key_Delete)
+    assert not win.doc.has("fc1")
