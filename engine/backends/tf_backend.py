@@ -58,6 +58,8 @@ def _set_device(device: str) -> None:
             raise RuntimeError("device 'cuda' was asked for but TensorFlow sees no GPU")
         for gpu in gpus:  # before TF touches the GPU, so it does not take all its memory
             tf.config.experimental.set_memory_growth(gpu, True)
+        # Full float32 on both sides (TF's default TF32 matmuls would part the curves by ~1e-3).
+        tf.config.experimental.enable_tensor_float_32_execution(False)
     elif gpus:
         tf.config.set_visible_devices([], "GPU")
 
@@ -194,6 +196,16 @@ class TFBackend:
         ydtype = tf.int64 if self.plan.loss == "cross_entropy" else tf.float32
         self._x_spec = tf.TensorSpec((None, *self.plan.input_shape), tf.float32)
         self._y_spec = tf.TensorSpec((None, *self.plan.target_shape), ydtype)
+
+    @staticmethod
+    def resolve_device(requested: str) -> tuple[str, str | None]:
+        """('cpu' or 'cuda', a note when 'auto' fell back) for a --device value."""
+        available = bool(tf.config.list_physical_devices("GPU"))
+        if requested == "cuda" and not available:
+            raise RuntimeError("device 'cuda' was asked for but TensorFlow sees no GPU")
+        if requested == "auto":
+            return ("cuda", None) if available else ("cpu", "device auto: TensorFlow sees no GPU; using the CPU")
+        return requested, None
 
     # ---- set-up --------------------------------------------------------------------------------
 

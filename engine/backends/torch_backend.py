@@ -156,8 +156,12 @@ class TorchBackend:
 
     def __init__(self, project: Project, *, device: str = "cpu", threads: int = 1) -> None:
         torch.set_num_threads(threads)
-        if device == "cuda" and not torch.cuda.is_available():
-            raise RuntimeError("device 'cuda' was asked for but PyTorch sees no CUDA device")
+        if device == "cuda":
+            if not torch.cuda.is_available():
+                raise RuntimeError("device 'cuda' was asked for but PyTorch sees no CUDA device")
+            # Full float32 on both sides: TensorFlow's TF32 default is switched off too.
+            torch.backends.cuda.matmul.allow_tf32 = False
+            torch.backends.cudnn.allow_tf32 = False
         self.project = project
         self.plan = make_plan(project)
         self.device = torch.device(device)
@@ -166,6 +170,16 @@ class TorchBackend:
         self.optimizer: torch.optim.Optimizer | None = None
         self._loss = _loss_fn(self.plan.loss)
         self._kinds = {n.id: n.type for n in self.plan.nodes}
+
+    @staticmethod
+    def resolve_device(requested: str) -> tuple[str, str | None]:
+        """('cpu' or 'cuda', a note when 'auto' fell back) for a --device value."""
+        available = torch.cuda.is_available()
+        if requested == "cuda" and not available:
+            raise RuntimeError("device 'cuda' was asked for but PyTorch sees no CUDA device")
+        if requested == "auto":
+            return ("cuda", None) if available else ("cpu", "device auto: PyTorch sees no CUDA device; using the CPU")
+        return requested, None
 
     # ---- set-up --------------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from engine.spec.graph import infer  # noqa: E402
 from engine.spec.project import read_project  # noqa: E402
 from engine.weights import init_weights  # noqa: E402
 
+CUDA = ("mlp_adam", "conv_bn_adam", "lstm_adam", "gru_sgd")
 NATIVE = ("mlp_sgd_nesterov", "mlp_adamw", "mlp_rmsprop_momentum", "lstm_adam")
 
 
@@ -83,8 +84,20 @@ def presets(backend_cls, out: dict) -> None:
         out[f"preset|{name}|params"] = np.array(b.info()["params"])
         out[f"preset|{name}|evaluate0"] = np.array([v if v is not None else np.nan
                                                      for v in b.evaluate(data.x_val, data.y_val, 64)])
+        out[f"preset|{name}|val_out"] = b.predict(data.x_val)
+        out[f"preset|{name}|val_y"] = data.y_val
         losses = [b.train_step(data.x_train[idx], data.y_train[idx]) for idx in data.batch_indices(0, 32, 0)[:5]]
         out[f"preset|{name}|losses"] = np.array(losses)
+
+
+def cuda(backend_cls, out: dict) -> None:
+    """A few training cases on the GPU (run only where one exists): losses and peak memory."""
+    for name in CUDA:
+        proj = cases.TRAIN[name]
+        b = backend_cls(proj, device="cuda", threads=1)
+        b.build(cases.weights_for(name, proj), optimizer_mode="matched")
+        out[f"cuda|{name}|losses"] = np.array([b.train_step(x, y) for x, y in cases.batches_for(name, proj)])
+        out[f"cuda|{name}|peak"] = np.array(b.peak_device_bytes())
 
 
 def main() -> int:
@@ -96,7 +109,7 @@ def main() -> int:
     out: dict = {}
     try:
         for section in sections:
-            {"forward": forward, "train": train, "presets": presets}[section](backend_cls, out)
+            {"forward": forward, "train": train, "presets": presets, "cuda": cuda}[section](backend_cls, out)
     except Exception:
         traceback.print_exc()
         return 1

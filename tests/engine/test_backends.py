@@ -8,6 +8,7 @@ process imports neither framework and compares the arrays they report.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -182,7 +183,52 @@ def test_preset_params_and_parity(results, key):
     assert int(results["tensorflow"][f"preset|{key}|params"]) == graph.params
     t, f = _pair(results, f"preset|{key}|evaluate0")
     np.testing.assert_allclose(t, f, atol=FORWARD_TOL, equal_nan=True)
+    _check_evaluate(results, key, proj)
     t, f = _pair(results, f"preset|{key}|losses")
     if any(layer.type == "Dropout" for layer in proj.layers):
         return  # each framework draws its own dropout masks: the curves part by design
     assert float(np.max(np.abs(t - f))) < LOSS_TOL
+
+
+def _check_evaluate(results, key: str, proj) -> None:
+    """evaluate() before training agrees with the loss and accuracy worked out here in numpy
+    from the framework's own predictions (so both frameworks cannot be wrong the same way)."""
+    loss_name = proj.training["loss"]
+    for framework in ("torch", "tensorflow"):
+        out = results[framework][f"preset|{key}|val_out"].astype(np.float64)
+        y = results[framework][f"preset|{key}|val_y"]
+        loss, acc = results[framework][f"preset|{key}|evaluate0"]
+        if loss_name == "cross_entropy":
+            z = out - out.max(axis=1, keepdims=True)
+            logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            want_loss, want_acc = -logp[np.arange(len(y)), y].mean(), (out.argmax(axis=1) == y).mean()
+        elif loss_name == "binary_cross_entropy":
+            t = y.reshape(-1, 1).astype(np.float64)
+            want_loss = (np.maximum(out, 0) - out * t + np.log1p(np.exp(-np.abs(out)))).mean()
+            want_acc = ((out > 0) == (t > 0.5)).mean()
+        else:
+            err = out - y
+            want_loss, want_acc = (np.square(err) if loss_name == "mse" else np.abs(err)).mean(), np.nan
+        assert abs(loss - want_loss) < 1e-5, (framework, loss, want_loss)
+        np.testing.assert_allclose(acc, want_acc, atol=1e-9, equal_nan=True, err_msg=framework)
+
+
+# ---- GPU ----------------------------------------------------------------------------------------
+
+@pytest.mark.gpu
+@pytest.mark.skipif(shutil.which("nvidia-smi") is None, reason="needs a CUDA device")
+def test_cuda_training_matches_cpu(results, tmp_path):
+    env = dict(_env())
+    env.pop("CUDA_VISIBLE_DEVICES")
+    for framework in ("torch", "tensorflow"):
+        dest = tmp_path / f"{framework}.npz"
+        proc = subprocess.run([sys.executable, str(WORKER), framework, str(dest), "cuda"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        with np.load(dest) as data:
+            for key in data.files:
+                if key.endswith("|losses"):
+                    cpu = results[framework][key.replace("cuda|", "train|")]
+                    assert float(np.max(np.abs(data[key] - cpu))) < 1e-3, (framework, key)
+                else:
+                    assert int(data[key]) > 0, (framework, key)
