@@ -11,7 +11,7 @@ import heapq
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.data.catalog import DatasetInfo
+from engine.data.catalog import DatasetInfo, describe
 from engine.spec.errors import SpecError
 from engine.spec.graph import infer
 from engine.spec.layer_types import Shape
@@ -95,6 +95,19 @@ def order_layers(layers: list[Layer]) -> list[Layer]:
     return out
 
 
+def default_output(ordered: list[Layer]) -> str:
+    """The output when the project names none: the last block that has an input and that no
+    block reads.
+
+    For a file this is its last layer (the file's rule). In the editor it keeps a block just
+    dropped (not connected yet) from taking over as the output, and keeps the output where it
+    was when the user breaks the chain above it.
+    """
+    read = {r for layer in ordered for r in layer.inputs or []}
+    sinks = [layer.id for layer in ordered if layer.inputs and layer.id not in read]
+    return sinks[-1] if sinks else ordered[-1].id
+
+
 def unconnected_reason(layer: Layer) -> str | None:
     lt = layer.layer_type
     have = len(layer.inputs or [])
@@ -118,7 +131,7 @@ def analyse(project: Project, base_dir: Path | None = None) -> Analysis:
         Layer(layer.id, layer.type, layer.params, [layer.id] if layer.id in unconnected else list(layer.inputs or []))
         for layer in ordered
     ]
-    output = project.output if project.output in ids else ordered[-1].id
+    output = project.output if project.output in ids else default_output(ordered)
     probe = Project(
         input_shape=list(project.input_shape), layers=infer_layers, training=project.training, output=output
     )
@@ -146,6 +159,12 @@ def analyse(project: Project, base_dir: Path | None = None) -> Analysis:
             block.error = f"no output shape: its input '{culprit}' has a problem (see the red block above it)"
             block.field = "inputs"
     errors.extend(e for e in graph.errors if e.layer is None)
+    dataset = graph.dataset
+    if dataset is None and check_dataset:  # the network has errors; still say what the data is
+        try:
+            dataset = describe(project.training["dataset"], base_dir)
+        except SpecError:
+            dataset = None
     return Analysis(
         blocks=blocks,
         order=[layer.id for layer in ordered],
@@ -154,5 +173,5 @@ def analyse(project: Project, base_dir: Path | None = None) -> Analysis:
         params=graph.params,
         torch_params=graph.torch_params,
         macs=graph.macs,
-        dataset=graph.dataset,
+        dataset=dataset,
     )

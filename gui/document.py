@@ -32,7 +32,7 @@ from engine.spec.project import (
     save_project,
 )
 from engine.spec.training import OPTIMIZER_PARAMS
-from gui.analysis import Analysis, analyse, order_layers
+from gui.analysis import Analysis, analyse, default_output, order_layers
 from gui.layout import arrange
 
 Pos = tuple[float, float]
@@ -144,6 +144,10 @@ class Document(QObject):
         for i, layer in enumerate(project.layers):
             layer.inputs = project.inputs_of(i)
         explicit_output = project.output is not None
+        if project.layers and project.output is None:
+            last = project.layers[-1].id  # the file's rule; keep it if the editor's would differ
+            if default_output(order_layers(project.layers)) != last:
+                project.output = last
         layout = _read_layout(project.layout)
         project.layout, project.path = None, None
         state = DocState(project, layout, explicit, explicit_output)
@@ -168,9 +172,10 @@ class Document(QObject):
             write = layer.id in s.explicit_inputs or inputs != [prev]
             layers.append(Layer(layer.id, layer.type, copy.deepcopy(layer.params), inputs if write else None, copy.deepcopy(layer.extras)))
             prev = layer.id
-        output = s.project.output
-        if output is not None and not s.explicit_output and layers and layers[-1].id == output:
-            output = None
+        present = {layer.id for layer in ordered}
+        output = s.project.output if s.project.output in present else (default_output(ordered) if ordered else None)
+        if not s.explicit_output and layers and layers[-1].id == output:
+            output = None  # "the last layer" says it, as the file did
         out = s.project.copy()
         out.layers, out.output = layers, output
         ids = [INPUT_ID, *(layer.id for layer in layers)]

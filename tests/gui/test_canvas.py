@@ -241,3 +241,28 @@ def test_delete_key_on_canvas_but_not_in_text_fields(gui, preset_copy):
     win.view.setFocus()
     QTest.keyClick(win.view.viewport(), Qt.Key.Key_Delete)
     assert not win.doc.has("fc1")
+
+
+def test_a_dropped_block_does_not_take_over_the_output(gui, preset_copy, tmp_path):
+    win = gui.win
+    win.open_path(preset_copy("digits_cnn"))
+    lid = gui.drop("Dense", QPointF(600, 200))
+    a = win.doc.analysis
+    assert a.output_id == "out"
+    assert [k for k, b in a.blocks.items() if b.error] == [lid]  # only the new block is red
+    assert a.blocks[lid].error.startswith("input not connected")
+    assert win.scene.blocks["input"].content.lines[2] == "digits: 1,797 samples"
+    gui.connect("out", lid)  # connected below the output: now it is the output
+    assert win.doc.analysis.output_id == lid
+    assert all(b.error is None for b in win.doc.analysis.blocks.values())
+    # Saved with the output implied (the last layer) or named, whichever the file needs.
+    path = tmp_path / "p.twintrain.json"
+    win.doc.connect("fc1", lid)  # now a side branch beside 'out', listed last
+    assert win.doc.analysis.output_id == lid
+    assert win.save_to(path)
+    assert "output" not in json.loads(path.read_text())["model"]
+    win.doc.set_output("out")
+    assert win.save_to(path)
+    assert json.loads(path.read_text())["model"]["output"] == "out"
+    win.open_path(path)
+    assert win.doc.analysis.output_id == "out"

@@ -212,3 +212,27 @@ def test_command_line_opens_default_preset_or_file(qtbot, preset_copy, tmp_path)
     win3 = create_window(["sine_lstm"])
     qtbot.addWidget(win3)
     assert win3.doc.project.name == "sine-lstm" and win3.doc.path is None
+
+
+def test_file_output_rule_is_kept_for_out_of_order_layers(gui, tmp_path):
+    """A file without 'output' means its last layer, even when that layer is listed before a
+    layer that reads it; the editor keeps that meaning and saves it explicitly."""
+    data = {
+        "format": "twintrain/1",
+        "model": {"input": {"shape": [2]}, "layers": [
+            {"id": "a", "type": "Dense", "units": 4},
+            {"id": "c", "type": "Dense", "units": 2, "inputs": ["b"]},
+            {"id": "b", "type": "Dense", "units": 2, "inputs": ["a"]},
+        ]},
+        "training": {"dataset": {"name": "xor"}},
+    }
+    path = tmp_path / "odd.twintrain.json"
+    path.write_text(json.dumps(data))
+    win = gui.win
+    assert win.open_path(path, ask=False)
+    assert win.doc.analysis.output_id == "b"
+    assert "does not lead to the model output 'b'" in win.doc.analysis.blocks["c"].error
+    assert win.save()
+    saved = json.loads(path.read_text())["model"]
+    assert [item["id"] for item in saved["layers"]] == ["a", "b", "c"]
+    assert saved["output"] == "b"
