@@ -241,8 +241,34 @@ class Document(QObject):
         mutate(after)
         if after == before:
             return False
+        self._follow_output(before, after)
         self.undo_stack.push(_StateCommand(self, text, before, after, merge))
         return True
+
+    def _follow_output(self, before: DocState, after: DocState) -> None:
+        """Keep the model output where the user expects it across an edit.
+
+        It stays on its block when a side branch is added elsewhere, moves down when the user
+        extends the network below it, and falls back to the default rule when it is deleted.
+        An edit that sets the output itself (Make model output, rename, delete) wins.
+        """
+        ids = {layer.id for layer in after.project.layers}
+        if after.project.output != before.project.output and after.project.output in ids:
+            return
+
+        def readers(state: DocState, lid: str) -> list[str]:
+            return [layer.id for layer in state.project.layers if lid in (layer.inputs or [])]
+
+        current = self.analysis.output_id
+        if current not in ids:
+            after.project.output = None
+            return
+        if not readers(before, current):
+            seen = {current}
+            while len(below := readers(after, current)) == 1 and below[0] not in seen:
+                current = below[0]
+                seen.add(current)
+        after.project.output = current
 
     def _set_state(self, state: DocState) -> None:
         self._state = state
@@ -371,7 +397,7 @@ class Document(QObject):
                 if layer.id == old:
                     layer.id = new
                 layer.inputs = [new if r == old else r for r in layer.inputs or []]
-            if s.project.output == old:
+            if s.project.output == old or (s.project.output is None and self.analysis.output_id == old):
                 s.project.output = new
             if old in s.layout:
                 s.layout[new] = s.layout.pop(old)

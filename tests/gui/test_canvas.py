@@ -266,3 +266,20 @@ def test_a_dropped_block_does_not_take_over_the_output(gui, preset_copy, tmp_pat
     assert json.loads(path.read_text())["model"]["output"] == "out"
     win.open_path(path)
     assert win.doc.analysis.output_id == "out"
+
+
+def test_output_stays_put_for_side_branches_and_follows_extensions(gui, preset_copy):
+    win = gui.win
+    win.open_path(preset_copy("digits_cnn"))
+    doc = win.doc
+    side = doc.add_layer("Dropout", (600, 300))
+    doc.connect("conv2", side)  # a branch off the middle: the output stays on 'out'
+    assert doc.analysis.output_id == "out"
+    doc.remove([side])
+    below = win.append_layer("Dropout")  # appended below the output: it becomes the output
+    assert doc.layer(below).inputs == ["out"]
+    assert doc.analysis.output_id == below
+    win.act_undo.trigger()
+    assert doc.analysis.output_id == "out"
+    doc.rename("out", "logits")
+    assert doc.analysis.output_id == "logits"
