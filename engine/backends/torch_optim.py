@@ -20,9 +20,10 @@ reproduce them operation for operation (t is the step number starting at 1, g th
              momentum 0: w <- w - d;   momentum m: b <- m * b + d;  w <- w - b
              (PyTorch stock divides by sqrt(v) + eps, and applies lr after the momentum buffer)
 
-Scalars (the bias corrections) are computed in float32, as Keras does, and every update runs as
-multi-tensor (``torch._foreach_*``) operations so the matched optimizer costs what PyTorch's own
-foreach implementations cost.
+Scalars (the bias corrections) are computed in float32, as Keras does. The updates run the way
+PyTorch's stock optimizers run by default, so matched mode costs what native mode costs: as
+multi-tensor (``torch._foreach_*``) operations where PyTorch would pick them (every parameter
+on a GPU), else one tensor at a time.
 """
 
 from __future__ import annotations
@@ -36,12 +37,83 @@ from torch import Tensor
 _f32 = np.float32
 
 
+class _ListOps:
+    """In-place operations over lists of tensors: multi-tensor kernels or a per-tensor loop."""
+
+    def __init__(self, foreach: bool) -> None:
+        self.foreach = foreach
+
+    def mul_(self, xs: list[Tensor], s: float) -> None:
+        if self.foreach:
+            torch._foreach_mul_(xs, s)
+        else:
+            for x in xs:
+                x.mul_(s)
+
+    def add_(self, xs: list[Tensor], ys: list[Tensor], alpha: float = 1.0) -> None:
+        if self.foreach:
+            torch._foreach_add_(xs, ys, alpha=alpha)
+        else:
+            for x, y in zip(xs, ys):
+                x.add_(y, alpha=alpha)
+
+    def sub_(self, xs: list[Tensor], ys: list[Tensor]) -> None:
+        if self.foreach:
+            torch._foreach_sub_(xs, ys)
+        else:
+            for x, y in zip(xs, ys):
+                x.sub_(y)
+
+    def lerp_(self, xs: list[Tensor], ys: list[Tensor], w: float) -> None:
+        if self.foreach:
+            torch._foreach_lerp_(xs, ys, w)
+        else:
+            for x, y in zip(xs, ys):
+                x.lerp_(y, w)
+
+    def addcmul_(self, xs: list[Tensor], a: list[Tensor], b: list[Tensor], value: float) -> None:
+        if self.foreach:
+            torch._foreach_addcmul_(xs, a, b, value=value)
+        else:
+            for x, p, q in zip(xs, a, b):
+                x.addcmul_(p, q, value=value)
+
+    def scaled(self, xs: list[Tensor], s: float) -> list[Tensor]:
+        """New tensors x * s."""
+        return torch._foreach_mul(xs, s) if self.foreach else [x * s for x in xs]
+
+    def squares(self, xs: list[Tensor]) -> list[Tensor]:
+        return torch._foreach_mul(xs, xs) if self.foreach else [x * x for x in xs]
+
+    def sqrt_plus(self, xs: list[Tensor], eps: float, inside: bool) -> list[Tensor]:
+        """New tensors sqrt(x + eps) (inside) or sqrt(x) + eps."""
+        if self.foreach:
+            if inside:
+                out = torch._foreach_add(xs, eps)
+                torch._foreach_sqrt_(out)
+            else:
+                out = torch._foreach_sqrt(xs)
+                torch._foreach_add_(out, eps)
+            return out
+        return [(x + eps).sqrt_() if inside else x.sqrt().add_(eps) for x in xs]
+
+    def div_(self, xs: list[Tensor], ys: list[Tensor]) -> None:
+        if self.foreach:
+            torch._foreach_div_(xs, ys)
+        else:
+            for x, y in zip(xs, ys):
+                x.div_(y)
+
+
 class _KerasOptimizer(torch.optim.Optimizer):
     """Common bookkeeping: one param group, state lists built lazily, a step counter."""
 
     def __init__(self, params: Iterable[Tensor], defaults: dict) -> None:
         super().__init__(params, defaults)
         self.iterations = 0
+        plist = [p for g in self.param_groups for p in g["params"]]
+        # PyTorch's own default: multi-tensor kernels only when every parameter is on a GPU.
+        self.ops = _ListOps(all(p.device.type == "cuda" for p in plist))
 
     def _params_and_grads(self) -> tuple[list[Tensor], list[Tensor]]:
         params, grads = [], []
@@ -68,23 +140,23 @@ class KerasSGD(_KerasOptimizer):
 
     @torch.no_grad()
     def step(self, closure=None):  # type: ignore[override]
-        group = self.param_groups[0]
+        group, ops = self.param_groups[0], self.ops
         lr, mom = float(_f32(group["lr"])), float(_f32(group["momentum"]))
         params, grads = self._params_and_grads()
         if not params:
             return None
         if mom == 0.0:
-            torch._foreach_add_(params, grads, alpha=-lr)
+            ops.add_(params, grads, alpha=-lr)
         else:
             vs = self._slots(params, "velocity")
-            torch._foreach_mul_(vs, mom)
-            torch._foreach_add_(vs, grads, alpha=-lr)
+            ops.mul_(vs, mom)
+            ops.add_(vs, grads, alpha=-lr)
             if group["nesterov"]:
-                upd = torch._foreach_mul(vs, mom)
-                torch._foreach_add_(upd, grads, alpha=-lr)
-                torch._foreach_add_(params, upd)
+                upd = ops.scaled(vs, mom)
+                ops.add_(upd, grads, alpha=-lr)
+                ops.add_(params, upd)
             else:
-                torch._foreach_add_(params, vs)
+                ops.add_(params, vs)
         self.iterations += 1
         return None
 
@@ -99,7 +171,7 @@ class KerasAdam(_KerasOptimizer):
 
     @torch.no_grad()
     def step(self, closure=None):  # type: ignore[override]
-        g = self.param_groups[0]
+        g, ops = self.param_groups[0], self.ops
         params, grads = self._params_and_grads()
         if not params:
             return None
@@ -107,17 +179,16 @@ class KerasAdam(_KerasOptimizer):
         t = _f32(self.iterations + 1)
         alpha = lr * np.sqrt(_f32(1) - b2**t) / (_f32(1) - b1**t)
         if g["weight_decay"]:
-            decay = torch._foreach_mul(params, float(_f32(g["weight_decay"])))
-            torch._foreach_mul_(decay, float(lr))
-            torch._foreach_sub_(params, decay)
+            decay = ops.scaled(params, float(_f32(g["weight_decay"])))
+            ops.mul_(decay, float(lr))
+            ops.sub_(params, decay)
         ms, vs = self._slots(params, "m"), self._slots(params, "v")
-        torch._foreach_lerp_(ms, grads, float(_f32(1 - g["beta_1"])))
-        torch._foreach_lerp_(vs, torch._foreach_mul(grads, grads), float(_f32(1 - g["beta_2"])))
-        denom = torch._foreach_sqrt(vs)
-        torch._foreach_add_(denom, float(_f32(g["epsilon"])))
-        upd = torch._foreach_mul(ms, float(alpha))
-        torch._foreach_div_(upd, denom)
-        torch._foreach_sub_(params, upd)
+        ops.lerp_(ms, grads, float(_f32(1 - g["beta_1"])))
+        ops.lerp_(vs, ops.squares(grads), float(_f32(1 - g["beta_2"])))
+        denom = ops.sqrt_plus(vs, float(_f32(g["epsilon"])), inside=False)
+        upd = ops.scaled(ms, float(alpha))
+        ops.div_(upd, denom)
+        ops.sub_(params, upd)
         self.iterations += 1
         return None
 
@@ -128,25 +199,23 @@ class KerasRMSprop(_KerasOptimizer):
 
     @torch.no_grad()
     def step(self, closure=None):  # type: ignore[override]
-        g = self.param_groups[0]
+        g, ops = self.param_groups[0], self.ops
         params, grads = self._params_and_grads()
         if not params:
             return None
-        rho = float(_f32(g["rho"]))
         vs = self._slots(params, "velocity")
-        torch._foreach_mul_(vs, rho)
-        torch._foreach_addcmul_(vs, grads, grads, value=float(_f32(1 - g["rho"])))
-        denom = torch._foreach_add(vs, float(_f32(g["epsilon"])))
-        torch._foreach_sqrt_(denom)
-        inc = torch._foreach_mul(grads, float(_f32(g["lr"])))
-        torch._foreach_div_(inc, denom)
+        ops.mul_(vs, float(_f32(g["rho"])))
+        ops.addcmul_(vs, grads, grads, value=float(_f32(1 - g["rho"])))
+        denom = ops.sqrt_plus(vs, float(_f32(g["epsilon"])), inside=True)
+        inc = ops.scaled(grads, float(_f32(g["lr"])))
+        ops.div_(inc, denom)
         if g["momentum"] > 0:
             bs = self._slots(params, "momentum")
-            torch._foreach_mul_(bs, float(_f32(g["momentum"])))
-            torch._foreach_add_(bs, inc)
-            torch._foreach_sub_(params, bs)
+            ops.mul_(bs, float(_f32(g["momentum"])))
+            ops.add_(bs, inc)
+            ops.sub_(params, bs)
         else:
-            torch._foreach_sub_(params, inc)
+            ops.sub_(params, inc)
         self.iterations += 1
         return None
 

@@ -146,6 +146,11 @@ FORWARD |= {
         {"id": "f3", "type": "Flatten", "inputs": ["c3"]},
         {"id": "out", "type": "Concatenate", "inputs": ["f1", "f2", "f3"]},
     ]),
+    "conv_output": project([5, 5, 2], [  # ends channels-first in PyTorch: permuted back
+        {"type": "Conv2D", "filters": 3, "kernel_size": 3, "padding": "same"},
+        {"type": "Dropout", "rate": 0.3},
+        {"type": "MaxPool2D", "pool_size": 2, "strides": 1, "padding": "same"},
+    ]),
     "residual_conv": project([5, 5, 2], [
         {"id": "c", "type": "Conv2D", "filters": 2, "kernel_size": 3, "padding": "same", "activation": "relu"},
         {"id": "s", "type": "Add", "inputs": ["input", "c"]},

@@ -61,6 +61,11 @@ def train(backend_cls, out: dict) -> None:
         loss, acc = b.evaluate(x, y, batch_size=10)
         out[f"train|{name}|evaluate"] = np.array([loss, np.nan if acc is None else acc])
         _weights(out, f"train|{name}|w", b.get_weights())
+        if hasattr(b.optimizer, "ops"):  # PyTorch: the multi-tensor path (GPU) computes the same
+            f = backend_cls(proj, threads=1)
+            f.build(cases.weights_for(name, proj), optimizer_mode="matched")
+            f.optimizer.ops.foreach = not f.optimizer.ops.foreach
+            out[f"train|{name}|losses_other_path"] = np.array([f.train_step(x, y) for x, y in batches])
         if hasattr(b, "_train_fn"):  # TensorFlow: the partial batches must not have retraced
             out[f"train|{name}|traces"] = np.array(b._train_fn.experimental_get_tracing_count())
         if name in NATIVE:

@@ -153,6 +153,13 @@ def test_training_parity_matched(results, name):
 
 
 @pytest.mark.parametrize("name", sorted(cases.TRAIN))
+def test_torch_matched_optimizer_loop_and_multi_tensor_paths_agree(results, name):
+    a = results["torch"][f"train|{name}|losses"]
+    b = results["torch"][f"train|{name}|losses_other_path"]
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(cases.TRAIN))
 def test_tensorflow_step_traced_once(results, name):
     assert int(results["tensorflow"][f"train|{name}|traces"]) == 1
 
