@@ -13,7 +13,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ["KERAS_BACKEND"] = "tensorflow"  # this is the TensorFlow backend, whatever the user's default
 
 from typing import Any  # noqa: E402
 
@@ -25,6 +25,9 @@ from engine.backends.base import Weights  # noqa: E402
 from engine.backends.plan import ELU_ALPHA, LEAKY_RELU_SLOPE, Node, Plan, make_plan  # noqa: E402
 from engine.spec.params import pair  # noqa: E402
 from engine.spec.project import INPUT_ID, Project  # noqa: E402
+
+# A user's ~/.keras/keras.json must not change what TwinTrain compares.
+keras.config.set_floatx("float32")
 
 # Activations with a parameter get an explicit layer so the value is stated, not inherited
 # (Keras' LeakyReLU layer defaults to 0.3, its leaky_relu function to 0.2).
