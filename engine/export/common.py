@@ -74,6 +74,22 @@ def path_bytes(path: Path) -> int:
     return path.stat().st_size if path.exists() else 0
 
 
+def match_umask(path: Path) -> None:
+    """Give a file written owner-only (mkstemp, safetensors) the mode a plain open() gives."""
+    mask = os.umask(0)
+    os.umask(mask)
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o666 & ~mask)
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a whole text file atomically (never half-written) with the usual mode."""
+    from engine.spec.project import write_atomic
+
+    write_atomic(path, text)
+    match_umask(path)
+
+
 def remove(path: Path) -> None:
     """Remove a partial output this export wrote itself."""
     with contextlib.suppress(OSError):

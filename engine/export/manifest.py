@@ -14,9 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from engine.export.common import TOLERANCE, Entry, batches, one_line, run_onnx
+from engine.export.common import TOLERANCE, Entry, batches, one_line, run_onnx, write_text
 from engine.export.formats import FILES, MANIFEST
-from engine.spec.project import write_atomic
 
 MANIFEST_FORMAT = "twintrain-exports/1"
 
@@ -71,7 +70,7 @@ def write_manifest(out_dir: Path, entries: list[Entry], cross: dict[str, Any] | 
         "cross_check": _plain(cross),
     }
     path = out_dir / MANIFEST
-    write_atomic(path, json.dumps(doc, indent=2, allow_nan=False) + "\n")
+    write_text(path, json.dumps(doc, indent=2, allow_nan=False) + "\n")  # atomic: engine.spec.project.write_atomic
     return path
 
 

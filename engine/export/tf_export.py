@@ -178,20 +178,38 @@ def _onnx(model: keras.Model, xs, refs, path: Path) -> tuple[float, str, dict]:
     try:
         fn = tf.function(lambda x: model(x, training=False), input_signature=spec)
         with _tf2onnx_quiet():
-            tf2onnx.convert.from_function(fn, input_signature=spec, opset=ONNX_OPSET, output_path=str(path))
+            tf2onnx.convert.from_function(fn, input_signature=spec, opset=ONNX_OPSET, output_path=str(path),
+                                          custom_op_handlers={"Erfc": (_erfc_to_onnx, [])})
         exporter = "tf2onnx.convert.from_function"
         diff, check, opset = _check_onnx(path, xs, refs, exporter)
     except Exception as exc:
-        note = f"tf2onnx.convert.from_function failed ({one_line(exc)}); used model.export(format='onnx')"
+        first = one_line(exc)
+        note = f"tf2onnx.convert.from_function failed ({first}); used model.export(format='onnx')"
         remove(path)
-        with _tf2onnx_quiet():
-            model.export(str(path), format="onnx", verbose=False)
-        exporter = "keras model.export"
-        diff, check, opset = _check_onnx(path, xs, refs, exporter)
+        try:
+            with _tf2onnx_quiet():
+                model.export(str(path), format="onnx", verbose=False)
+            exporter = "keras model.export"
+            diff, check, opset = _check_onnx(path, xs, refs, exporter)
+        except Exception as second:
+            raise RuntimeError(f"tf2onnx.convert.from_function: {first}; "
+                               f"model.export(format='onnx'): {one_line(second)}") from second
     extra: dict[str, Any] = {"exporter": exporter, "opset": opset}
     if note:
         extra["note"] = note
     return diff, check, extra
+
+
+def _erfc_to_onnx(ctx, node, name, args):
+    """erfc(x) as 1 - erf(x): ONNX has Erf but no Erfc, which tf.nn.gelu (Keras' exact gelu) uses."""
+    from tf2onnx import utils
+
+    dtype = utils.map_onnx_to_numpy_type(ctx.get_dtype(node.input[0]))
+    erf = ctx.make_node("Erf", [node.input[0]])
+    one = ctx.make_const(utils.make_name(f"{name}_one"), np.array(1, dtype=dtype))
+    node.type = "Sub"
+    ctx.replace_inputs(node, [one.output[0], erf.output[0]])
+    return node
 
 
 def _check_onnx(path: Path, xs, refs, exporter: str) -> tuple[float, str, int | None]:

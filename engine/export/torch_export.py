@@ -12,7 +12,6 @@ import contextlib
 import copy
 import functools
 import logging
-import os
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -28,6 +27,7 @@ from engine.export.common import (
     batches,
     compare,
     entry,
+    match_umask,
     one_line,
     onnx_opset,
     remove,
@@ -108,7 +108,7 @@ def _safetensors(model: nn.Module, xs, refs, plan, path: Path) -> tuple[float, s
     state = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
     save_file(state, str(path), metadata={"format": "pt", "producer": "TwinTrain",
                                           "layout": "PyTorch parameter layout (channels-first kernels)"})
-    _match_umask(path)
+    match_umask(path)  # safetensors writes owner-only
     loaded = load_file(str(path), device="cpu")
     fresh = type(model)(plan)
     fresh.load_state_dict(loaded, strict=True)
@@ -116,14 +116,6 @@ def _safetensors(model: nn.Module, xs, refs, plan, path: Path) -> tuple[float, s
     check = (f"load_file into a fresh model (load_state_dict strict), output vs the model's "
              f"at batch {_batches_text(xs)}")
     return compare([(r, _run(fresh, x)) for r, x in zip(refs, xs)], check), check, {"tensors": len(state)}
-
-
-def _match_umask(path: Path) -> None:
-    """safetensors writes its file owner-only; give it the mode the other exports get."""
-    mask = os.umask(0)
-    os.umask(mask)
-    with contextlib.suppress(OSError):
-        os.chmod(path, 0o666 & ~mask)
 
 
 def _pt2(model: nn.Module, xs, refs, plan, path: Path) -> tuple[float, str, dict]:

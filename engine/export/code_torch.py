@@ -1,0 +1,422 @@
+"""``model_torch.py``: the project as a plain PyTorch script (an nn.Module and a training loop).
+
+The network keeps the project's channels-last input and output; it permutes to PyTorch's
+channels-first layout only around the layers that need it (convolutions, pooling, batch norm)
+and back before Flatten/Dense/recurrent layers, each permute commented, so the data and the
+output shapes are the same as in Keras. TensorFlow's 'same' padding with an odd remainder is
+written out with F.pad, as PyTorch pads symmetrically.
+"""
+
+from __future__ import annotations
+
+from engine.backends.plan import ELU_ALPHA, LEAKY_RELU_SLOPE, Node, same_padding
+from engine.export import code_data
+from engine.export.code_common import (
+    INDENT,
+    MODULE_ATTRIBUTES,
+    Namer,
+    Settings,
+    call,
+    comment_lines,
+    docstring,
+    literal,
+    script_header,
+    shape_text,
+    size,
+)
+from engine.spec.params import pair
+from engine.spec.project import INPUT_ID
+
+I2 = INDENT * 2
+# The layout each layer type reads: channels-first ("cf"), channels-last ("cl") or either (None).
+WANTS = {
+    "Dense": "cl", "Conv1D": "cf", "Conv2D": "cf", "MaxPool1D": "cf", "MaxPool2D": "cf",
+    "AvgPool1D": "cf", "AvgPool2D": "cf", "GlobalAvgPool1D": None, "GlobalAvgPool2D": None,
+    "Flatten": "cl", "Reshape": "cl", "Dropout": None, "BatchNorm": "cf", "LayerNorm": "cl",
+    "Activation": None, "Embedding": "cl", "LSTM": "cl", "GRU": "cl", "SimpleRNN": "cl",
+    "Add": None, "Concatenate": None,
+}
+LOSSES = {"cross_entropy": "nn.CrossEntropyLoss()", "binary_cross_entropy": "nn.BCEWithLogitsLoss()",
+          "mse": "nn.MSELoss()", "mae": "nn.L1Loss()"}
+
+
+def activation(name: str, expr: str, dim: int = -1) -> str:
+    """``expr`` passed through a spec activation, written with torch / F functions."""
+    return {
+        "none": expr,
+        "relu": f"F.relu({expr})",
+        "leaky_relu": f"F.leaky_relu({expr}, negative_slope={LEAKY_RELU_SLOPE})",
+        "elu": f"F.elu({expr}, alpha={ELU_ALPHA})",
+        "gelu": f"F.gelu({expr})",  # exact (erf) form, as Keras' gelu
+        "tanh": f"torch.tanh({expr})",
+        "sigmoid": f"torch.sigmoid({expr})",
+        "softmax": f"F.softmax({expr}, dim={dim})",
+        "softplus": f"F.softplus({expr})",
+        "swish": f"F.silu({expr})",
+    }[name]
+
+
+def _permute(rank: int, to_cf: bool) -> tuple[str, str]:
+    """(permute arguments, comment) for a tensor of ``rank`` axes, batch included."""
+    if to_cf:
+        dims = (0, rank - 1, *range(1, rank - 1))
+    else:
+        dims = (0, *range(2, rank), 1)
+    spatial = {3: ["T"], 4: ["H", "W"], 5: ["D", "H", "W"]}.get(rank, [f"S{i}" for i in range(1, rank - 1)])
+    cl = "[N, " + ", ".join(spatial) + ", C]"
+    cf = "[N, C, " + ", ".join(spatial) + "]"
+    return ", ".join(map(str, dims)), (f"{cl} -> {cf}" if to_cf else f"{cf} -> {cl}")
+
+
+class _ModelWriter:
+    """Walks the plan, writing __init__ and forward statements and tracking each tensor's layout."""
+
+    def __init__(self, s: Settings) -> None:
+        self.s = s
+        self.plan = s.plan
+        self.chain = s.plan.is_chain
+        self.attrs = Namer(MODULE_ATTRIBUTES)
+        self.locals = Namer()
+        self.init: list[str] = []
+        self.fwd: list[str] = []
+        self.var = {INPUT_ID: "x"}
+        self.layout = {INPUT_ID: "cl"}
+        self.rank = {INPUT_ID: len(s.plan.input_shape) + 1}
+        self.converted: dict[tuple[str, str], str] = {}
+        self.attr_of: dict[str, str] = {}  # layer id -> attribute holding its module
+
+    # ---- tensors and layouts ----------------------------------------------------------------
+
+    def fetch(self, ref: str, want: str | None, why: str) -> str:
+        """The variable holding ``ref`` in layout ``want``, permuting it first if needed."""
+        have = self.layout[ref]
+        if want is None or want == have or self.rank[ref] <= 2:
+            return self.var[ref]
+        if (ref, want) in self.converted:
+            return self.converted[(ref, want)]
+        dims, note = _permute(self.rank[ref], want == "cf")
+        src = self.var[ref]
+        if self.chain:  # nothing else reads the old layout: convert in place
+            self.fwd.append(f"{I2}{src} = {src}.permute({dims})  # {note} {why}")
+            self.layout[ref] = want
+            return src
+        name = self.locals(f"{src}_{want}")
+        self.fwd.append(f"{I2}{name} = {src}.permute({dims})  # {note} {why}")
+        self.converted[(ref, want)] = name
+        return name
+
+    def out_var(self, node: Node) -> str:
+        return "x" if self.chain else self.locals(node.id)
+
+    # ---- the walk ---------------------------------------------------------------------------
+
+    def write(self) -> None:
+        for node in self.plan.nodes:
+            want = WANTS[node.type]
+            if want is None:  # follows its first input; the others are converted to match
+                first = node.inputs[0]
+                want = self.layout[first] if self.rank[first] > 2 else "cl"
+            why = _why(node.type, want)
+            ins = [self.fetch(ref, want, why) for ref in node.inputs]
+            out = self.out_var(node)
+            self.emit(node, ins, out, want == "cf")
+            self.var[node.id] = out
+            self.rank[node.id] = len(node.output_shape) + 1
+            self.layout[node.id] = "cf" if want == "cf" and self.rank[node.id] > 2 else "cl"
+        last = self.plan.output_id
+        result = self.fetch(last, "cl", "(the output is channels-last)")
+        self.fwd.append(f"{I2}return {result}")
+
+    def layer(self, node: Node, head: str, args: list[str]) -> str:
+        attr = self.attrs(node.id)
+        self.attr_of[node.id] = attr
+        self.init.extend(call(I2, f"self.{attr} = {head}", args))
+        return f"self.{attr}"
+
+    def emit(self, node: Node, ins: list[str], out: str, cf: bool) -> None:
+        p, kind, a = node.params, node.type, ins[0]
+        shape_in = node.input_shapes[0]
+        channel_dim = 1 if cf and len(shape_in) > 1 else -1
+        fwd = self.fwd.append
+        if kind == "Dense":
+            bias = [] if p["use_bias"] else ["bias=False"]
+            m = self.layer(node, "nn.Linear", [str(shape_in[-1]), str(p["units"]), *bias])
+            fwd(f"{I2}{out} = {activation(p['activation'], f'{m}({a})')}")
+        elif kind in ("Conv1D", "Conv2D"):
+            self.conv(node, a, out)
+        elif kind in ("MaxPool1D", "MaxPool2D", "AvgPool1D", "AvgPool2D"):
+            self.pool(node, a, out)
+        elif kind in ("GlobalAvgPool1D", "GlobalAvgPool2D"):
+            n = len(shape_in) - 1
+            dims = tuple(range(2, 2 + n)) if cf else tuple(range(1, 1 + n))
+            fwd(f"{I2}{out} = {a}.mean(dim={dims[0] if n == 1 else literal(dims)})")
+        elif kind == "Flatten":
+            fwd(f"{I2}{out} = {a}.flatten(1)")
+        elif kind == "Reshape":
+            fwd(f"{I2}{out} = {a}.reshape(-1, {', '.join(map(str, node.output_shape))})")
+        elif kind == "Dropout":
+            m = self.layer(node, "nn.Dropout", [literal(float(p["rate"]))])
+            fwd(f"{I2}{out} = {m}({a})")
+        elif kind == "BatchNorm":
+            rank = len(shape_in) + 1
+            if rank > 5:
+                raise ValueError(f"layer '{node.id}': BatchNorm on a rank-{rank - 1} input has no PyTorch layer")
+            dims = {2: 1, 3: 1, 4: 2, 5: 3}[rank]
+            momentum = round(1.0 - float(p["momentum"]), 12)
+            self.init.extend(comment_lines(I2, f"PyTorch's momentum {momentum:g} is Keras' {p['momentum']:g} "
+                                                "(the weight of the new batch)."))
+            m = self.layer(node, f"nn.BatchNorm{dims}d",
+                           [str(shape_in[-1]), f"eps={literal(float(p['epsilon']))}", f"momentum={momentum!r}"])
+            fwd(f"{I2}{out} = {m}({a})")
+        elif kind == "LayerNorm":
+            m = self.layer(node, "nn.LayerNorm", [str(shape_in[-1]), f"eps={literal(float(p['epsilon']))}"])
+            fwd(f"{I2}{out} = {m}({a})")
+        elif kind == "Activation":
+            if p["activation"] != "none" or out != a:
+                fwd(f"{I2}{out} = {activation(p['activation'], a, channel_dim)}")
+        elif kind == "Embedding":
+            m = self.layer(node, "nn.Embedding", [str(p["input_dim"]), str(p["output_dim"])])
+            fwd(f"{I2}{out} = {m}({a}.long())  # indices arrive as floats")
+        elif kind in ("LSTM", "GRU", "SimpleRNN"):
+            cls = {"LSTM": "nn.LSTM", "GRU": "nn.GRU", "SimpleRNN": "nn.RNN"}[kind]
+            m = self.layer(node, cls, [str(shape_in[-1]), str(p["units"]), "batch_first=True"])
+            fwd(f"{I2}{out}, _ = {m}({a})")
+            if not p["return_sequences"]:
+                fwd(f"{I2}{out} = {out}[:, -1]  # the last time step only")
+        elif kind == "Add":
+            fwd(f"{I2}{out} = {' + '.join(ins)}")
+        elif kind == "Concatenate":
+            rank = len(shape_in)
+            axis = p["axis"] % rank
+            dim = (1 if axis == rank - 1 else axis + 2) if cf and rank > 1 else axis + 1
+            fwd(f"{I2}{out} = torch.cat([{', '.join(ins)}], dim={dim})")
+        else:
+            raise ValueError(f"layer '{node.id}': no PyTorch code for layer type {kind}")
+
+    def conv(self, node: Node, a: str, out: str) -> None:
+        p = node.params
+        rank = 1 if node.type == "Conv1D" else 2
+        k = (p["kernel_size"],) if rank == 1 else pair(p["kernel_size"])
+        st = (p["strides"],) if rank == 1 else pair(p["strides"])
+        args = [str(node.input_shapes[0][-1]), str(p["filters"]), f"kernel_size={size(k)}"]
+        if any(v != 1 for v in st):
+            args.append(f"stride={size(st)}")
+        pads = _pads(node, k, st)
+        x = a
+        if p["padding"] == "same" and all(v == 1 for v in st):
+            args.append('padding="same"')
+        elif any(b or e for b, e in pads):
+            if all(b == e for b, e in pads):
+                args.append(f"padding={size([b for b, _ in pads])}")
+            else:
+                self.fwd.extend(comment_lines(I2, "TensorFlow's 'same' padding: the odd row/column goes "
+                                                  "after (bottom/right), which PyTorch's padding= cannot do."))
+                x = f"F.pad({a}, {literal(_flat_pads(pads))})"
+        if not p["use_bias"]:
+            args.append("bias=False")
+        m = self.layer(node, f"nn.Conv{rank}d", args)
+        self.fwd.append(f"{I2}{out} = {activation(p['activation'], f'{m}({x})', 1)}")
+
+    def pool(self, node: Node, a: str, out: str) -> None:
+        p = node.params
+        rank = 1 if node.type.endswith("1D") else 2
+        is_max = node.type.startswith("Max")
+        k = (p["pool_size"],) if rank == 1 else pair(p["pool_size"])
+        st = (p["strides"],) if rank == 1 else pair(p["strides"])
+        cls = f"nn.{'Max' if is_max else 'Avg'}Pool{rank}d"
+        args = [f"kernel_size={size(k)}"]
+        if tuple(st) != tuple(k):
+            args.append(f"stride={size(st)}")
+        pads = _pads(node, k, st)
+        symmetric = all(b == e for b, e in pads)
+        if any(b or e for b, e in pads) and symmetric:
+            args.append(f"padding={size([b for b, _ in pads])}")
+            if not is_max:
+                args.append("count_include_pad=False")
+        m = self.layer(node, cls, args)
+        if symmetric:
+            self.fwd.append(f"{I2}{out} = {m}({a})")
+            return
+        flat = literal(_flat_pads(pads))
+        if is_max:
+            self.fwd.extend(comment_lines(I2, "TensorFlow's 'same' padding (odd row/column after), "
+                                              "with -inf so that padding is never the maximum."))
+            self.fwd.append(f"{I2}{out} = {m}(F.pad({a}, {flat}, value=float(\"-inf\")))")
+            return
+        counts = self.attrs(f"{node.id}_share")
+        spatial = ", ".join(str(v) for v in node.input_shapes[0][:-1])
+        self.init.extend(comment_lines(I2, f"'same' average pooling averages real values only: each "
+                                           f"window's share of them, to divide {m}'s output by."))
+        self.init.extend(call(I2, "self.register_buffer", [
+            literal(counts), f"{m}(F.pad(torch.ones(1, 1, {spatial}), {flat}))", "persistent=False"]))
+        self.fwd.append(f"{I2}{out} = {m}(F.pad({a}, {flat})) / self.{counts}")
+
+    def lines(self) -> list[str]:
+        plan = self.plan
+        doc = f"{_describe(self.s)}: input {shape_text(plan.input_shape)}, output {shape_text(plan.output_shape)}."
+        if len(plan.input_shape) > 1:
+            doc += " Both channels-last, like the data; convolutions run channels-first inside."
+        return [
+            "class Net(nn.Module):",
+            *docstring(INDENT, doc),
+            "",
+            f"{INDENT}def __init__(self):",
+            f"{I2}super().__init__()",
+            *self.init,
+            "",
+            f"{INDENT}def forward(self, x):",
+            *self.fwd,
+        ]
+
+
+def _why(kind: str, want: str) -> str:
+    return f"for {kind}"
+
+
+def _pads(node: Node, k: tuple[int, ...], st: tuple[int, ...]) -> list[tuple[int, int]]:
+    spatial = node.input_shapes[0][:-1]
+    if node.params["padding"] != "same":
+        return [(0, 0)] * len(spatial)
+    return [same_padding(n, kk, s) for n, kk, s in zip(spatial, k, st)]
+
+
+def _flat_pads(pads: list[tuple[int, int]]) -> tuple[int, ...]:
+    flat: list[int] = []
+    for before, after in reversed(pads):  # F.pad lists the last axis first
+        flat += [before, after]
+    return tuple(flat)
+
+
+def _describe(s: Settings) -> str:
+    kinds = [n.type for n in s.plan.nodes]
+    return f"The {s.name} network ({len(kinds)} layers)"
+
+
+def optimizer(spec: dict) -> tuple[str, list[str]]:
+    """(constructor, arguments) for PyTorch's stock optimizer with the project's settings."""
+    name, lr = spec["name"], literal(float(spec["learning_rate"]))
+    if name == "sgd":
+        args = [f"lr={lr}"]
+        if spec["momentum"]:
+            args.append(f"momentum={literal(float(spec['momentum']))}")
+        if spec["nesterov"]:
+            args.append("nesterov=True")
+        return "torch.optim.SGD", args
+    if name in ("adam", "adamw"):
+        args = [f"lr={lr}", f"betas=({literal(float(spec['beta_1']))}, {literal(float(spec['beta_2']))})",
+                f"eps={literal(float(spec['epsilon']))}"]
+        if name == "adamw":
+            args.append(f"weight_decay={literal(float(spec['weight_decay']))}")
+        return ("torch.optim.AdamW" if name == "adamw" else "torch.optim.Adam"), args
+    if name == "rmsprop":
+        args = [f"lr={lr}", f"alpha={literal(float(spec['rho']))}", f"eps={literal(float(spec['epsilon']))}"]
+        if spec["momentum"]:
+            args.append(f"momentum={literal(float(spec['momentum']))}")
+        return "torch.optim.RMSprop", args
+    raise ValueError(f"no PyTorch code for optimizer '{name}'")
+
+
+def _evaluate(s: Settings) -> list[str]:
+    loss = s.plan.loss
+    lines = [
+        "def evaluate(model, loss_fn, x, y):",
+        '    """Mean loss (and accuracy) over a whole split, in inference mode."""',
+        "    model.eval()",
+        "    total, correct = 0.0, 0" if s.classification else "    total = 0.0",
+        "    with torch.no_grad():",
+        "        for start in range(0, len(x), BATCH_SIZE):",
+        "            xb = x[start : start + BATCH_SIZE].to(DEVICE)",
+        "            yb = y[start : start + BATCH_SIZE].to(DEVICE)",
+        "            out = model(xb)",
+        "            total += loss_fn(out, yb).item() * len(xb)",
+    ]
+    if loss == "cross_entropy":
+        lines.append("            correct += (out.argmax(dim=1) == yb).sum().item()")
+    elif loss == "binary_cross_entropy":
+        lines.append("            correct += ((out > 0).float() == yb).sum().item()  # logit > 0: p > 0.5")
+    lines.append("    return total / len(x), (correct / len(x) if len(x) else 0.0)"
+                 if s.classification else "    return total / len(x), None")
+    return lines
+
+
+def _main(s: Settings) -> list[str]:
+    opt, opt_args = optimizer(s.plan.optimizer)
+    acc = s.classification
+    report_val = ['            report += f" - val_loss: {val_loss:.4f}"']
+    if acc:
+        report_val.append('            report += f" - val_accuracy: {val_accuracy:.4f}"')
+    return [
+        "def main():",
+        "    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])",
+        '    parser.add_argument("--epochs", type=int, default=EPOCHS, help="passes over data")',
+        "    args = parser.parse_args()",
+        "",
+        "    torch.manual_seed(SEED)",
+        "    x_train, y_train, x_val, y_val = (torch.from_numpy(a) for a in load_data())",
+        "    model = Net().to(DEVICE)",
+        *call(INDENT, f"optimizer = {opt}", ["model.parameters()", *opt_args]),
+        f"    loss_fn = {LOSSES[s.plan.loss]}",
+        "    train_set = TensorDataset(x_train, y_train)",
+        "    batches = DataLoader(train_set, batch_size=BATCH_SIZE, shuffle=True)",
+        "",
+        '    line = f"initial - loss: {evaluate(model, loss_fn, x_train, y_train)[0]:.4f}"',
+        "    if len(x_val):",
+        '        line += f" - val_loss: {evaluate(model, loss_fn, x_val, y_val)[0]:.4f}"',
+        "    print(line, flush=True)",
+        "    for epoch in range(args.epochs):",
+        "        model.train()",
+        "        total = 0.0",
+        "        for xb, yb in batches:",
+        "            xb, yb = xb.to(DEVICE), yb.to(DEVICE)",
+        "            optimizer.zero_grad()",
+        "            loss = loss_fn(model(xb), yb)",
+        "            loss.backward()",
+        "            optimizer.step()",
+        "            total += loss.item() * len(xb)",
+        '        report = f"epoch {epoch + 1}/{args.epochs} - loss: {total / len(x_train):.4f}"',
+        "        if len(x_val):",
+        "            val_loss, val_accuracy = evaluate(model, loss_fn, x_val, y_val)",
+        *report_val,
+        "        print(report, flush=True)",
+    ]
+
+
+def attribute_names(s: Settings) -> dict[str, str]:
+    """{layer id: the attribute of Net holding its module}, for loading weights by name."""
+    writer = _ModelWriter(s)
+    writer.write()
+    return dict(writer.attr_of)
+
+
+def torch_source(s: Settings) -> str:
+    """The whole ``model_torch.py`` for resolved project settings."""
+    writer = _ModelWriter(s)
+    writer.write()
+    opt_name = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop"}[s.plan.optimizer["name"]]
+    header = script_header(s, "PyTorch", "model_torch.py", "torch", [
+        f"The data are generated, split and scaled as TwinTrain does. The initial weights are PyTorch's "
+        f"own and the optimizer is PyTorch's stock {opt_name}, so the losses come close to a TwinTrain "
+        "run's without matching it step for step.",
+    ])
+    data_imports = code_data.imports(s)
+    std = [line for line in data_imports if line.startswith(("import csv", "from pathlib"))]
+    third = [line for line in data_imports if line and line not in std and line != "import numpy as np"]
+    functional = ["import torch.nn.functional as F"] if "F." in "\n".join(writer.lines()) else []
+    imports = ["import argparse", *sorted(std, key=_import_key), "",
+               *sorted(["import numpy as np", "import torch", *functional,
+                        "from torch import nn", "from torch.utils.data import DataLoader, TensorDataset",
+                        *third], key=_import_key)]
+    body = [
+        *header, "", *imports, "", *code_data.constants(s),
+        f"BATCH_SIZE = {s.batch_size}", f"EPOCHS = {s.epochs}",
+        'DEVICE = "cuda" if torch.cuda.is_available() else "cpu"', "", "",
+        *code_data.functions(s), "", "", *writer.lines(), "", "", *_evaluate(s), "", "", *_main(s), "", "",
+        'if __name__ == "__main__":', "    main()",
+    ]
+    return "\n".join(body) + "\n"
+
+
+def _import_key(line: str) -> tuple[int, str]:
+    """isort's order within a section: plain imports before from-imports, then by module."""
+    module = line.split()[1]
+    return (1 if line.startswith("from") else 0, module.lower())
