@@ -32,7 +32,13 @@ def imports(s: Settings) -> list[str]:
 
 
 def constants(s: Settings) -> list[str]:
-    out = [f"SEED = {s.seed}", f"VALIDATION_SPLIT = {literal(float(s.dataset['validation_split']))}"]
+    return [f"SEED = {s.seed}", f"VALIDATION_SPLIT = {literal(float(s.dataset['validation_split']))}",
+            f"BATCH_SIZE = {s.batch_size}", f"EPOCHS = {s.epochs}"]
+
+
+def user_file(s: Settings) -> list[str]:
+    """The marked block naming a user's data file (empty for the built-in datasets)."""
+    out: list[str] = []
     name = s.dataset["name"]
     if name in ("csv", "npz"):
         shown = PurePath(s.dataset["path"]).name
@@ -133,7 +139,8 @@ def _load_dataset(s: Settings) -> list[str]:
         ]
     if name == "csv":
         return head + [
-            '    """Every column but TARGET_COLUMN is a feature; text labels are numbered A-Z."""',
+            '    """Every column but TARGET_COLUMN is a feature; text labels are numbered A-Z."""'
+            if s.classification else '    """Every column but TARGET_COLUMN is a feature; the target is a number."""',
             '    with open(DATA_FILE, newline="", encoding="utf-8-sig") as f:',
             "        rows = [row for row in csv.reader(f) if any(c.strip() for c in row)]",
             "    header = [h.strip() for h in rows[0]]",

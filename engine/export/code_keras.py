@@ -198,8 +198,7 @@ def keras_source(s: Settings) -> str:
                *sorted(["import keras", "import numpy as np", "from keras import layers", *third],
                        key=lambda line: (line.startswith("from"), line.split()[1].lower()))]
     body = [
-        *header, "", *imports, "", *code_data.constants(s), f"BATCH_SIZE = {s.batch_size}",
-        f"EPOCHS = {s.epochs}", "", "", *code_data.functions(s), "", "", *_model(s), "", "", *_main(s),
+        *header, "", *imports, "", *code_data.constants(s), *code_data.user_file(s), "", "", *code_data.functions(s), "", "", *_model(s), "", "", *_main(s),
         "", "", 'if __name__ == "__main__":', "    main()",
     ]
     return "\n".join(body) + "\n"

@@ -163,8 +163,8 @@ class _ModelWriter:
                 raise ValueError(f"layer '{node.id}': BatchNorm on a rank-{rank - 1} input has no PyTorch layer")
             dims = {2: 1, 3: 1, 4: 2, 5: 3}[rank]
             momentum = round(1.0 - float(p["momentum"]), 12)
-            self.init.extend(comment_lines(I2, f"PyTorch's momentum {momentum:g} is Keras' {p['momentum']:g} "
-                                                "(the weight of the new batch)."))
+            self.init.extend(comment_lines(I2, f"momentum={momentum:g} is Keras' momentum {p['momentum']:g}: "
+                                                "PyTorch weights the new batch, Keras the running average."))
             m = self.layer(node, f"nn.BatchNorm{dims}d",
                            [str(shape_in[-1]), f"eps={literal(float(p['epsilon']))}", f"momentum={momentum!r}"])
             fwd(f"{I2}{out} = {m}({a})")
@@ -245,8 +245,8 @@ class _ModelWriter:
             return
         counts = self.attrs(f"{node.id}_share")
         spatial = ", ".join(str(v) for v in node.input_shapes[0][:-1])
-        self.init.extend(comment_lines(I2, f"'same' average pooling averages real values only: each "
-                                           f"window's share of them, to divide {m}'s output by."))
+        self.init.extend(comment_lines(I2, "'same' average pooling averages real values only: dividing "
+                                           f"{m}'s output by each window's share of them."))
         self.init.extend(call(I2, "self.register_buffer", [
             literal(counts), f"{m}(F.pad(torch.ones(1, 1, {spatial}), {flat}))", "persistent=False"]))
         self.fwd.append(f"{I2}{out} = {m}(F.pad({a}, {flat})) / self.{counts}")
@@ -408,8 +408,7 @@ def torch_source(s: Settings) -> str:
                         *third], key=_import_key)]
     body = [
         *header, "", *imports, "", *code_data.constants(s),
-        f"BATCH_SIZE = {s.batch_size}", f"EPOCHS = {s.epochs}",
-        'DEVICE = "cuda" if torch.cuda.is_available() else "cpu"', "", "",
+        'DEVICE = "cuda" if torch.cuda.is_available() else "cpu"', *code_data.user_file(s), "", "",
         *code_data.functions(s), "", "", *writer.lines(), "", "", *_evaluate(s), "", "", *_main(s), "", "",
         'if __name__ == "__main__":', "    main()",
     ]

@@ -75,11 +75,12 @@ def path_bytes(path: Path) -> int:
 
 
 def match_umask(path: Path) -> None:
-    """Give a file written owner-only (mkstemp, safetensors) the mode a plain open() gives."""
+    """Give a file or folder created owner-only (mkstemp, mkdtemp, safetensors) the mode a
+    plain open() or mkdir() gives."""
     mask = os.umask(0)
     os.umask(mask)
     with contextlib.suppress(OSError):
-        os.chmod(path, 0o666 & ~mask)
+        os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~mask)
 
 
 def write_text(path: Path, text: str) -> None:

@@ -36,7 +36,8 @@ def parse_formats(value: str | Iterable[str]) -> list[str]:
 
     An unknown name raises SpecError naming the closest known one, so the CLI can print it on
     one line before any worker starts."""
-    names = value.split(",") if isinstance(value, str) else list(value)
+    items = [value] if isinstance(value, str) else list(value)
+    names = [name for item in items for name in str(item).split(",")]
     wanted: set[str] = set()
     for raw in names:
         name = raw.strip().lower()
@@ -54,7 +55,7 @@ def parse_formats(value: str | Iterable[str]) -> list[str]:
     return [f for f in FORMATS if f in wanted]
 
 
-def formats_for(framework: str, formats: Iterable[str]) -> list[str]:
+def formats_for(framework: str, formats: str | Iterable[str]) -> list[str]:
     """The subset of ``formats`` (names or 'all') that ``framework``'s worker writes."""
-    chosen = parse_formats(list(formats)) if formats else []
+    chosen = parse_formats(formats) if formats else []
     return [f for f in FRAMEWORK_FORMATS[framework] if f in chosen]

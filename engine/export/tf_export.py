@@ -32,6 +32,7 @@ from engine.export.common import (  # noqa: E402
     batches,
     compare,
     entry,
+    match_umask,
     one_line,
     onnx_opset,
     remove,
@@ -96,6 +97,7 @@ def _savedmodel(model: keras.Model, xs, refs, path: Path) -> tuple[float, str, d
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
         model.export(str(tmp), format="tf_saved_model", verbose=False)
+        match_umask(tmp)
         remove(path)
         tmp.rename(path)
     finally:

@@ -26,6 +26,7 @@ from engine.spec.graph import infer
 from engine.spec.project import read_project
 from engine.weights import init_weights
 
+pytestmark = pytest.mark.slow  # one export subprocess per framework, every case: about 35 s
 HERE = Path(__file__).resolve().parent
 FRAMEWORKS = ("torch", "tensorflow")
 TOL = 1e-4

@@ -191,6 +191,7 @@ def val_losses(stdout: str) -> tuple[float, float]:
     return float(VAL.findall(lines[0])[-1]), float(VAL.findall(lines[1])[-1])
 
 
+@pytest.mark.slow
 def test_every_presets_scripts_run_one_epoch_and_the_loss_falls(generated):
     """As a user runs them: their own process, their own folder, no TwinTrain on the path."""
     paths = [generated["out"] / case_key(p) / name for p in PRESETS for name in CODE_FILES.values()]

@@ -67,3 +67,4 @@ def test_formats_for_picks_each_workers_share():
     assert formats_for("tensorflow", ["onnx", "keras", "code"]) == ["keras", "onnx"]
     assert formats_for("tensorflow", ["safetensors"]) == []
     assert formats_for("torch", []) == []
+    assert formats_for("torch", "onnx,pt2") == ["pt2", "onnx"]
