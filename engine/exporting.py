@@ -19,8 +19,13 @@ def frameworks_for(formats: list[str]) -> tuple[str, ...]:
     return tuple(needed)
 
 
-def collect(runs: dict[str, FrameworkRun], project: Project, out_dir: Path, formats: list[str]) -> dict[str, Any]:
-    """After the workers exported: add the code scripts, cross-check the ONNX files, write exports.json."""
+def collect(runs: dict[str, FrameworkRun], project: Project, out_dir: Path, formats: list[str], *,
+            trained: bool = False) -> dict[str, Any]:
+    """After the workers exported: add the code scripts, cross-check the ONNX files, write exports.json.
+
+    Untrained models start from the same weights, so their ONNX files must agree; trained ones
+    may have drifted apart (Dropout, rounding), so the difference is then reported, not judged.
+    """
     from engine.export.manifest import cross_check, write_manifest
 
     entries: list[dict[str, Any]] = []
@@ -35,8 +40,8 @@ def collect(runs: dict[str, FrameworkRun], project: Project, out_dir: Path, form
 
         entries.extend(write_code(project, out_dir))
     sample = _sample(project)
-    cross = cross_check(out_dir, sample) if "onnx" in formats else None
-    path = write_manifest(out_dir, entries, cross)
+    cross = cross_check(out_dir, sample, expect_match=not trained) if "onnx" in formats else None
+    path = write_manifest(out_dir, entries, cross, project=project.name)
     return {"path": str(path), "entries": entries, "cross_check": cross}
 
 

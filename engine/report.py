@@ -116,6 +116,7 @@ Machine: {machine}.</p>
 {parity_html}
 <h2>Charts</h2>
 {''.join(charts)}
+{''.join(f'<p class="meta">{html.escape(n)}</p>' for n in summary.get('notes', []))}
 <p class="meta">Warm-up steps (tracing, first-call caches) are excluded from medians and throughput.
 Step time covers the whole training step with the loss read back.</p>
 </body></html>

@@ -112,7 +112,18 @@ def build_summary(session: Session) -> dict[str, Any]:
         "device_requested": session.device,
         "frameworks": {name: framework_summary(run) for name, run in session.runs.items()},
         "parity": parity(session),
+        "notes": timing_notes(session.optimizer, tuple(session.runs)),
     }
+
+
+def timing_notes(optimizer: str, frameworks: tuple[str, ...]) -> list[str]:
+    """What the user must know to read the timings right."""
+    notes = []
+    if optimizer == "matched" and "torch" in frameworks:
+        notes.append("PyTorch ran TwinTrain's Keras-formula optimizer (matched mode), not torch.optim; its step "
+                     "times can differ from stock PyTorch (Adam measured about 9% faster on a CPU). Train with "
+                     "--optimizer native to time each framework's stock optimizer.")
+    return notes
 
 
 def _num(value) -> float | None:

@@ -78,7 +78,7 @@ def train_command(args) -> int:
         from engine.cli import format_exports
         from engine.exporting import collect
 
-        print(format_exports(collect(session.runs, project, out / "models", export["formats"])), file=sys.stderr)
+        print(format_exports(collect(session.runs, project, out / "models", export["formats"], trained=True)), file=sys.stderr)
     print(f"Run folder: {out}  (report: {out / 'report.html'})", file=sys.stderr)
     if interrupted:
         return 130
@@ -127,4 +127,5 @@ def _summary_text(summary: dict) -> str:
         lines.append(f"Parity: max |loss diff| {parity['max_loss_abs_diff']:.3g} over {parity['steps_compared']} steps; "
                      f"first step past {parity['tolerance']:.2g}: {first if first else 'none'}")
         lines += [f"  note: {n}" for n in parity["notes"]]
+    lines += [f"Note: {n}" for n in summary.get("notes", [])]
     return "\n".join(lines)

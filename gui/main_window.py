@@ -37,6 +37,7 @@ from gui.inspector import Inspector
 from gui.layout import BLOCK_W, ROW_PITCH
 from gui.palette import Palette
 from gui.recent import RecentFiles
+from gui.run.training_ui import TrainingUi
 
 BLOCKS_MIME = "application/x-twintrain-blocks"
 FILE_FILTER = f"TwinTrain projects (*{SUFFIX});;JSON (*.json);;All files (*)"
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
         self._doc_changed()
         self._update_title()
         self.inspector.refresh()
+        self.training = TrainingUi(self)
 
     # ---- construction -------------------------------------------------------------------------
 
@@ -215,7 +217,9 @@ class MainWindow(QMainWindow):
     def _gpus_found(self, *_args) -> None:
         probe, self._gpu_probe = self._gpu_probe, None
         text = bytes(probe.readAllStandardOutput()).decode("utf-8", "replace") if probe else ""
-        self.devices_label.setText(self._devices_text(system_info.parse_gpu_list(text)))
+        gpus = system_info.parse_gpu_list(text)
+        self.devices_label.setText(self._devices_text(gpus))
+        self.training.dashboard.set_gpus(gpus)
 
     # ---- reacting to the document -------------------------------------------------------------
 
@@ -470,7 +474,15 @@ class MainWindow(QMainWindow):
         )
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.training.controller.running:
+            answer = self.ask("A run is going", "Stop the run and close TwinTrain? What was measured so far is kept "
+                              "in its run folder.", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                              QMessageBox.StandardButton.Cancel)
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
         if self.maybe_save():
+            self.training.shutdown()
             self.autosaver.discard()
             event.accept()
         else:

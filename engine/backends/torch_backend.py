@@ -30,6 +30,15 @@ class Net(nn.Module):
     def __init__(self, plan: Plan) -> None:
         super().__init__()
         self.layers = nn.ModuleDict()
+        # Spec ids may clash with ModuleDict attributes ('forward', 'keys', 'to'...): such ids get
+        # a suffix as module names; ``key`` maps a spec id to its module name.
+        taken = {node.id for node in plan.nodes}
+        self.key: dict[str, str] = {}
+        for node in plan.nodes:
+            name = node.id
+            while hasattr(self.layers, name) or (name != node.id and name in taken):
+                name += "_"
+            self.key[node.id] = name
         steps: list[tuple[nn.Module, tuple[int, ...]]] = []
         slot = {INPUT_ID: 0}
         layout = {INPUT_ID: "cl"}
@@ -53,7 +62,7 @@ class Net(nn.Module):
                 want = layout[first] if rank[first] > 2 else "cl"
             ins = tuple(fetch(ref, want) for ref in node.inputs)
             module = L.make_module(node, want == "cf")
-            self.layers[node.id] = module
+            self.layers[self.key[node.id]] = module
             steps.append((module, ins))
             slot[node.id] = len(steps)
             rank[node.id] = len(node.output_shape) + 1
@@ -196,7 +205,7 @@ class TorchBackend:
     def _load(self, model: Net, weights: Weights) -> None:
         with torch.no_grad():
             for lid, arrays in weights.items():
-                module = model.layers[lid]
+                module = model.layers[model.key[lid]]
                 named = dict(module.named_parameters()) | dict(module.named_buffers())
                 for name, value in _to_torch(self._kinds[lid], arrays).items():
                     target = named[name]
@@ -269,7 +278,8 @@ class TorchBackend:
     def get_weights(self) -> Weights:
         assert self.model is not None, "build() first"
         out: Weights = {}
-        for lid, module in self.model.layers.items():
+        for lid, key in self.model.key.items():
+            module = self.model.layers[key]
             named = dict(module.named_parameters()) | dict(module.named_buffers())
             arrays = {k: v.detach().cpu().numpy().copy() for k, v in named.items() if v is not None}
             converted = _from_torch(self._kinds[lid], arrays)

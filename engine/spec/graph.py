@@ -83,7 +83,16 @@ def infer(project: Project, *, check_dataset: bool = True, base_dir: Path | None
         info.error = SpecError(message, layer=info.id, field=fld)
         errors.append(info.error)
 
+    for layer in project.layers:
+        info, lt = layers[layer.id], layer.layer_type
+        n = len(info.inputs)
+        if n < lt.min_inputs:
+            fail(info, f"{lt.name} needs at least {lt.min_inputs} input{'s' if lt.min_inputs > 1 else ''}, got {n}", "inputs")
+        elif n > lt.max_inputs:
+            fail(info, f"{lt.name} takes at most {lt.max_inputs} input{'s' if lt.max_inputs > 1 else ''}, got {n}", "inputs")
     for info in layers.values():
+        if info.error is not None:
+            continue
         for ref in info.inputs:
             if ref != INPUT_ID and ref not in layers:
                 fail(info, f"input '{ref}' names no layer", "inputs")

@@ -57,13 +57,14 @@ class RunController(QObject):
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._drain)
         self._finishing = False
+        self._finished_summary: dict[str, Any] | None = None
         self._started_at: float | None = None
 
     # ---- control -----------------------------------------------------------------------------
 
     @property
     def running(self) -> bool:
-        return self.session is not None and not self._finishing and self.summary is None
+        return self.session is not None and self.summary is None
 
     def start(self, project: Project, *, frameworks=("torch", "tensorflow"), device: str = "auto",
               schedule: str | None = None, init: str = "matched", expected_steps: int = 0) -> Path:
@@ -139,7 +140,8 @@ class RunController(QObject):
         if self.session is not None and self.session.finished and not self._inbox and not self._finishing:
             self._finishing = True
             threading.Thread(target=self._finish_in_background, daemon=True, name="run-finish").start()
-        if self._finishing and self.summary is not None:
+        if self._finishing and self._finished_summary is not None:
+            self.summary, self._finished_summary = self._finished_summary, None
             self._timer.stop()
             self.running_changed.emit(False)
             self.finished.emit(self.summary)
@@ -157,4 +159,4 @@ class RunController(QObject):
         except Exception as exc:  # charts failing must not lose the run
             summary = build_summary(self.session)
             summary["report_error"] = f"{type(exc).__name__}: {exc}"
-        self.summary = summary  # picked up by the next tick in the main thread
+        self._finished_summary = summary  # handed over by the next tick, in the main thread

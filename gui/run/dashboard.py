@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.summary import parity_notes
+from engine.summary import parity_notes, timing_notes
 from gui.run.chart_export import export_charts
 from gui.run.controller import RunController
 from gui.run.errors_panel import FrameworkStatus
@@ -135,7 +135,8 @@ class Dashboard(QWidget):
             for fw, w in self.status.items():
                 w.set_error(None)
                 w.set_state("starting (importing the framework)…" if fw in c.series else "not in this run")
-            self.info.setText(f"Run folder: {c.run_dir}")
+            notes = timing_notes(c.session.optimizer, tuple(c.series)) if c.session else []
+            self.info.setText(" ".join([f"Run folder: {c.run_dir}.", *notes]))
 
     def _x_mode(self) -> None:
         self.plots.set_x_mode(self.x_axis.currentData())

@@ -206,3 +206,25 @@ def test_one_framework_computes_at_a_time(schedule):
     summary = build_summary(session)
     assert summary["schedule"] == schedule
     assert summary["parity"]["max_loss_abs_diff"] < 1e-4
+
+
+def test_layer_ids_that_clash_with_module_attributes_train_in_both():
+    from engine.spec import from_dict
+
+    project = from_dict({
+        "format": "twintrain/1",
+        "model": {"input": {"shape": [2]}, "layers": [
+            {"id": "forward", "type": "Dense", "units": 8, "activation": "relu"},
+            {"id": "keys", "type": "Dense", "units": 8, "activation": "relu"},
+            {"id": "to", "type": "Dense", "units": 2},
+        ]},
+        "training": {"dataset": {"name": "xor", "n_samples": 200}, "epochs": 1},
+    })
+    session = Session(project)
+    session.start()
+    try:
+        assert session.wait(90)
+        assert {fw: r.status for fw, r in session.runs.items()} == {"torch": "finished", "tensorflow": "finished"}
+        assert build_summary(session)["parity"]["max_loss_abs_diff"] < 1e-4
+    finally:
+        session.close()

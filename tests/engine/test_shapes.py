@@ -123,3 +123,12 @@ def test_cnn_preset_totals():
         (8, 8, 8), (4, 4, 8), (4, 4, 16), (256,), (32,), (10,),
     ]
     assert graph.params == 80 + (9 * 8 * 16 + 16) + (256 * 32 + 32) + 330
+
+
+def test_wrong_number_of_inputs_is_a_layer_error_not_a_crash():
+    p = project([4], [{"id": "a", "type": "Dense", "units": 2}, {"id": "b", "type": "Dense", "units": 2}])
+    p.layers[1].inputs = []  # what an editor can produce while the user rewires
+    p.layers.append(type(p.layers[0])("s", "Add", {}, ["b"]))
+    graph = infer(p, check_dataset=False)
+    assert graph.layers["b"].error.field == "inputs" and "at least 1 input" in graph.layers["b"].error.reason
+    assert "Add needs at least 2 inputs, got 1" in graph.layers["s"].error.reason

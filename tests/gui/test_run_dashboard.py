@@ -90,7 +90,7 @@ def test_stop_mid_run_then_train_again(dash, qtbot):
 def test_killed_tf_worker_shows_its_error_while_torch_completes(dash, qtbot):
     c = dash.controller
     project = load_project_arg("digits_mlp")
-    project.training["epochs"] = 4
+    project.training["epochs"] = 150
     c.start(project)
     qtbot.waitUntil(lambda: len(c.series["tensorflow"]) > 3, timeout=RUN_TIMEOUT_MS)
     os.kill(c.session.runs["tensorflow"].process.pid, signal.SIGKILL)

@@ -1,0 +1,53 @@
+"""Train from the main window: F5 starts both frameworks, the canvas locks, the run is kept."""
+
+from __future__ import annotations
+
+import sys
+
+from engine.presets import preset_path
+
+RUN_TIMEOUT_MS = 120_000
+
+
+def test_train_xor_from_the_window(gui, win, qtbot):
+    assert win.open_path(preset_path("xor_mlp"), ask=False)
+    training = win.training
+    layer = win.doc.layers[0].id
+    gui.click_empty()
+    # two epochs keep the test short; the inspector edits the project like a user would
+    gui.set_field("training.epochs", 2)
+    assert win.doc.project.training["epochs"] == 2
+    assert training.act_train.isEnabled() and not training.act_stop.isEnabled()
+    training.act_train.trigger()
+    c = training.controller
+    assert c.running
+    assert training.locked and training.lock_banner.isVisible()
+    assert not win.palette.isEnabled() and not win.inspector.isEnabled()
+    assert not win.act_delete.isEnabled() and training.act_stop.isEnabled()
+    before = win.doc.project.to_dict()
+    win.doc.remove([layer])  # the document itself still edits; the run keeps its frozen copy
+    assert c.session.project.layers[0].id == layer
+    win.doc.undo_stack.undo()
+    assert win.doc.project.to_dict() == before
+    qtbot.waitUntil(lambda: c.summary is not None, timeout=RUN_TIMEOUT_MS)
+    assert not training.locked and not training.lock_banner.isVisible()
+    assert win.palette.isEnabled() and training.act_train.isEnabled()
+    for fw in ("torch", "tensorflow"):
+        xs, _ = training.dashboard.plots.curves[(fw, "loss")].getData()
+        assert len(xs) == 50
+    assert training.splitter.sizes()[1] > 0  # the dashboard opened
+    assert c.run_dir in training.runs.folders()
+    assert not {"torch", "tensorflow", "keras"} & set(sys.modules)
+
+
+def test_train_refuses_an_invalid_project(gui, win):
+    assert win.open_path(preset_path("xor_mlp"), ask=False)
+    gui.click_block("h1")
+    gui.set_field("units", 3)
+    gui.click_block("out")
+    win.doc.set_param("out", "units", 5)  # 5 logits for a 2-class dataset
+    assert win.training.train() is False
+    assert not win.training.controller.running
+    title, text = gui.messages[-1]
+    assert title == "Cannot train yet"
+    assert "output 'out'" in text and "[5]" in text and "[2]" in text
