@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from engine.charts import CHARTS
-from engine.session import Session
 from engine.spec.project import write_atomic
 from engine.style import COLORS, LABELS
 
@@ -59,12 +58,12 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, list[str], str]]:
             ratio = max(a, b) / min(a, b)
             cells[best] = f"<b>{cells[best]}</b>"
             verb = "faster" if key in ("warmup_s", "step_time_median_s", "step_time_p95_s", "samples_per_s") else "less"
-            note = f"{LABELS[names[best]]} {ratio:.2f}× {verb}"
+            note = f"{LABELS[names[best]].split('/')[0]} {ratio:.2f}× {verb}"
         rows.append((label, cells, note))
     return rows
 
 
-def write_report(summary: dict[str, Any], session: Session, out: Path) -> Path:
+def write_report(summary: dict[str, Any], out: Path) -> Path:
     names = list(summary["frameworks"])
     head = "".join(f'<th style="color:{COLORS[n]}">{LABELS[n]}</th>' for n in names)
     body = []

@@ -83,18 +83,44 @@ class RunRecorder:
         write_atomic(self.out / "summary.json", json.dumps(summary, indent=2) + "\n")
         return summary
 
-    def finish(self) -> dict[str, Any]:
-        """Close the CSV files, write the final summary, the charts and the report."""
+    def close(self) -> dict[str, Any]:
+        """Close the CSV files and write the final summary (fast; no charts)."""
         with self._lock:
             self._metrics_file.close()
             self._epochs_file.close()
-        summary = self.write_summary()
-        from engine.charts import write_charts
-        from engine.report import write_report
+        return self.write_summary()
 
-        write_charts(self.session, self.out / "charts")
-        write_report(summary, self.session, self.out)
+    def finish(self) -> dict[str, Any]:
+        """close(), then the charts and the report, in this process (the CLI's way)."""
+        summary = self.close()
+        finalize(self.out)
         return summary
+
+
+def finalize(out: Path) -> None:
+    """Charts and report.html from a run folder's files."""
+    from engine.charts import load_run, write_charts
+    from engine.report import write_report
+
+    run = load_run(out)
+    write_charts(run, Path(out) / "charts")
+    write_report(run.summary, Path(out))
+
+
+def finalize_command(out: str) -> list[str]:
+    """The command that finalizes a run folder in a separate process (the GUI's way: matplotlib
+    never loads in the GUI process, and no thread there draws charts)."""
+    import sys
+
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "--twintrain-finalize", out]
+    return [sys.executable, "-m", "engine.run_folder", out]
+
+
+if __name__ == "__main__":
+    import sys
+
+    finalize(Path(sys.argv[1]))
 
 
 def _fmt(value) -> str:

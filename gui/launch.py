@@ -6,6 +6,7 @@ desktop app is really opened, so `twintrain check` stays fast and Qt-free.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from engine import cli
@@ -17,6 +18,18 @@ def main(argv: list[str] | None = None) -> int:
         from engine.worker import main as worker_main
 
         return worker_main(argv[1:])
+    _restore_library_path()
+    if argv and argv[0] == "--self-test":
+        from gui.self_test import main as self_test_main
+
+        return self_test_main(argv[1:])
+    if argv and argv[0] == "--twintrain-finalize":  # the frozen app drawing a run's charts and report
+        from pathlib import Path
+
+        from engine.run_folder import finalize
+
+        finalize(Path(argv[1]))
+        return 0
     if argv and (argv[0] in cli.SUBCOMMANDS or argv[0] in ("-h", "--help")):
         return cli.main(argv)
     try:
@@ -26,6 +39,21 @@ def main(argv: list[str] | None = None) -> int:
             raise
         return cli.main(argv)
     return run_app(argv)
+
+
+def _restore_library_path() -> None:
+    """Frozen (PyInstaller) on Linux: the bootloader pointed LD_LIBRARY_PATH at the bundle and
+    kept the user's value in LD_LIBRARY_PATH_ORIG. Put it back, so that programs this process
+    starts (the browser for a report, xdg-open, nvidia-smi) use their own libraries. This process
+    is unaffected (the loader read the variable at start-up), and workers, being this same
+    executable, get the bundle's path from their own bootloader again."""
+    if not getattr(sys, "frozen", False) or not sys.platform.startswith("linux"):
+        return
+    original = os.environ.get("LD_LIBRARY_PATH_ORIG")
+    if original is not None:
+        os.environ["LD_LIBRARY_PATH"] = original
+    else:
+        os.environ.pop("LD_LIBRARY_PATH", None)
 
 
 if __name__ == "__main__":

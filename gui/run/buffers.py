@@ -50,15 +50,22 @@ class Series:
     def _derive(self, start: int, stop: int) -> None:
         """Smoothed loss (bias-corrected EMA), rolling median step time and throughput, new points only."""
         loss, smooth = self._data["loss"], self._data["loss_smooth"]
-        times, medians = self._data["step_time_s"], self._data["step_time_median_s"]
         for i in range(start, stop):
             v = loss[i]
             if np.isfinite(v):
                 self._ema = (1 - SMOOTHING) * self._ema + SMOOTHING * v
                 self._ema_weight = (1 - SMOOTHING) * self._ema_weight + SMOOTHING
             smooth[i] = self._ema / self._ema_weight if self._ema_weight else np.nan
-            if i >= self.warmup:
-                medians[i] = np.median(times[max(self.warmup, i - MEDIAN_WINDOW + 1) : i + 1])
+        times, medians = self._data["step_time_s"], self._data["step_time_median_s"]
+        first = max(start, self.warmup)
+        if first < stop:
+            # window i covers times[max(warmup, i - W + 1) : i + 1]; full windows in one numpy call
+            full_from = max(first, self.warmup + MEDIAN_WINDOW - 1)
+            for i in range(first, min(full_from, stop)):
+                medians[i] = np.median(times[self.warmup : i + 1])
+            if full_from < stop:
+                windows = np.lib.stride_tricks.sliding_window_view(times[full_from - MEDIAN_WINDOW + 1 : stop], MEDIAN_WINDOW)
+                medians[full_from:stop] = np.median(windows, axis=1)
         seg = slice(start, stop)
         self._data["samples_per_s"][seg] = self._data["samples"][seg] / np.maximum(times[seg], 1e-12)
 

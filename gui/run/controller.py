@@ -3,14 +3,17 @@
 Session listeners run in reader threads; they only append to a deque. A 30 Hz timer in the
 main thread drains it into numpy buffers and emits ``updated`` once per tick, so plots redraw
 at most 30 times a second however fast the workers stream. The run folder is written by the
-engine's RunRecorder exactly as `twintrain train` writes it; charts and the report are made in a
-background thread at the end so the window never freezes.
+engine's RunRecorder exactly as `twintrain train` writes it; charts and the report are drawn at
+the end by a short separate process, so the window never freezes and no thread of the GUI
+process runs matplotlib (a thread there made Python's garbage collector free Qt objects
+off the main thread, which deadlocked Qt).
 """
 
 from __future__ import annotations
 
 import collections
-import threading
+import subprocess
+import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -18,10 +21,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from engine.run_folder import RunRecorder, prepare_run_dir
+from engine.run_folder import RunRecorder, finalize_command, prepare_run_dir
 from engine.session import Session
 from engine.spec.project import Project
-from engine.summary import build_summary, warmup_steps
+from engine.summary import warmup_steps
 from gui.paths import data_dir
 from gui.run.buffers import Series
 
@@ -57,7 +60,9 @@ class RunController(QObject):
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._drain)
         self._finishing = False
-        self._finished_summary: dict[str, Any] | None = None
+        self._finalizer: subprocess.Popen | None = None
+        self._finalizer_log = None
+        self._closed_summary: dict[str, Any] | None = None
         self._started_at: float | None = None
 
     # ---- control -----------------------------------------------------------------------------
@@ -103,9 +108,15 @@ class RunController(QObject):
             self.session.stop()
 
     def shutdown(self) -> None:
-        """Window closing: stop now and leave no worker behind."""
+        """Window closing: stop now and leave no worker behind (charts being drawn get 5 s)."""
         if self.session:
             self.session.close()
+        if self._finalizer is not None:
+            try:
+                self._finalizer.wait(5)
+            except subprocess.TimeoutExpired:
+                self._finalizer.kill()
+                self._finalizer.wait()
         self._timer.stop()
 
     # ---- the queued hop --------------------------------------------------------------------------
@@ -139,24 +150,34 @@ class RunController(QObject):
             self.updated.emit()
         if self.session is not None and self.session.finished and not self._inbox and not self._finishing:
             self._finishing = True
-            threading.Thread(target=self._finish_in_background, daemon=True, name="run-finish").start()
-        if self._finishing and self._finished_summary is not None:
-            self.summary, self._finished_summary = self._finished_summary, None
-            self._timer.stop()
-            self.running_changed.emit(False)
-            self.finished.emit(self.summary)
+            self._start_finalizer()
+        if self._finishing and self._finalizer is not None and self._finalizer.poll() is not None:
+            self._end_run()
 
     def _set_status(self, fw: str, status: str) -> None:
         if self.status.get(fw) != status:
             self.status[fw] = status
             self.status_changed.emit(fw, status)
 
-    def _finish_in_background(self) -> None:
-        assert self.session is not None and self.recorder is not None
+    def _start_finalizer(self) -> None:
+        assert self.session is not None and self.recorder is not None and self.run_dir is not None
         self.session.close()
-        try:
-            summary = self.recorder.finish()
-        except Exception as exc:  # charts failing must not lose the run
-            summary = build_summary(self.session)
-            summary["report_error"] = f"{type(exc).__name__}: {exc}"
-        self._finished_summary = summary  # handed over by the next tick, in the main thread
+        self._closed_summary = self.recorder.close()
+        self._finalizer_log = tempfile.TemporaryFile()  # noqa: SIM115 (read after the process ends)
+        self._finalizer = subprocess.Popen(finalize_command(str(self.run_dir)), stdin=subprocess.DEVNULL,
+                                           stdout=subprocess.DEVNULL, stderr=self._finalizer_log)
+
+    def _end_run(self) -> None:
+        """The run folder is complete: hand the summary over (main thread) and tell the views."""
+        assert self._finalizer is not None and self._closed_summary is not None
+        summary = dict(self._closed_summary)
+        if self._finalizer.returncode != 0:
+            self._finalizer_log.seek(0)
+            tail = self._finalizer_log.read().decode("utf-8", "replace").strip().splitlines()[-1:]
+            summary["report_error"] = f"charts and report failed: {tail[0] if tail else self._finalizer.returncode}"
+        self._finalizer_log.close()
+        self._finalizer = None
+        self.summary = summary
+        self._timer.stop()
+        self.running_changed.emit(False)
+        self.finished.emit(summary)

@@ -82,21 +82,24 @@ class Dashboard(QWidget):
         for w in self.status.values():
             states.addWidget(w, 1)
         self.info = QLabel("Press Train (F5) to train the project in both frameworks.")
-        self.info.setWordWrap(True)
+        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        states.addWidget(self.info, 2)
 
         self.plots = LivePlots()
+        self.plots.setMinimumSize(420, 300)
         self.table = SummaryTable()
-        split = QSplitter(Qt.Orientation.Vertical)
+        self.table.setMinimumWidth(300)
+        split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.plots)
         split.addWidget(self.table)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        split.setSizes([590, 530])
 
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
         box.addLayout(options)
         box.addLayout(states)
-        box.addWidget(self.info)
         box.addWidget(split, 1)
 
         self.x_axis.currentIndexChanged.connect(self._x_mode)
@@ -135,8 +138,8 @@ class Dashboard(QWidget):
             for fw, w in self.status.items():
                 w.set_error(None)
                 w.set_state("starting (importing the framework)…" if fw in c.series else "not in this run")
-            notes = timing_notes(c.session.optimizer, tuple(c.series)) if c.session else []
-            self.info.setText(" ".join([f"Run folder: {c.run_dir}.", *notes]))
+            self.info.setText(f"Run folder: …/{c.run_dir.parent.name}/{c.run_dir.name}")
+            self.info.setToolTip(str(c.run_dir))
 
     def _x_mode(self) -> None:
         self.plots.set_x_mode(self.x_axis.currentData())
@@ -154,7 +157,8 @@ class Dashboard(QWidget):
             figures[fw] = {**figures.get(fw, {}), "error": error[0]}
         parity = live_parity(c.series.get("torch"), c.series.get("tensorflow"))
         notes = parity_notes(c.session.project, c.session.init, c.session.optimizer) if c.session else []
-        self.table.fill(figures, parity, notes)
+        timing = timing_notes(c.session.optimizer, tuple(c.series)) if c.session else []
+        self.table.fill(figures, parity, notes, timing)
         for fw, s in c.series.items():
             if c.status.get(fw) in ("running", "paused") and len(s):
                 self.status[fw].set_state(f"{c.status[fw]} · step {int(s['step'][-1])} · loss {s['loss'][-1]:.4g}")

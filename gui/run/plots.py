@@ -14,10 +14,14 @@ from PySide6.QtCore import QPointF, Qt
 from engine.style import COLORS, LABELS
 from gui.run.buffers import Series
 
+# pyqtgraph's exit cleanup deletes graphics items behind Qt's back and segfaults at interpreter
+# exit with PySide6 (Orange3 switches it off for the same reason).
+pg.setConfigOptions(exitCleanup=False, antialias=False)
+
 PLOTS = ("loss", "step_time", "throughput", "memory", "accuracy")
 TITLES = {
     "loss": "Loss", "step_time": "Step time (ms)", "throughput": "Samples / s",
-    "memory": "Memory (MiB)", "accuracy": "Validation accuracy",
+    "memory": "Memory (MiB)", "accuracy": "Validation accuracy (classes)",
 }
 OVERLAY_STYLES = (Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine)
 
@@ -44,8 +48,9 @@ class LivePlots(pg.GraphicsLayoutWidget):
             plot.setDownsampling(auto=True, mode="peak")
             plot.getAxis("bottom").setLabel("step")
             self.plots[name] = plot
-            if name != "loss":
-                plot.setXLink(self.plots["loss"])
+            plot.sigXRangeChanged.connect(self._sync_x)
+        self._syncing = False
+        self.plots["step_time"].setLogMode(y=True)  # TF's first (tracing) step would flatten a linear axis
         self.plots["loss"].addLegend(offset=(-10, 10))
         self.curves: dict[tuple[str, str], pg.PlotDataItem] = {}
         self.curve_plot: dict[tuple[str, str], str] = {}
@@ -90,6 +95,20 @@ class LivePlots(pg.GraphicsLayoutWidget):
         item = self.plots[plot].plot([], [], name=name, **style)
         self.curves[(fw, key)] = item
         self.curve_plot[(fw, key)] = plot
+
+    def _sync_x(self, source, _range=None) -> None:
+        """Give every plot the same x range (pyqtgraph's setXLink maps by screen position, which
+        shifts the range of plots that sit side by side)."""
+        if self._syncing:
+            return
+        self._syncing = True
+        try:
+            lo, hi = source.viewRange()[0]
+            for plot in self.plots.values():
+                if plot.vb is not source and plot is not source:
+                    plot.setXRange(lo, hi, padding=0)
+        finally:
+            self._syncing = False
 
     def set_x_mode(self, mode: str) -> None:
         self.x_mode = mode

@@ -115,7 +115,7 @@ class TrainingUi:
         sizes = self.splitter.sizes()
         total = sum(sizes) or 800
         if show and sizes[1] < 50:
-            self.splitter.setSizes([int(total * 0.35), int(total * 0.65)])
+            self.splitter.setSizes([int(total * 0.25), int(total * 0.75)])
         elif not show and sizes[1] > 0:
             self.splitter.setSizes([total, 0])
 
