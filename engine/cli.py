@@ -59,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
                    "keras, savedmodel, tflite, code; or all (default)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
     p.add_argument("--force", action="store_true", help="write into a non-empty folder")
+    p.add_argument("--base-dir", default=None,
+                   help="with FILE '-' (project JSON on stdin): the folder data-file paths are relative to")
     p.set_defaults(func=_cmd_export)
     return parser
 
@@ -100,7 +102,14 @@ def _cmd_export(args) -> int:
     from engine.presets import load_project_arg
     from engine.spec import validate
 
-    project = load_project_arg(args.file)
+    if args.file == "-":  # the desktop app hands over an unsaved project this way
+        from engine.spec.project import from_dict, parse_text
+
+        project = from_dict(parse_text(sys.stdin.read()))
+        if args.base_dir:
+            project.path = Path(args.base_dir).resolve() / "project.twintrain.json"
+    else:
+        project = load_project_arg(args.file)
     validate(project)
     formats = parse_formats(args.formats)
     result = export_untrained(project, Path(args.out), formats, force=args.force, device=args.device)
@@ -117,7 +126,10 @@ def format_exports(result: dict) -> str:
         lines.append(f"{e['framework']:<11} {e['format']:<12} {str(e.get('file') or ''):<30} {size:>12}  {diff:<16} {status}")
     cross = result.get("cross_check")
     if cross:
-        lines.append(f"cross-check torch.onnx vs tensorflow.onnx: {cross}")
+        diff = cross.get("max_abs_diff")
+        verdict = {True: "agree", False: "DISAGREE"}.get(cross.get("ok"), cross.get("reason") or "reported")
+        shown = "–" if diff is None else f"{diff:.2g}"
+        lines.append(f"cross-check torch.onnx vs tensorflow.onnx on {cross.get('batch')} samples: max diff {shown} ({verdict})")
     lines.append(f"manifest: {result['path']}")
     return "\n".join(lines)
 

@@ -19,22 +19,32 @@ def frameworks_for(formats: list[str]) -> tuple[str, ...]:
     return tuple(needed)
 
 
-def collect(runs: dict[str, FrameworkRun], project: Project, out_dir: Path, formats: list[str], *,
-            trained: bool = False) -> dict[str, Any]:
-    """After the workers exported: add the code scripts, cross-check the ONNX files, write exports.json.
+def failed_entry(framework: str, error: str) -> dict[str, Any]:
+    return {"format": "all", "framework": framework, "file": None, "bytes": None, "ok": False,
+            "max_abs_diff": None, "check": None, "reason": f"{framework} worker failed: {error}"}
+
+
+def collect(runs: dict[str, FrameworkRun], project: Project, out_dir: Path, formats: list[str]) -> dict[str, Any]:
+    """After the workers exported the untrained models: complete the export folder."""
+    entries: list[dict[str, Any]] = []
+    for name, run in runs.items():
+        if run.exports:
+            entries.extend(run.exports)
+        elif run.error:
+            entries.append(failed_entry(name, run.error))
+    return complete(entries, project, out_dir, formats, trained=False)
+
+
+def complete(entries: list[dict[str, Any]], project: Project, out_dir: Path, formats: list[str], *,
+             trained: bool) -> dict[str, Any]:
+    """Add the code scripts, cross-check the two ONNX files, write exports.json.
 
     Untrained models start from the same weights, so their ONNX files must agree; trained ones
     may have drifted apart (Dropout, rounding), so the difference is then reported, not judged.
     """
     from engine.export.manifest import cross_check, write_manifest
 
-    entries: list[dict[str, Any]] = []
-    for name, run in runs.items():
-        if run.exports:
-            entries.extend(run.exports)
-        elif run.error:
-            entries.append({"format": "all", "framework": name, "file": None, "bytes": None, "ok": False,
-                            "max_abs_diff": None, "check": None, "reason": f"{name} worker failed: {run.error}"})
+    entries = list(entries)
     if "code" in formats:
         from engine.export.code import write_code
 
@@ -65,3 +75,40 @@ def export_untrained(project: Project, out_dir: Path, formats: list[str], *, for
             session.wait()
             return collect(session.runs, project, out_dir, formats)
     return collect({}, project, out_dir, formats)
+
+
+REQUEST = ".export-request.json"
+
+
+def partial_name(framework: str) -> str:
+    return f".exports-{framework}.json"
+
+
+def complete_trained(run_dir: Path) -> dict[str, Any] | None:
+    """For a run trained with exports: gather what each worker wrote (recorded by the run
+    recorder), then complete the models folder. None when the run exported nothing."""
+    import json
+
+    from engine.spec import from_dict
+
+    models = Path(run_dir) / "models"
+    request = models / REQUEST
+    if not request.is_file():
+        return None
+    formats = json.loads(request.read_text(encoding="utf-8"))["formats"]
+    summary = json.loads((Path(run_dir) / "summary.json").read_text(encoding="utf-8"))
+    project = from_dict(json.loads((Path(run_dir) / "project.twintrain.json").read_text(encoding="utf-8")))
+    source = summary.get("project_path")
+    if source:
+        project.path = Path(source)
+    entries: list[dict[str, Any]] = []
+    for framework, figures in summary["frameworks"].items():
+        partial = models / partial_name(framework)
+        if partial.is_file():
+            entries.extend(json.loads(partial.read_text(encoding="utf-8")))
+        elif "error" in figures:
+            entries.append(failed_entry(framework, figures["error"]))
+    result = complete(entries, project, models, formats, trained=True)
+    for leftover in [request, *(models / partial_name(f) for f in summary["frameworks"])]:
+        leftover.unlink(missing_ok=True)
+    return result

@@ -51,6 +51,12 @@ class RunRecorder:
         self._metrics_file.flush()
         self._epochs_file.flush()
         write_atomic(self.out / "project.twintrain.json", session.project.to_json())
+        if session.export:
+            from engine.exporting import REQUEST
+
+            models = Path(session.export["dir"])
+            models.mkdir(parents=True, exist_ok=True)
+            write_atomic(models / REQUEST, json.dumps({"formats": list(session.export["formats"])}))
         self._last_summary = 0.0
         session.subscribe(self.on_event)
 
@@ -68,6 +74,11 @@ class RunRecorder:
                         "" if s["device_bytes"] is None else s["device_bytes"],
                     ))
                 self._metrics_file.flush()
+            elif kind == "exports" and self.session.export:
+                from engine.exporting import partial_name
+
+                path = Path(self.session.export["dir"]) / partial_name(framework)
+                write_atomic(path, json.dumps(event.get("entries", [])))
             elif kind == "epoch":
                 self._epochs.writerow((
                     framework, event["epoch"], _fmt(event.get("train_loss")), _fmt(event.get("val_loss")),
@@ -100,8 +111,10 @@ class RunRecorder:
 def finalize(out: Path) -> None:
     """Charts and report.html from a run folder's files."""
     from engine.charts import load_run, write_charts
+    from engine.exporting import complete_trained
     from engine.report import write_report
 
+    complete_trained(out)
     run = load_run(out)
     write_charts(run, Path(out) / "charts")
     write_report(run.summary, Path(out))

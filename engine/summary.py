@@ -106,6 +106,7 @@ def build_summary(session: Session) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "project": session.project.name,
+        "project_path": str(session.project.path) if session.project.path else None,
         "schedule": session.schedule,
         "init": session.init,
         "optimizer": session.optimizer,

@@ -74,11 +74,14 @@ def train_command(args) -> int:
         session.close()
     summary = recorder.finish()
     print(_summary_text(summary), file=sys.stderr)
-    if export and not interrupted:
-        from engine.cli import format_exports
-        from engine.exporting import collect
+    if export and (out / "models" / "exports.json").is_file():
+        import json
 
-        print(format_exports(collect(session.runs, project, out / "models", export["formats"], trained=True)), file=sys.stderr)
+        from engine.cli import format_exports
+
+        manifest = json.loads((out / "models" / "exports.json").read_text(encoding="utf-8"))
+        print(format_exports({"entries": manifest["files"], "cross_check": manifest["cross_check"],
+                              "path": str(out / "models" / "exports.json")}), file=sys.stderr)
     print(f"Run folder: {out}  (report: {out / 'report.html'})", file=sys.stderr)
     if interrupted:
         return 130

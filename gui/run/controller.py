@@ -72,13 +72,19 @@ class RunController(QObject):
         return self.session is not None and self.summary is None
 
     def start(self, project: Project, *, frameworks=("torch", "tensorflow"), device: str = "auto",
-              schedule: str | None = None, init: str = "matched", expected_steps: int = 0) -> Path:
+              schedule: str | None = None, init: str = "matched", expected_steps: int = 0,
+              export_models: bool = False) -> Path:
         if self.running:
             raise RuntimeError("a run is already going; stop it first")
         frozen = project.copy()  # the run keeps the project as it was when Train was pressed
         stem = (project.path.name.split(".")[0] if project.path else project.name) or "run"
         run_dir = prepare_run_dir(runs_dir() / f"{stem}-{datetime.now():%Y%m%d-%H%M%S-%f}")
-        session = Session(frozen, frameworks=frameworks, device=device, schedule=schedule, init=init)
+        export = None
+        if export_models:
+            from engine.export.formats import FORMATS
+
+            export = {"formats": list(FORMATS), "dir": str(run_dir / "models")}
+        session = Session(frozen, frameworks=frameworks, device=device, schedule=schedule, init=init, export=export)
         self.session, self.run_dir, self.summary, self._finishing = session, run_dir, None, False
         w = warmup_steps(expected_steps) if expected_steps else 5
         self.series = {fw: Series(warmup=w) for fw in session.frameworks}

@@ -61,6 +61,9 @@ class Dashboard(QWidget):
         self.init.addItem("Native init", "native")
         self.init.setToolTip("Matched: the same initial weights and optimizer math in both frameworks.\n"
                              "Native: each framework's own initialisation and stock optimizer.")
+        self.export_models = QCheckBox("Export models")
+        self.export_models.setToolTip("After training, write the trained models in every format (verified) and the "
+                                      "standalone scripts to the run folder's models/")
         self.x_axis = QComboBox()
         self.x_axis.addItem("Step", "step")
         self.x_axis.addItem("Wall time", "wall")
@@ -71,7 +74,7 @@ class Dashboard(QWidget):
 
         options = QHBoxLayout()
         for w in (*self.framework_boxes.values(), QLabel("Device:"), self.device, QLabel("Schedule:"),
-                  self.schedule, self.init):
+                  self.schedule, self.init, self.export_models):
             options.addWidget(w)
         options.addStretch(1)
         for w in (QLabel("X:"), self.x_axis, self.log_loss, self.export_button, self.report_button):
@@ -125,10 +128,11 @@ class Dashboard(QWidget):
             "device": self.device.currentData(),
             "schedule": self.schedule.currentData(),
             "init": self.init.currentData(),
+            "export_models": self.export_models.isChecked(),
         }
 
     def _running(self, running: bool) -> None:
-        for w in (*self.framework_boxes.values(), self.device, self.schedule, self.init):
+        for w in (*self.framework_boxes.values(), self.device, self.schedule, self.init, self.export_models):
             w.setEnabled(not running)
         if running:
             self.report_button.setEnabled(False)
@@ -180,6 +184,11 @@ class Dashboard(QWidget):
         for fw, figures in summary.get("frameworks", {}).items():
             if "error" not in figures:
                 self.status[fw].set_state(f"{figures.get('status', 'finished')} · {figures.get('steps')} steps")
+        run_dir = self.controller.run_dir
+        if run_dir and (run_dir / "models" / "exports.json").is_file():
+            self.info.setText(f"{self.info.text()} · models in …/{run_dir.name}/models")
+        if summary.get("report_error"):
+            self.info.setText(f"{self.info.text()} · {summary['report_error']}")
 
     # ---- exports -----------------------------------------------------------------------------
 

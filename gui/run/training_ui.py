@@ -7,16 +7,18 @@ Kept apart from main_window.py so the editor and the training side stay small an
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLabel, QSplitter, QToolBar
+from PySide6.QtWidgets import QFileDialog, QLabel, QSplitter, QToolBar
 
 from engine.spec import from_dict, validate
 from engine.spec.errors import SpecError
 from engine.spec.training import resolve_training
 from gui.run.controller import RunController, runs_dir
 from gui.run.dashboard import Dashboard
+from gui.run.export_actions import ExportDialog, ModelExporter
 from gui.run.runs_panel import RunsPanel, load_loss_curves
 
 LOCK_TEXT = "Training: the network is locked until the run ends (Stop with Shift+F5)"
@@ -68,6 +70,18 @@ class TrainingUi:
             for act in (self.act_train, self.act_pause, self.act_stop):
                 tools.addAction(act)
 
+        self.exporter = ModelExporter(win)
+        self.exporter.finished.connect(self._export_done)
+        self.act_export_model = win._action("Export &Model…", self.export_model, "Ctrl+E", None,
+                                            "Export the network in every model format (matched initial weights)")
+        self.act_export_code = win._action("Export &Code…", self.export_code, "Ctrl+Shift+E", None,
+                                           "Write model_torch.py and model_keras.py that rebuild and train the network")
+        file_menu = next(a.menu() for a in win.menuBar().actions() if a.text().replace("&", "") == "File")
+        quit_action = win.act_quit
+        file_menu.insertAction(quit_action, self.act_export_model)
+        file_menu.insertAction(quit_action, self.act_export_code)
+        file_menu.insertSeparator(quit_action)
+
         self.controller.running_changed.connect(self._running)
         self.runs.selection_changed.connect(self._overlay)
         self.splitter.splitterMoved.connect(lambda *_: self._sync_dashboard_action())
@@ -82,17 +96,10 @@ class TrainingUi:
         if not options["frameworks"]:
             self.win.tell("Nothing to train", "Tick PyTorch, TensorFlow/Keras or both above the plots.")
             return False
-        try:
-            project = self.win.doc.file_project()
-            if not project.layers:
-                raise SpecError("add at least one layer (drag one from the palette)")
-            checked = from_dict(project.to_dict())
-            checked.path = project.path
-            graph = validate(checked)
-        except SpecError as exc:
-            self.win.statusBar().showMessage(f"Cannot train: {exc.reason}", 10000)
-            self.win.tell("Cannot train yet", f"{exc}\n\nFix the red block or field, then press Train again.")
+        checked = self._checked_project("Cannot train yet")
+        if checked is None:
             return False
+        checked, graph = checked
         training = resolve_training(checked.training, graph.dataset.task if graph.dataset else None)
         n = graph.dataset.n_samples if graph.dataset else 0
         n_train = n - round(n * training["dataset"]["validation_split"])
@@ -164,6 +171,75 @@ class TrainingUi:
         current = self.controller.run_dir
         runs = [(f.name, load_loss_curves(f)) for f in folders if f != current]
         self.dashboard.plots.set_overlays([(label, curves) for label, curves in runs if curves])
+
+    # ---- exports -----------------------------------------------------------------------------
+
+    def _checked_project(self, title: str = "Fix the project first"):
+        """(project, graph) for the editor's project, validated as a file would be; None, with a
+        message naming the problem, when it cannot be used."""
+        try:
+            project = self.win.doc.file_project()
+            if not project.layers:
+                raise SpecError("add at least one layer (drag one from the palette)")
+            checked = from_dict(project.to_dict())
+            checked.path = project.path
+            return checked, validate(checked)
+        except SpecError as exc:
+            self.win.statusBar().showMessage(f"{title}: {exc.reason}", 10000)
+            self.win.tell(title, f"{exc}\n\nFix the red block or field, then try again.")
+            return None
+
+    def export_model(self) -> bool:
+        if self.exporter.busy:
+            self.win.tell("Export running", "An export is already running; it reports when done.")
+            return False
+        checked = self._checked_project()
+        if checked is None:
+            return False
+        project = checked[0]
+        dialog = ExportDialog(self.win)
+        if dialog.exec() != ExportDialog.DialogCode.Accepted:
+            return False
+        return self.start_export(project, Path(dialog.folder.text()), dialog.formats())
+
+    def start_export(self, project, out: Path, formats: list[str]) -> bool:
+        if not formats or not str(out).strip() or str(out) == ".":
+            self.win.tell("Nothing to export", "Tick at least one format and choose an output folder.")
+            return False
+        if out.is_dir() and any(out.iterdir()):
+            self.win.tell("Folder not empty", f"{out} is not empty; choose an empty or new folder (nothing was changed).")
+            return False
+        self.exporter.start(project.to_json(), project.base_dir, out, formats)
+        self.win.statusBar().showMessage(f"Exporting to {out}… (both frameworks build the model in their workers)")
+        return True
+
+    def _export_done(self, ok: bool, report: str) -> None:
+        self.win.statusBar().showMessage("Export finished." if ok else "Export finished with problems.", 8000)
+        self.win.tell("Export finished" if ok else "Export finished with problems", report)
+
+    def export_code(self, folder: Path | None = None) -> list[Path]:
+        checked = self._checked_project()
+        if checked is None:
+            return []
+        project = checked[0]
+        if folder is None:
+            chosen = QFileDialog.getExistingDirectory(self.win, "Write model_torch.py and model_keras.py to")
+            if not chosen:
+                return []
+            folder = Path(chosen)
+        from engine.export.code import write_code
+
+        existing = [n for n in ("model_torch.py", "model_keras.py") if (folder / n).exists()]
+        if existing:
+            self.win.tell("Files exist", f"{', '.join(existing)} already exist in {folder}; nothing was overwritten.")
+            return []
+        entries = write_code(project, folder)
+        bad = [e for e in entries if not e["ok"]]
+        if bad:
+            self.win.tell("Export Code failed", "\n".join(f"{e['file']}: {e['reason']}" for e in bad))
+        written = [folder / e["file"] for e in entries if e["ok"]]
+        self.win.statusBar().showMessage(f"Wrote {', '.join(p.name for p in written)} to {folder}", 8000)
+        return written
 
     def shutdown(self) -> None:
         self.controller.shutdown()

@@ -51,3 +51,24 @@ def test_train_refuses_an_invalid_project(gui, win):
     title, text = gui.messages[-1]
     assert title == "Cannot train yet"
     assert "output 'out'" in text and "[5]" in text and "[2]" in text
+
+
+def test_export_code_and_models_from_the_window(gui, win, qtbot, tmp_path):
+    import json
+
+    assert win.open_path(preset_path("iris_logreg"), ask=False)
+    (tmp_path / "code_out").mkdir()
+    written = win.training.export_code(tmp_path / "code_out")
+    assert sorted(p.name for p in written) == ["model_keras.py", "model_torch.py"]
+    assert "nn.Module" in (tmp_path / "code_out" / "model_torch.py").read_text()
+    assert win.training.export_code(tmp_path / "code_out") == []  # never overwrites
+    assert "already exist" in gui.messages[-1][1]
+    out = tmp_path / "models"
+    assert win.training.start_export(win.training._checked_project()[0], out, ["onnx", "keras"])
+    qtbot.waitUntil(lambda: not win.training.exporter.busy, timeout=120_000)
+    title, report = gui.messages[-1]
+    assert title == "Export finished", report
+    assert "✓ torch onnx" in report and "✓ tensorflow keras" in report and "✓ tensorflow onnx" in report
+    manifest = json.loads((out / "exports.json").read_text())
+    assert manifest["cross_check"]["ok"] is True
+    assert not {"torch", "tensorflow", "keras"} & set(sys.modules)
