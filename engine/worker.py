@@ -33,6 +33,7 @@ class Control:
         self.paused = threading.Event()
         self.wake = threading.Condition()
         self.budget: float = 0 if gated else math.inf  # steps allowed before the next 'go'
+        self.stop_received: float | None = None  # perf_counter when 'stop' arrived
 
     def listen(self, stream) -> None:
         for line in stream:
@@ -43,6 +44,8 @@ class Control:
             with self.wake:
                 kind = cmd.get("cmd")
                 if kind == "stop":
+                    if self.stop_received is None:
+                        self.stop_received = time.perf_counter()
                     self.stop.set()
                 elif kind == "pause":
                     self.paused.set()
@@ -246,8 +249,9 @@ def run(job: dict[str, Any], events: EventWriter, control: Control) -> None:
         )
     if status == "finished" and job.get("export"):
         _export(job, backend, data, events)
+    stop_latency = time.perf_counter() - control.stop_received if control.stop_received else None
     events.emit(
-        "done", status=status, steps=step, peak_rss_bytes=max(_peak_rss_bytes(), rss),
+        "done", status=status, steps=step, stop_latency_s=stop_latency, peak_rss_bytes=max(_peak_rss_bytes(), rss),
         peak_device_bytes=backend.peak_device_bytes() if on_device else None,
         train_s=time.perf_counter() - start,
     )

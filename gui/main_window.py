@@ -6,6 +6,8 @@ Dialogs go through ``ask``/``tell`` so that tests can answer them.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 from pathlib import Path
 
@@ -300,6 +302,7 @@ class MainWindow(QMainWindow):
         data.setData(BLOCKS_MIME, payload.encode("utf-8"))
         data.setText(payload)
         QGuiApplication.clipboard().setMimeData(data)
+        _clear_clipboard_at_exit()
         return True
 
     def cut(self) -> None:
@@ -487,6 +490,23 @@ class MainWindow(QMainWindow):
             event.accept()
         else:
             event.ignore()
+
+
+@functools.cache
+def _clear_clipboard_at_exit() -> None:
+    """Empty our blocks from the clipboard before Python shuts down: otherwise Qt frees the
+    Python-made QMimeData from a C++ exit handler after the interpreter is gone (a segfault at
+    exit). The blocks could not outlive the app anyway: the clipboard is the app's own."""
+
+    def clear() -> None:
+        if QGuiApplication.instance() is None:
+            return
+        clipboard = QGuiApplication.clipboard()
+        data = clipboard.mimeData()
+        if data is not None and data.hasFormat(BLOCKS_MIME):
+            clipboard.clear()
+
+    atexit.register(clear)
 
 
 def _escape(text: str) -> str:
