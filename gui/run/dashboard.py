@@ -5,6 +5,7 @@ It shows whatever the RunController holds; it never talks to a worker itself.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
@@ -109,6 +110,7 @@ class Dashboard(QWidget):
         self.log_loss.toggled.connect(self.plots.set_log_loss)
         self.export_button.clicked.connect(self.export_dialog)
         self.report_button.clicked.connect(self.open_report)
+        self._table_at = 0.0
         controller.updated.connect(self.refresh)
         controller.status_changed.connect(self._status)
         controller.finished.connect(self._finished)
@@ -147,15 +149,21 @@ class Dashboard(QWidget):
 
     def _x_mode(self) -> None:
         self.plots.set_x_mode(self.x_axis.currentData())
-        self.refresh()
+        self.refresh(force_table=True)
 
     # ---- live updates ------------------------------------------------------------------------
 
-    def refresh(self) -> None:
+    TABLE_EVERY_S = 0.25  # the table is text: four updates a second are plenty and cheap
+
+    def refresh(self, force_table: bool = False) -> None:
         c = self.controller
         if not c.series:
             return
         self.plots.update_from(c.series, c.epochs)
+        now = time.monotonic()
+        if not force_table and now - self._table_at < self.TABLE_EVERY_S and c.running:
+            return
+        self._table_at = now
         figures = {fw: live_figures(s, c.epochs.get(fw, []), c.infos.get(fw, {})) for fw, s in c.series.items()}
         for fw, error in c.errors.items():
             figures[fw] = {**figures.get(fw, {}), "error": error[0]}
@@ -176,10 +184,10 @@ class Dashboard(QWidget):
             widget.set_error(message, log)
         else:
             widget.set_state(status)
-        self.refresh()
+        self.refresh(force_table=True)
 
     def _finished(self, summary: dict) -> None:
-        self.refresh()
+        self.refresh(force_table=True)
         self.report_button.setEnabled(bool(self.controller.run_dir and (self.controller.run_dir / "report.html").exists()))
         for fw, figures in summary.get("frameworks", {}).items():
             if "error" not in figures:

@@ -26,7 +26,8 @@ TITLES = {
 OVERLAY_STYLES = (Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine)
 
 
-def _pen(fw: str, width: float = 2.0, alpha: int = 255, style=Qt.PenStyle.SolidLine):
+def _pen(fw: str, width: float = 1.0, alpha: int = 255, style=Qt.PenStyle.SolidLine):
+    """One-pixel cosmetic pens: Qt's raster engine draws them several times faster than wide ones."""
     color = pg.mkColor(COLORS[fw])
     color.setAlpha(alpha)
     return pg.mkPen(color, width=width, style=style)
@@ -77,17 +78,17 @@ class LivePlots(pg.GraphicsLayoutWidget):
         for fw in frameworks:
             add = self._add
             add(fw, "loss_raw", "loss", pen=_pen(fw, 1, 60))
-            add(fw, "loss", "loss", pen=_pen(fw, 2), name=f"{LABELS[fw]} train")
-            add(fw, "val_loss", "loss", pen=_pen(fw, 1.5, style=Qt.PenStyle.DashLine), symbol="o",
+            add(fw, "loss", "loss", pen=_pen(fw), name=f"{LABELS[fw]} train")
+            add(fw, "val_loss", "loss", pen=_pen(fw, style=Qt.PenStyle.DashLine), symbol="o",
                 symbolSize=6, symbolBrush=COLORS[fw], name=f"{LABELS[fw]} val")
             add(fw, "step_time_raw", "step_time", pen=_pen(fw, 1, 50))
-            add(fw, "step_time", "step_time", pen=_pen(fw, 2))
-            add(fw, "warmup", "step_time", pen=None, symbol="x", symbolSize=8, symbolPen=_pen(fw, 1.5))
+            add(fw, "step_time", "step_time", pen=_pen(fw))
+            add(fw, "warmup", "step_time", pen=None, symbol="x", symbolSize=8, symbolPen=_pen(fw))
             add(fw, "throughput_raw", "throughput", pen=_pen(fw, 1, 50))
-            add(fw, "throughput", "throughput", pen=_pen(fw, 2))
-            add(fw, "rss", "memory", pen=_pen(fw, 2))
-            add(fw, "device", "memory", pen=_pen(fw, 1.5, style=Qt.PenStyle.DashLine))
-            add(fw, "accuracy", "accuracy", pen=_pen(fw, 2), symbol="o", symbolSize=6, symbolBrush=COLORS[fw])
+            add(fw, "throughput", "throughput", pen=_pen(fw))
+            add(fw, "rss", "memory", pen=_pen(fw))
+            add(fw, "device", "memory", pen=_pen(fw, style=Qt.PenStyle.DashLine))
+            add(fw, "accuracy", "accuracy", pen=_pen(fw), symbol="o", symbolSize=6, symbolBrush=COLORS[fw])
         self._series = {}
 
     def _add(self, fw: str, key: str, plot: str, **style) -> None:
@@ -166,7 +167,7 @@ class LivePlots(pg.GraphicsLayoutWidget):
         for i, (label, curves) in enumerate(runs):
             style = OVERLAY_STYLES[i % len(OVERLAY_STYLES)]
             for fw, (x, y) in curves.items():
-                item = self.plots["loss"].plot(x, y, pen=_pen(fw, 1.5, 200, style), name=f"{label} · {LABELS[fw]}")
+                item = self.plots["loss"].plot(x, y, pen=_pen(fw, 1, 200, style), name=f"{label} · {LABELS[fw]}")
                 self.overlays.append(item)
 
     # ---- crosshair ---------------------------------------------------------------------------
