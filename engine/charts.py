@@ -126,9 +126,12 @@ def _draw(name: str, run: RunData, ax) -> None:
             ax.plot(steps[w:], _rolling_median(rate, 25), color=color, lw=1.6, label=label)
             ax.set_ylabel("samples / s")
     summary = run.summary
-    ax.set_title({"loss": "Loss", "step_time": "Step time", "memory": "Memory",
-                  "throughput": "Throughput"}[name] + f"  ({summary.get('schedule')}, init {summary.get('init')})",
-                 fontsize=10)
+    title = {"loss": "Loss", "step_time": "Step time", "memory": "Memory", "throughput": "Throughput"}[name]
+    title += f"  ({summary.get('schedule')}, init {summary.get('init')})"
+    parity = summary.get("parity") or {}
+    if name == "loss" and parity.get("max_loss_abs_diff") is not None and parity.get("first_divergent_step") is None:
+        title += f"\nthe two curves overlap: max |loss difference| {parity['max_loss_abs_diff']:.2g}"
+    ax.set_title(title, fontsize=10)
 
 
 def _rolling_median(values: np.ndarray, window: int) -> np.ndarray:
