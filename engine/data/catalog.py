@@ -84,6 +84,7 @@ class DatasetInfo:
     n_classes: int | None  # classification only
     y_shape: tuple[int, ...]  # regression target shape per sample; () for class labels
     n_samples: int
+    label_note: str = ""  # user files: where the largest class label is (named when the model is too small)
 
     def describe_target(self) -> str:
         if self.task == "classification":

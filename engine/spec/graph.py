@@ -162,7 +162,8 @@ def _topological(project: Project, layers: dict[str, LayerInfo], fail) -> list[s
             pending[u].discard(lid)
             if not pending[u]:
                 ready.append(u)
-    stuck = [lid for lid in layers if lid not in set(order)]
+    done = set(order)  # built once: inside the comprehension it made validation quadratic
+    stuck = [lid for lid in layers if lid not in done]
     if stuck:
         cycle = _find_cycle(stuck[0], pending)
         for lid in stuck:
@@ -230,7 +231,9 @@ def _check_dataset(project: Project, graph: GraphInfo, base_dir: Path | None) ->
         if info.task != "classification":
             fail(f"cross_entropy needs class labels; dataset '{name}' is {info.describe_target()} (use mse or mae)", "training.loss")
         elif out != [info.n_classes]:
-            fail(f"{where} has shape {out}; cross_entropy on '{name}' needs [{info.n_classes}] (one logit per class)", "training.loss")
+            note = f"; {info.label_note}" if info.label_note and out and out[-1] < (info.n_classes or 0) else ""
+            fail(f"{where} has shape {out}; cross_entropy on '{name}' needs [{info.n_classes}] (one logit per class){note}",
+                 "training.loss")
     elif loss == "binary_cross_entropy":
         if info.task != "classification" or info.n_classes != 2:
             fail(f"binary_cross_entropy needs two classes; dataset '{name}' has {info.describe_target()}", "training.loss")
