@@ -64,8 +64,8 @@ class Param:
         elif self.kind == "float":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise fail(f"expected a number, got {_show(value)}")
-            if not math.isfinite(value):
-                raise fail(f"expected a finite number, got {value}")
+            if not _finite(value):
+                raise fail(f"expected a finite number, got {_show(value)}")
             self._check_range(value, fail)
         elif self.kind == "bool":
             if not isinstance(value, bool):
@@ -137,6 +137,14 @@ def pair(value: int | list[int]) -> tuple[int, int]:
     if isinstance(value, list):
         return int(value[0]), int(value[1])
     return int(value), int(value)
+
+
+def _finite(value: int | float) -> bool:
+    """math.isfinite, but False (not OverflowError) for an integer too large for a float (10**400)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _show(value: Any) -> str:

@@ -26,6 +26,8 @@ FORMAT = "twintrain/1"
 INPUT_ID = "input"
 ID_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 64  # objects and lists inside each other; a project needs about 6
+MAX_CONTAINERS = 1_000_000  # objects and lists in all; 10,000 layers need about 50,000
 MAX_LAYERS = 10_000
 MAX_ID_LENGTH = 128
 TOP_KEYS = ("format", "name", "description", "model", "training", "layout")
@@ -146,8 +148,18 @@ def _reject_constant(name: str):
     raise SpecError(f"'{name}' is not allowed in a project file (plain JSON numbers only)")
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def parse_text(text: str) -> dict:
-    """JSON text to a dict, with one-line errors for every way it can be malformed."""
+    """JSON text to a dict, with one-line errors for every way it can be malformed.
+
+    Memory and recursion stay bounded whatever the text holds: the number of objects and lists
+    is capped before parsing, the nesting after it (deep documents would overflow the recursive
+    copy and save code), and text that cannot be written back as UTF-8 (a lone surrogate escape
+    such as \\ud800) is refused here rather than failing at save time."""
+    if text.count("{") + text.count("[") > MAX_CONTAINERS:
+        raise SpecError(f"not a project file: more than {MAX_CONTAINERS:,} objects and lists")
     try:
         data = json.loads(text, parse_constant=_reject_constant)
     except SpecError:
@@ -160,7 +172,24 @@ def parse_text(text: str) -> dict:
         raise SpecError(f"not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise SpecError("a project file must hold a JSON object")
+    _check_nesting(data)
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise SpecError(f"not valid JSON text: a lone surrogate escape ({exc.object[exc.start]!r})") from None
     return data
+
+
+def _check_nesting(data: Any) -> None:
+    """Refuse objects and lists nested deeper than MAX_DEPTH (iteratively: no recursion here)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise SpecError(f"not valid JSON: nested too deeply (more than {MAX_DEPTH} levels)")
+        items = value.values() if type(value) is dict else value
+        stack.extend([(v, depth + 1) for v in items if type(v) in (dict, list)])
 
 
 def from_dict(data: Any) -> Project:
@@ -295,9 +324,17 @@ def read_project(path: str | os.PathLike) -> Project:
             raise SpecError(f"cannot read the file ({exc.strerror or exc})") from None
         if p.is_dir():
             raise SpecError("is a folder, not a project file")
+        if not p.is_file():  # a FIFO or a device (/dev/zero) would block or never end
+            raise SpecError("is not a regular file")
         if size > MAX_FILE_BYTES:
             raise SpecError(f"file is {size >> 20} MiB; project files are at most {MAX_FILE_BYTES >> 20} MiB")
-        raw = p.read_bytes()
+        try:
+            with open(p, "rb") as fh:
+                raw = fh.read(MAX_FILE_BYTES + 1)  # the file may grow after the stat
+        except OSError as exc:
+            raise SpecError(f"cannot read the file ({exc.strerror or exc})") from None
+        if len(raw) > MAX_FILE_BYTES:
+            raise SpecError(f"file is over {MAX_FILE_BYTES >> 20} MiB; project files are at most {MAX_FILE_BYTES >> 20} MiB")
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
