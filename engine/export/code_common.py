@@ -133,8 +133,15 @@ def call(indent: str, head: str, args: Sequence[str], tail: str = "") -> list[st
     return [f"{indent}{head}(", *(f"{inner}{a}," for a in args), f"{indent}){tail}"]
 
 
+def doc_safe(text: str) -> str:
+    """Text that cannot end a triple-quoted docstring or start an escape, whatever a project's
+    name or description holds (a name with \"\"\" must not put code into an exported script)."""
+    return text.replace("\\", "/").replace('"', "'")
+
+
 def docstring(indent: str, text: str) -> list[str]:
     """A one-line docstring, or a wrapped one when the text is long."""
+    text = doc_safe(text)
     one = f'{indent}"""{text}"""'
     if len(one) <= LINE_LENGTH:
         return [one]
@@ -170,7 +177,7 @@ def shape_text(shape: Sequence[int]) -> str:
 
 def script_header(s: Settings, framework: str, file: str, package: str, notes: list[str]) -> list[str]:
     """The module docstring: what the script is, what it needs, how to run it."""
-    title = (f"{s.name}: {s.description}" if s.description else s.name).replace("\\", "/").replace('"""', "'")
+    title = f"{s.name}: {s.description}" if s.description else s.name
     paragraphs = [
         f"{framework} version of the TwinTrain project '{s.name}', written by TwinTrain's code export. "
         f"It needs only {package}, numpy and scikit-learn.",
@@ -186,6 +193,7 @@ def script_header(s: Settings, framework: str, file: str, package: str, notes: l
 
 
 def _wrap_text(text: str) -> list[str]:
+    text = doc_safe(text)
     lines, current = [], ""
     for word in " ".join(text.split()).split(" "):
         if current and len(current) + 1 + len(word) > LINE_LENGTH - 4:
