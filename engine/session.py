@@ -298,6 +298,7 @@ class Session:
         assert run.process is not None and run.process.stderr is not None
         for raw in run.process.stderr:
             run.log.append(raw.decode("utf-8", "replace").rstrip("\n"))
+        run.process.stderr.close()  # at EOF: a finished session holds no descriptors while it is kept
 
     def _read_events(self, run: FrameworkRun) -> None:
         proc = run.process
@@ -309,6 +310,7 @@ class Session:
                 run.log.append(f"[twintrain] {exc}")
                 continue
             self._handle(run, event)
+        proc.stdout.close()
         code = proc.wait()
         with self._lock:
             if not run.finished:
