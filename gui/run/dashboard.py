@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -111,6 +111,10 @@ class Dashboard(QWidget):
         self.export_button.clicked.connect(self.export_dialog)
         self.report_button.clicked.connect(self.open_report)
         self._table_at = 0.0
+        self._next_draw = 0.0
+        self._catch_up = QTimer(self)
+        self._catch_up.setSingleShot(True)
+        self._catch_up.timeout.connect(self.refresh)
         controller.updated.connect(self.refresh)
         controller.status_changed.connect(self._status)
         controller.finished.connect(self._finished)
@@ -155,11 +159,23 @@ class Dashboard(QWidget):
 
     TABLE_EVERY_S = 0.25  # the table is text: four updates a second are plenty and cheap
 
+    MAX_BUSY = 0.25  # redraws may take at most a quarter of the time, so input stays responsive
+
     def refresh(self, force_table: bool = False) -> None:
+        """Redraw from the controller's buffers: about 30 times a second, slower when a redraw is
+        expensive (big runs on a slow machine), and a skipped redraw is made up for shortly."""
         c = self.controller
         if not c.series:
             return
+        start = time.perf_counter()
+        if not force_table and start < self._next_draw:
+            if not self._catch_up.isActive():
+                self._catch_up.start(max(1, int((self._next_draw - start) * 1000)))
+            return
         self.plots.update_from(c.series, c.epochs)
+        self.plots.repaint()  # pay the paint here, so its cost sets the pace
+        cost = time.perf_counter() - start
+        self._next_draw = start + max(0.03, cost / self.MAX_BUSY)
         now = time.monotonic()
         if not force_table and now - self._table_at < self.TABLE_EVERY_S and c.running:
             return

@@ -44,7 +44,7 @@ class LivePlots(pg.GraphicsLayoutWidget):
         for name in PLOTS:
             row, col, rs, cs = positions[name]
             plot = self.addPlot(row=row, col=col, rowspan=rs, colspan=cs, title=TITLES[name])
-            plot.showGrid(x=True, y=True, alpha=0.25)
+            plot.showGrid(x=False, y=False)
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
             plot.getAxis("bottom").setLabel("step")
