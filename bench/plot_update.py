@@ -51,18 +51,18 @@ def measure(n: int, repeats: int = 40) -> np.ndarray:
 
 
 def measure_eight(n: int, repeats: int = 40) -> np.ndarray:
-    """8 curves of n points in one plot, configured like the dashboard's."""
+    """8 curves of n points in one plot, fed like the dashboard's: decimated to the visible
+    min/max per pixel (gui.run.plots.peak_decimate), clip to view."""
     import pyqtgraph as pg
 
-    import gui.run.plots  # noqa: F401  (applies the dashboard's pyqtgraph options)
     from engine.style import COLORS
+    from gui.run.plots import peak_decimate
 
     widget = pg.PlotWidget()
     widget.resize(1000, 500)
     widget.show()
     plot = widget.getPlotItem()
     plot.setClipToView(True)
-    plot.setDownsampling(auto=True, mode="peak")
     colors = list(COLORS.values())
     curves = [plot.plot([], [], pen=pg.mkPen(colors[i % 2])) for i in range(8)]
     rng = np.random.default_rng(0)
@@ -73,7 +73,7 @@ def measure_eight(n: int, repeats: int = 40) -> np.ndarray:
     for r in range(repeats):
         t0 = time.perf_counter()
         for c, y in zip(curves, ys):
-            c.setData(x, y + r)
+            c.setData(*peak_decimate(x, y + r))
         widget.repaint()
         app.processEvents()
         times.append(time.perf_counter() - t0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, Qt, QTimer
 
 from engine.style import COLORS, LABELS
 from gui.run.buffers import Series
@@ -23,6 +23,36 @@ TITLES = {
     "loss": "Loss", "step_time": "Step time (ms)", "throughput": "Samples / s",
     "memory": "Memory (MiB)", "accuracy": "Validation accuracy (classes)",
 }
+MAX_POINTS = 2400  # per curve: two (min, max) per pixel of a wide plot
+
+
+def peak_decimate(x: np.ndarray, y: np.ndarray, lo: float | None = None, hi: float | None = None,
+                  max_points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """The points of (x, y) within [lo, hi], reduced to at most ~max_points by keeping each
+    bucket's minimum and maximum, so spikes stay visible. x must be ascending.
+
+    One numpy pass per update: pyqtgraph's own downsampling repeats clip, finite checks and
+    decimation on every paint, which doubled the cost of a redraw at 10^5 points."""
+    if lo is not None and len(x):
+        i0 = max(0, int(np.searchsorted(x, lo)) - 1)
+        i1 = min(len(x), int(np.searchsorted(x, hi, side="right")) + 1)
+        x, y = x[i0:i1], y[i0:i1]
+    n = len(y)
+    bucket = int(np.ceil(n / (max_points // 2))) if n > max_points else 1
+    if bucket == 1:
+        return x, y
+    m = n // bucket * bucket
+    grid = y[:m].reshape(-1, bucket)
+    with np.errstate(invalid="ignore"):
+        low, high = np.fmin.reduce(grid, axis=1), np.fmax.reduce(grid, axis=1)
+    xs = np.repeat(x[:m:bucket], 2)
+    ys = np.empty(2 * len(low))
+    ys[0::2], ys[1::2] = low, high
+    if m < n:
+        xs, ys = np.concatenate([xs, x[m:]]), np.concatenate([ys, y[m:]])
+    return xs, ys
+
+
 OVERLAY_STYLES = (Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine)
 
 
@@ -45,12 +75,15 @@ class LivePlots(pg.GraphicsLayoutWidget):
             row, col, rs, cs = positions[name]
             plot = self.addPlot(row=row, col=col, rowspan=rs, colspan=cs, title=TITLES[name])
             plot.showGrid(x=False, y=False)
-            plot.setClipToView(True)
-            plot.setDownsampling(auto=True, mode="peak")
+            plot.setClipToView(True)  # curves get at most MAX_POINTS visible points (see _set)
             plot.getAxis("bottom").setLabel("step")
             self.plots[name] = plot
             plot.sigXRangeChanged.connect(self._sync_x)
         self._syncing = False
+        self._epochs: dict[str, list[dict]] = {}
+        self._redecimate = QTimer(self)
+        self._redecimate.setSingleShot(True)
+        self._redecimate.timeout.connect(lambda: self.update_from(self._series, self._epochs))
         self.plots["step_time"].setLogMode(y=True)  # TF's first (tracing) step would flatten a linear axis
         self.plots["loss"].addLegend(offset=(-10, 10))
         self.curves: dict[tuple[str, str], pg.PlotDataItem] = {}
@@ -110,6 +143,9 @@ class LivePlots(pg.GraphicsLayoutWidget):
                     plot.setXRange(lo, hi, padding=0)
         finally:
             self._syncing = False
+        user_zoomed = not self.plots["loss"].vb.autoRangeEnabled()[0]
+        if self._series and user_zoomed and not self._redecimate.isActive():
+            self._redecimate.start(60)  # after a zoom or pan settles, refill the visible range
 
     def set_x_mode(self, mode: str) -> None:
         self.x_mode = mode
@@ -121,27 +157,31 @@ class LivePlots(pg.GraphicsLayoutWidget):
 
     def update_from(self, series: dict[str, Series], epochs: dict[str, list[dict]]) -> None:
         """Push the buffers into the curves (called from the controller's tick)."""
-        self._series = series
+        self._series, self._epochs = series, epochs
+        vb = self.plots["loss"].vb
+        lo = hi = None
+        if not vb.autoRangeEnabled()[0]:  # the user zoomed or panned: decimate what is visible
+            lo, hi = vb.viewRange()[0]
+        put = self._put
         for fw, s in series.items():
             if (fw, "loss") not in self.curves or len(s) == 0:
                 continue
             x = s["step"] if self.x_mode == "step" else s["wall_s"]
             w = min(s.warmup, len(s))
-            self.curves[(fw, "loss_raw")].setData(x, s["loss"])
-            self.curves[(fw, "loss")].setData(x, s["loss_smooth"])
+            put(fw, "loss_raw", x, s["loss"], lo, hi)
+            put(fw, "loss", x, s["loss_smooth"], lo, hi)
             t = s["step_time_s"] * 1e3
-            self.curves[(fw, "step_time_raw")].setData(x[w:], t[w:])
-            self.curves[(fw, "step_time")].setData(x[w:], s["step_time_median_s"][w:] * 1e3)
+            put(fw, "step_time_raw", x[w:], t[w:], lo, hi)
+            put(fw, "step_time", x[w:], s["step_time_median_s"][w:] * 1e3, lo, hi)
             self.curves[(fw, "warmup")].setData(x[:w], t[:w])
-            rate = s["samples_per_s"]
-            self.curves[(fw, "throughput_raw")].setData(x[w:], rate[w:])
+            put(fw, "throughput_raw", x[w:], s["samples_per_s"][w:], lo, hi)
             median = s["step_time_median_s"][w:]
             batch = s["samples"][w:]
-            self.curves[(fw, "throughput")].setData(x[w:], batch / np.where(median > 0, median, np.nan))
-            self.curves[(fw, "rss")].setData(x, s["rss_bytes"] / 2**20)
+            put(fw, "throughput", x[w:], batch / np.where(median > 0, median, np.nan), lo, hi)
+            put(fw, "rss", x, s["rss_bytes"] / 2**20, lo, hi)
             dev = s["device_bytes"]
             if np.isfinite(dev).any():
-                self.curves[(fw, "device")].setData(x, dev / 2**20)
+                put(fw, "device", x, dev / 2**20, lo, hi)
             ep = [e for e in epochs.get(fw, []) if e.get("val_loss") is not None]
             if ep:
                 ex = self._epoch_x(s, ep)
@@ -149,6 +189,9 @@ class LivePlots(pg.GraphicsLayoutWidget):
                 acc = [(xx, e["val_accuracy"]) for xx, e in zip(ex, ep) if e.get("val_accuracy") is not None]
                 if acc:
                     self.curves[(fw, "accuracy")].setData([a for a, _ in acc], [b for _, b in acc])
+
+    def _put(self, fw: str, key: str, x: np.ndarray, y: np.ndarray, lo, hi) -> None:
+        self.curves[(fw, key)].setData(*peak_decimate(x, y, lo, hi))
 
     def _epoch_x(self, s: Series, ep: list[dict]) -> list[float]:
         if self.x_mode == "step":

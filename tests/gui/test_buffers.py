@@ -37,3 +37,21 @@ def test_derived_columns_match_direct_computation():
         np.testing.assert_allclose(s["samples_per_s"], 32 / t)
         assert np.isnan(s["device_bytes"]).all()
     assert smooth[0] == loss[0]  # bias-corrected: the first point is not pulled towards zero
+
+
+def test_peak_decimation_keeps_every_spike_and_the_visible_range():
+    from gui.run.plots import MAX_POINTS, peak_decimate
+
+    n = 100_000
+    x = np.arange(n, dtype=np.float64)
+    y = np.zeros(n)
+    y[12_345], y[77_777] = 5.0, -3.0
+    y[500] = np.nan
+    xs, ys = peak_decimate(x, y)
+    assert len(xs) <= MAX_POINTS + MAX_POINTS // 2 and len(xs) == len(ys)
+    assert np.nanmax(ys) == 5.0 and np.nanmin(ys) == -3.0  # spikes survive decimation
+    assert np.all(np.diff(xs) >= 0)
+    xs, ys = peak_decimate(x, y, 1000.0, 1100.0)
+    assert xs[0] <= 1000.0 <= 1100.0 <= xs[-1] and len(xs) <= 103  # only the visible part, at full detail
+    small_x, small_y = peak_decimate(x[:50], y[:50])
+    assert small_x is not None and len(small_x) == 50
