@@ -181,6 +181,23 @@ def parse_text(text: str) -> dict:
     return data
 
 
+def _copy_json(value: Any) -> Any:
+    """copy.deepcopy for parsed JSON, at C speed for lists of plain values (a 13 MB x- list of
+    numbers: 0.05 s instead of 0.9 s); anything that is not JSON goes to deepcopy."""
+    kind = type(value)
+    if kind is dict:
+        return {k: _copy_json(v) for k, v in value.items()}
+    if kind is list:
+        kinds = set(map(type, value))
+        if kinds <= _JSON_SCALARS:
+            return list(value)
+        return [_copy_json(v) for v in value]
+    return value if kind in _JSON_SCALARS else copy.deepcopy(value)
+
+
+_JSON_SCALARS = {str, int, float, bool, type(None)}
+
+
 def _check_nesting(data: Any) -> None:
     """Refuse objects and lists nested deeper than MAX_DEPTH (iteratively: no recursion here)."""
     stack = [(data, 1)]
@@ -189,7 +206,9 @@ def _check_nesting(data: Any) -> None:
         if depth > MAX_DEPTH:
             raise SpecError(f"not valid JSON: nested too deeply (more than {MAX_DEPTH} levels)")
         items = value.values() if type(value) is dict else value
-        stack.extend([(v, depth + 1) for v in items if type(v) in (dict, list)])
+        kinds = set(map(type, items))  # at C speed: most lists hold no containers at all
+        if dict in kinds or list in kinds:
+            stack.extend([(v, depth + 1) for v in items if type(v) in (dict, list)])
 
 
 def from_dict(data: Any) -> Project:
@@ -255,14 +274,14 @@ def from_dict(data: Any) -> Project:
     return Project(
         input_shape=list(inp["shape"]),
         layers=layers,
-        training=copy.deepcopy(training),
+        training=_copy_json(training),
         name=data.get("name", "untitled"),
         description=data.get("description", ""),
         output=output,
-        layout=copy.deepcopy(layout),
-        extras=copy.deepcopy(_xkeys(data)),
-        model_extras=copy.deepcopy(_xkeys(model)),
-        input_extras=copy.deepcopy(_xkeys(inp)),
+        layout=_copy_json(layout),
+        extras=_copy_json(_xkeys(data)),
+        model_extras=_copy_json(_xkeys(model)),
+        input_extras=_copy_json(_xkeys(inp)),
         has_name="name" in data,
         has_description="description" in data,
     )
@@ -329,8 +348,7 @@ def read_project(path: str | os.PathLike) -> Project:
         if size > MAX_FILE_BYTES:
             raise SpecError(f"file is {size >> 20} MiB; project files are at most {MAX_FILE_BYTES >> 20} MiB")
         try:
-            with open(p, "rb") as fh:
-                raw = fh.read(MAX_FILE_BYTES + 1)  # the file may grow after the stat
+            raw = _read_at_most(p, MAX_FILE_BYTES + 1)  # the file may have grown since the stat
         except OSError as exc:
             raise SpecError(f"cannot read the file ({exc.strerror or exc})") from None
         if len(raw) > MAX_FILE_BYTES:
@@ -344,6 +362,16 @@ def read_project(path: str | os.PathLike) -> Project:
         raise exc.with_file(str(p)) from None
     project.path = p.resolve()
     return project
+
+
+def _read_at_most(path: Path, limit: int) -> bytes:
+    """Up to ``limit`` bytes, read in chunks (read(limit) would allocate all of it up front)."""
+    chunks, total = [], 0
+    with open(path, "rb") as fh:
+        while total < limit and (chunk := fh.read(min(1 << 20, limit - total))):
+            chunks.append(chunk)
+            total += len(chunk)
+    return b"".join(chunks)
 
 
 def write_atomic(path: str | os.PathLike, text: str) -> None:
