@@ -102,8 +102,8 @@ def literal(value: Any) -> str:
     """A Python literal as ruff format writes it (double quotes, tuples for pairs)."""
     if isinstance(value, bool) or value is None:
         return repr(value)
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, str):  # control characters escaped, so a name with a newline still compiles
+        return '"' + "".join(_string_char(c) for c in value) + '"'
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, (list, tuple)):
@@ -133,10 +133,17 @@ def call(indent: str, head: str, args: Sequence[str], tail: str = "") -> list[st
     return [f"{indent}{head}(", *(f"{inner}{a}," for a in args), f"{indent}){tail}"]
 
 
+def _string_char(c: str) -> str:
+    if c in "\\\"":
+        return "\\" + c
+    return c if c.isprintable() else repr(c)[1:-1]
+
+
 def doc_safe(text: str) -> str:
     """Text that cannot end a triple-quoted docstring or start an escape, whatever a project's
     name or description holds (a name with \"\"\" must not put code into an exported script)."""
-    return text.replace("\\", "/").replace('"', "'")
+    text = text.replace("\\", "/").replace('"', "'")
+    return "".join(c if c.isprintable() else " " for c in text)  # no NUL, no lone surrogate
 
 
 def docstring(indent: str, text: str) -> list[str]:
