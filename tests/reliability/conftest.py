@@ -1,0 +1,78 @@
+"""Shared helpers for the reliability tests: the process tree, waiting, and the GUI fixtures.
+
+The GUI fixtures (``win``, ``gui``, a data folder per test) are the ones tests/gui uses.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+
+import psutil
+import pytest
+
+from tests.gui.conftest import Driver, data_dir, gui, win  # noqa: F401 (fixtures)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def live_children(of: psutil.Process | None = None) -> list[psutil.Process]:
+    """Descendant processes that still run (zombies not yet reaped do not count)."""
+    out = []
+    for p in (of or psutil.Process()).children(recursive=True):
+        try:
+            if p.status() != psutil.STATUS_ZOMBIE:
+                out.append(p)
+        except psutil.NoSuchProcess:
+            pass
+    return out
+
+
+def alive(pids) -> list[int]:
+    out = []
+    for pid in pids:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                out.append(pid)
+        except psutil.NoSuchProcess:
+            pass
+    return out
+
+
+def wait_for(predicate, timeout: float = 60.0, every: float = 0.01) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(every)
+    return bool(predicate())
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment for a child Python that imports the project from the repository."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    env.update(extra)
+    return env
+
+
+PYTHON = sys.executable
+
+
+@pytest.fixture(autouse=True)
+def no_process_left_behind():
+    """Every reliability test must end with no child process; one left over fails the test
+    (and is killed, so the next test starts clean)."""
+    yield
+    left = []
+    for p in live_children():
+        if not wait_for(lambda p=p: not alive([p.pid]), 5.0):
+            try:
+                left.append((p.pid, " ".join(p.cmdline())[:120]))
+                os.kill(p.pid, signal.SIGKILL)
+            except (OSError, psutil.Error):
+                pass
+    assert not left, f"processes left behind: {left}"
