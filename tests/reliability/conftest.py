@@ -9,13 +9,14 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 
 import psutil
 import pytest
 
 from tests.gui.conftest import Driver, data_dir, gui, win  # noqa: F401 (fixtures)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def live_children(of: psutil.Process | None = None) -> list[psutil.Process]:
@@ -53,7 +54,7 @@ def wait_for(predicate, timeout: float = 60.0, every: float = 0.01) -> bool:
 def child_env(**extra: str) -> dict[str, str]:
     """The environment for a child Python that imports the project from the repository."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
     env.update(extra)
     return env
