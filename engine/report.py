@@ -15,6 +15,7 @@ ROWS = [
     ("version", "Version", "text"),
     ("device", "Device", "text"),
     ("threads", "Threads", "text"),
+    ("startup", "Start-up", "text"),
     ("params", "Parameters", "int"),
     ("steps", "Steps", "int"),
     ("warmup_s", "Warm-up (s)", "lower"),

@@ -16,7 +16,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import weakref
@@ -26,6 +25,7 @@ from typing import Any
 
 from engine.events import STEP_FIELDS, ProtocolError, parse_line
 from engine.spec.project import Project
+from engine.worker_pool import Plan, WorkerPool, spawn_worker
 
 SCHEDULES = ("parallel", "alternate", "sequential")
 INITS = ("matched", "native")
@@ -33,13 +33,6 @@ DEVICES = ("auto", "cpu", "cuda")
 TERMINAL = ("finished", "stopped", "error")
 
 Listener = Callable[[str, dict[str, Any]], None]
-
-
-def worker_command(framework: str) -> list[str]:
-    """How to start a worker: the frozen app re-launches itself, otherwise ``-m engine.worker``."""
-    if getattr(sys, "frozen", False):
-        return [sys.executable, "--twintrain-worker", framework]
-    return [sys.executable, "-m", "engine.worker", framework]
 
 
 def gpu_present() -> bool:
@@ -62,6 +55,25 @@ def available_cores() -> list[int]:
     return list(range(os.cpu_count() or 1))
 
 
+def default_schedule(device: str) -> str:
+    """Parallel on the CPU (each framework its own cores); alternate on a GPU (one card, shared)."""
+    on_gpu = device == "cuda" or (device == "auto" and gpu_present())
+    return "alternate" if on_gpu else "parallel"
+
+
+def core_plan(frameworks: tuple[str, ...], schedule: str) -> Plan:
+    """Cores and thread count per worker: in parallel each framework gets its own half of the
+    cores; otherwise each may use them all, since only one computes at a time."""
+    cores = available_cores()
+    n = len(frameworks)
+    if schedule != "parallel" or n == 1:
+        return {f: (cores, len(cores)) for f in frameworks}
+    if len(cores) < n:
+        return {f: (cores, 1) for f in frameworks}
+    size = len(cores) // n
+    return {f: (cores[i * size:(i + 1) * size], size) for i, f in enumerate(frameworks)}
+
+
 @dataclass
 class FrameworkRun:
     """Everything the session knows about one framework's run."""
@@ -82,6 +94,8 @@ class FrameworkRun:
     process: subprocess.Popen | None = None
     cores: list[int] | None = None
     threads: int = 1
+    prestarted: bool = False  # a warm worker from a WorkerPool, its framework already imported
+    warm_reader: threading.Thread | None = None  # the pool's reader of its first line: joined first
 
     @property
     def finished(self) -> bool:
@@ -115,6 +129,7 @@ class Session:
         pinning: dict[str, tuple[list[int] | None, int]] | None = None,
         export: dict[str, Any] | None = None,
         mode: str = "train",
+        pool: WorkerPool | None = None,
     ) -> None:
         if not frameworks or any(f not in ("torch", "tensorflow") for f in frameworks):
             raise ValueError(f"frameworks must be torch and/or tensorflow, got {frameworks}")
@@ -125,8 +140,7 @@ class Session:
         self.project = project
         self.frameworks = tuple(dict.fromkeys(frameworks))
         self.device = device
-        on_gpu = device == "cuda" or (device == "auto" and gpu_present())
-        self.schedule = schedule or ("alternate" if on_gpu else "parallel")
+        self.schedule = schedule or default_schedule(device)
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got '{self.schedule}'")
         self.init = init
@@ -139,6 +153,7 @@ class Session:
         self.pinning = pinning  # framework -> (cores, threads); overrides the schedule's plan
         self.export = export  # {"formats": [...], "dir": str}: workers write model files
         self.mode = mode  # "train", or "export" (build from the initial weights, write files, no training)
+        self.pool = pool  # warm workers to take from, where one matches exactly
         self.runs = {f: FrameworkRun(f) for f in self.frameworks}
         self._listeners: list[Listener] = []
         self._lock = threading.RLock()
@@ -158,7 +173,7 @@ class Session:
 
     def start(self) -> None:
         self.started_at = time.perf_counter()
-        plan = {**self._core_plan(), **(self.pinning or {})}
+        plan = {**core_plan(self.frameworks, self.schedule), **(self.pinning or {})}
         for name in self.frameworks:
             cores, threads = plan[name]
             self._spawn(self.runs[name], cores, threads)
@@ -220,16 +235,6 @@ class Session:
 
     # ---- workers ---------------------------------------------------------------------------------
 
-    def _core_plan(self) -> dict[str, tuple[list[int] | None, int]]:
-        cores = available_cores()
-        n = len(self.frameworks)
-        if self.schedule != "parallel" or n == 1:
-            return {f: (cores, len(cores)) for f in self.frameworks}
-        if len(cores) < n:
-            return {f: (cores, 1) for f in self.frameworks}
-        size = len(cores) // n
-        return {f: (cores[i * size:(i + 1) * size], size) for i, f in enumerate(self.frameworks)}
-
     def _job(self, run: FrameworkRun) -> dict[str, Any]:
         return {
             "framework": run.name,
@@ -249,21 +254,11 @@ class Session:
 
     def _spawn(self, run: FrameworkRun, cores: list[int] | None, threads: int) -> None:
         run.cores, run.threads = cores, threads
-        env = dict(os.environ)
-        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        env["PYTHONUNBUFFERED"] = "1"
-        if "LD_LIBRARY_PATH_ORIG" in env and not getattr(sys, "frozen", False):
-            env["LD_LIBRARY_PATH"] = env["LD_LIBRARY_PATH_ORIG"]
         run.started_at = run.last_event_at = time.perf_counter()
-        run.process = subprocess.Popen(
-            worker_command(run.name),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            bufsize=0,
-            close_fds=True,
-        )
+        warm = self.pool.take(run.name, cores, threads) if self.pool is not None else None
+        run.prestarted = warm is not None
+        run.process = warm.process if warm else spawn_worker(run.name)
+        run.warm_reader = warm.reader if warm else None
         self._send(run, self._job(run))
         for target, name in ((self._read_events, "events"), (self._read_log, "log")):
             t = threading.Thread(target=target, args=(run,), daemon=True, name=f"{run.name}-{name}")
@@ -303,6 +298,8 @@ class Session:
     def _read_events(self, run: FrameworkRun) -> None:
         proc = run.process
         assert proc is not None and proc.stdout is not None
+        if run.warm_reader is not None:
+            run.warm_reader.join()  # a warm worker's first line is the pool's
         for raw in proc.stdout:
             try:
                 event = parse_line(raw)

@@ -48,6 +48,10 @@ def framework_summary(run: FrameworkRun) -> dict[str, Any]:
         "warmup_steps": w,
         "warmup_s": _num(times[:w].sum()) if w else 0.0,
         "import_s": info.get("import_s"),
+        "setup_s": info.get("setup_s"),
+        "prestarted": bool(info.get("prestarted")),
+        "preload_s": info.get("preload_s"),
+        "startup": startup_text(info),
         "step_time_median_s": _num(np.median(steady_t)) if len(steady_t) else None,
         "step_time_p95_s": _num(np.percentile(steady_t, 95)) if len(steady_t) else None,
         "samples_per_s": _num(steady_s.sum() / steady_t.sum()) if len(steady_t) and steady_t.sum() > 0 else None,
@@ -132,3 +136,14 @@ def _num(value) -> float | None:
         return None
     value = float(value)
     return value if math.isfinite(value) else None
+
+
+def startup_text(info: dict[str, Any]) -> str | None:
+    """How long the worker took from its job to its first step, and whether a pre-started
+    worker had already imported the framework (then the import is not in the figure)."""
+    setup = info.get("setup_s")
+    if setup is None:
+        return None
+    if info.get("prestarted"):
+        return f"{setup:.2f} s (pre-started)"
+    return f"{setup:.2f} s (import {info.get('import_s', 0):.2f})"

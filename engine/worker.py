@@ -108,11 +108,28 @@ class Fault:
 
 
 def _pin(cores: list[int] | None, threads: int) -> None:
+    """Thread counts for libraries not loaded yet, and these cores for every thread of the
+    process (on Linux affinity is per thread: threads an import already started keep theirs)."""
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(threads)
     if cores and hasattr(os, "sched_setaffinity"):
-        with contextlib.suppress(OSError):
-            os.sched_setaffinity(0, set(cores))
+        try:
+            tids = [int(t) for t in os.listdir("/proc/self/task")]
+        except OSError:
+            tids = [0]
+        for tid in tids:
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(tid, set(cores))
+
+
+def _preload(framework: str, datasets: bool = False) -> None:
+    """The imports a first step needs: the framework and (warm workers, which cannot know the
+    dataset yet) sklearn's dataset loaders."""
+    from engine.backends import preload
+
+    preload(framework)
+    if datasets:
+        import sklearn.datasets  # noqa: F401
 
 
 def _export(job: dict[str, Any], backend, data, events: EventWriter) -> None:
@@ -150,7 +167,9 @@ def _peak_rss_bytes() -> int:
         return int(psutil.Process().memory_info().peak_wset)
 
 
-def run(job: dict[str, Any], events: EventWriter, control: Control) -> None:
+def run(job: dict[str, Any], events: EventWriter, control: Control, preloaded_s: float | None = None) -> None:
+    """Train (or export) one job. ``preloaded_s``: this is a warm worker whose imports took that
+    long before the job came; its ``import_s`` is then what was left to import (about 0)."""
     framework = job["framework"]
     threads = int(job.get("threads") or 1)
     _pin(job.get("cores"), threads)
@@ -164,6 +183,9 @@ def run(job: dict[str, Any], events: EventWriter, control: Control) -> None:
     from engine.spec import from_dict, validate
     from engine.spec.training import resolve_training
 
+    _preload(framework)
+    backend_cls = load_backend(framework)
+    import_s = time.perf_counter() - t0
     project = from_dict(job["project"])
     if job.get("project_path"):
         from pathlib import Path
@@ -174,8 +196,6 @@ def run(job: dict[str, Any], events: EventWriter, control: Control) -> None:
     graph = validate(project)
     data = load_data(project)
     training = resolve_training(project.training, graph.dataset.task if graph.dataset else None)
-    backend_cls = load_backend(framework)
-    import_s = time.perf_counter() - t0
     device, device_note = _resolve_device(backend_cls, job.get("device", "auto"))
     backend = backend_cls(project, device=device, threads=threads)
     weights = None
@@ -186,7 +206,8 @@ def run(job: dict[str, Any], events: EventWriter, control: Control) -> None:
     backend.build(weights, optimizer_mode=job.get("optimizer", "matched"))
     info = dict(backend.info())
     info.update(device=device, device_note=device_note, pid=os.getpid(), import_s=round(import_s, 4), cores=job.get("cores"),
-                setup_s=round(time.perf_counter() - t0, 4))
+                setup_s=round(time.perf_counter() - t0, 4), prestarted=preloaded_s is not None,
+                preload_s=None if preloaded_s is None else round(preloaded_s, 4))
     events.emit("ready", info=info)
     if job.get("mode") == "export":
         _export(job, backend, data, events)
@@ -258,12 +279,25 @@ def run(job: dict[str, Any], events: EventWriter, control: Control) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``FRAMEWORK [--warm CORES THREADS]``: with ``--warm`` (a pre-started worker) pin to CORES
+    (comma-separated, or -) with THREADS threads and import the framework before the job comes."""
     argv = list(sys.argv[1:] if argv is None else argv)
     framework = argv[0] if argv else ""
     events_fd = os.dup(1)
     os.dup2(2, 1)  # anything printed now goes to stderr, not into the event stream
     sys.stdout = sys.stderr
     events = EventWriter(events_fd)
+    preloaded_s = None
+    if len(argv) >= 4 and argv[1] == "--warm":
+        cores = None if argv[2] == "-" else [int(c) for c in argv[2].split(",")]
+        _pin(cores, int(argv[3]))
+        t = time.perf_counter()
+        try:
+            _preload(framework, datasets=True)
+        except Exception:  # the job will import again and report the failure as an event
+            traceback.print_exc()
+        preloaded_s = time.perf_counter() - t
+        events.emit("warm", framework=framework, pid=os.getpid(), preload_s=round(preloaded_s, 4))
     first = sys.stdin.readline()
     if not first:
         return 3
@@ -272,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     control = Control(gated=bool(job.get("gated")))
     threading.Thread(target=control.listen, args=(sys.stdin,), daemon=True, name="control").start()
     try:
-        run(job, events, control)
+        run(job, events, control, preloaded_s)
     except BaseException as exc:  # every failure becomes an event for the session
         events.emit("error", message=f"{type(exc).__name__}: {exc}".strip(), traceback=traceback.format_exc())
         events.flush()

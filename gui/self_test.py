@@ -73,7 +73,7 @@ def run_self_test() -> int:
     print(f"twintrain self-test: {'frozen app ' + sys.executable if frozen else 'python ' + sys.executable}, "
           f"platform {os.environ.get('QT_QPA_PLATFORM')}, data {os.environ.get('TWINTRAIN_DATA_DIR')}", flush=True)
 
-    from engine.session import worker_command
+    from engine.worker_pool import worker_command
     from gui.app import create_app, create_window
 
     app = create_app()

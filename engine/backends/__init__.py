@@ -14,3 +14,14 @@ def load_backend(framework: str):
 
         return TFBackend
     raise ValueError(f"unknown framework '{framework}' (expected one of {', '.join(FRAMEWORKS)})")
+
+
+def preload(framework: str) -> None:
+    """Import a framework and what its first model build or step would import lazily
+    (``torch.optim.Optimizer`` pulls in torch._dynamo, about 1.4 s here), so that a worker's
+    import time is all paid, and measured, in one place; a warm worker pays it before its job."""
+    load_backend(framework)
+    if framework == "torch":
+        import torch._dynamo  # noqa: F401
+    else:
+        import keras.optimizers  # noqa: F401

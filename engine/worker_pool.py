@@ -1,0 +1,157 @@
+"""Pre-started ("warm") workers, so that pressing Train does not wait for a framework import.
+
+A warm worker is the ordinary worker process started with ``--warm CORES THREADS``: it pins
+itself exactly as a fresh one would, imports its framework (and what a first step pulls in
+lazily, such as torch._dynamo) and then waits for its job on stdin. A session takes one only if
+it was started for the same framework, cores, threads and environment, so its run is measured
+exactly like a cold one; otherwise the session starts a fresh worker. An idle warm worker
+exits by itself when its parent goes away (its stdin closes).
+
+When its imports are done a warm worker writes one ``warm`` event; a short thread per worker
+reads that line, so the pool can tell importing from ready, and the session's reader joins that
+thread before reading the rest (one reader at a time on the pipe).
+
+Costs: memory while idle (an imported framework, a few hundred MB each) and CPU while
+importing, so the app refills the pool only when no run is going.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import weakref
+
+Plan = dict[str, tuple[list[int] | None, int]]  # framework -> (cores, threads)
+
+
+def worker_command(framework: str) -> list[str]:
+    """How to start a worker: the frozen app re-launches itself, otherwise ``-m engine.worker``."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "--twintrain-worker", framework]
+    return [sys.executable, "-m", "engine.worker", framework]
+
+
+def worker_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env["PYTHONUNBUFFERED"] = "1"
+    if "LD_LIBRARY_PATH_ORIG" in env and not getattr(sys, "frozen", False):
+        env["LD_LIBRARY_PATH"] = env["LD_LIBRARY_PATH_ORIG"]
+    return env
+
+
+def spawn_worker(framework: str, warm: tuple[list[int] | None, int] | None = None,
+                 env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Start a worker process (never forked); ``warm=(cores, threads)`` preloads its framework."""
+    cmd = worker_command(framework)
+    if warm is not None:
+        cores, threads = warm
+        cmd += ["--warm", ",".join(map(str, cores)) if cores else "-", str(threads)]
+    return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=worker_env() if env is None else env, bufsize=0, close_fds=True)
+
+
+class WarmWorker:
+    """A pre-started worker process and the thread that waits for its ``warm`` line."""
+
+    def __init__(self, framework: str, cores: list[int] | None, threads: int, env: dict[str, str]) -> None:
+        self.framework = framework
+        self.process = spawn_worker(framework, (cores, threads), env)
+        self.warm: dict | None = None  # the warm event, once the imports are done
+        self.reader = threading.Thread(target=self._read_warm, daemon=True, name=f"{framework}-warm")
+        self.reader.start()
+
+    def _read_warm(self) -> None:
+        assert self.process.stdout is not None
+        with contextlib.suppress(OSError, ValueError):
+            line = self.process.stdout.readline()
+            event = json.loads(line) if line else None
+            if isinstance(event, dict) and event.get("type") == "warm":
+                self.warm = event
+
+    @property
+    def ready(self) -> bool:
+        return self.warm is not None and self.process.poll() is None
+
+
+def _key(framework: str, cores: list[int] | None, threads: int, env: dict[str, str]) -> tuple:
+    return framework, tuple(cores) if cores else None, int(threads), frozenset(env.items())
+
+
+_POOLS: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    for pool in list(_POOLS):
+        pool.close()
+
+
+class WorkerPool:
+    """Idle warm workers by (framework, cores, threads, environment); thread-safe."""
+
+    def __init__(self) -> None:
+        self._idle: dict[tuple, WarmWorker] = {}
+        self._lock = threading.Lock()
+        _POOLS.add(self)
+
+    def prestart(self, plan: Plan) -> int:
+        """Have exactly one warm worker per entry of ``plan``; idle workers for other plans are
+        stopped (they would hold memory for nothing). Returns how many were started."""
+        env = worker_env()
+        wanted = {_key(fw, cores, threads, env): (fw, cores, threads) for fw, (cores, threads) in plan.items()}
+        started = 0
+        with self._lock:
+            for key in list(self._idle):
+                if key not in wanted or self._idle[key].process.poll() is not None:
+                    _stop(self._idle.pop(key).process)
+            for key, (fw, cores, threads) in wanted.items():
+                if key not in self._idle:
+                    self._idle[key] = WarmWorker(fw, cores, threads, env)
+                    started += 1
+        return started
+
+    def take(self, framework: str, cores: list[int] | None, threads: int) -> WarmWorker | None:
+        """A live warm worker (ready or still importing) for exactly this framework, pinning and
+        environment, or None; it leaves the pool."""
+        with self._lock:
+            worker = self._idle.pop(_key(framework, cores, threads, worker_env()), None)
+        if worker is not None and worker.process.poll() is not None:
+            _stop(worker.process)
+            return None
+        return worker
+
+    def state(self) -> dict[str, str]:
+        """framework -> "ready" or "importing", for the idle workers that are alive."""
+        with self._lock:
+            workers = list(self._idle.values())
+        return {w.framework: "ready" if w.ready else "importing" for w in workers if w.process.poll() is None}
+
+    def idle_pids(self) -> list[int]:
+        with self._lock:
+            return [w.process.pid for w in self._idle.values() if w.process.poll() is None]
+
+    def close(self) -> None:
+        with self._lock:
+            workers, self._idle = list(self._idle.values()), {}
+        for worker in workers:
+            _stop(worker.process)
+        _POOLS.discard(self)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Closing stdin ends an idle warm worker; kill it too in case it is still importing."""
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
+        with contextlib.suppress(OSError):
+            if stream:
+                stream.close()
+    if proc.poll() is None:
+        with contextlib.suppress(OSError):
+            proc.kill()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=5)
