@@ -22,9 +22,10 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from engine.run_folder import RunRecorder, finalize_command, prepare_run_dir
-from engine.session import Session
+from engine.session import Session, core_plan
 from engine.spec.project import Project
 from engine.summary import warmup_steps
+from engine.worker_pool import WorkerPool
 from gui.paths import data_dir
 from gui.run.buffers import Series
 
@@ -64,6 +65,24 @@ class RunController(QObject):
         self._finalizer_log = None
         self._closed_summary: dict[str, Any] | None = None
         self._started_at: float | None = None
+        self.pool: WorkerPool | None = None  # warm workers, when the user keeps them (Run menu)
+
+    # ---- warm workers ------------------------------------------------------------------------
+
+    def set_warm(self, enabled: bool) -> None:
+        """Keep pre-started workers (framework imported, waiting for a job) or drop them now."""
+        if enabled and self.pool is None:
+            self.pool = WorkerPool()
+        elif not enabled and self.pool is not None:
+            self.pool.close()
+            self.pool = None
+
+    def prewarm(self, frameworks: tuple[str, ...], schedule: str) -> int:
+        """Start warm workers for the next run's plan, never during a run (an import would take
+        CPU from the frameworks being measured). Returns how many were started."""
+        if self.pool is None or self.running or not frameworks:
+            return 0
+        return self.pool.prestart(core_plan(tuple(frameworks), schedule))
 
     # ---- control -----------------------------------------------------------------------------
 
@@ -84,7 +103,8 @@ class RunController(QObject):
             from engine.export.formats import FORMATS
 
             export = {"formats": list(FORMATS), "dir": str(run_dir / "models")}
-        session = Session(frozen, frameworks=frameworks, device=device, schedule=schedule, init=init, export=export)
+        session = Session(frozen, frameworks=frameworks, device=device, schedule=schedule, init=init, export=export,
+                          pool=self.pool)
         self.session, self.run_dir, self.summary, self._finishing = session, run_dir, None, False
         w = warmup_steps(expected_steps) if expected_steps else 5
         self.series = {fw: Series(warmup=w) for fw in session.frameworks}
@@ -117,6 +137,7 @@ class RunController(QObject):
         """Window closing: stop now and leave no worker behind (charts being drawn get 5 s)."""
         if self.session:
             self.session.close()
+        self.set_warm(False)
         if self._finalizer is not None:
             try:
                 self._finalizer.wait(5)

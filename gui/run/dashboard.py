@@ -54,6 +54,8 @@ class Dashboard(QWidget):
         for label, value in (("Default", None), ("Parallel", "parallel"), ("Alternate", "alternate"),
                              ("Sequential", "sequential")):
             self.schedule.addItem(label, value)
+        self.schedule.currentIndexChanged.connect(self.options_changed)
+        self.device.currentIndexChanged.connect(self.options_changed)
         self.schedule.setToolTip("Parallel: each framework on its own half of the cores (default on CPU).\n"
                                  "Alternate: one framework computes at a time, in chunks (default on a GPU).\n"
                                  "Sequential: one after the other.")
@@ -123,16 +125,19 @@ class Dashboard(QWidget):
     # ---- options -----------------------------------------------------------------------------
 
     def set_gpus(self, gpus: list[str]) -> None:
+        self.gpus = list(gpus)
         item = self.device.model().item(2)
         item.setEnabled(bool(gpus))
         item.setToolTip(", ".join(gpus) if gpus else NO_GPU_REASON)
         self.device.setToolTip("CUDA: " + (", ".join(gpus) if gpus else NO_GPU_REASON))
 
     def chosen(self) -> dict:
+        device = self.device.currentData()
+        on_gpu = device == "cuda" or (device == "auto" and bool(self.gpus))
         return {
             "frameworks": tuple(fw for fw, b in self.framework_boxes.items() if b.isChecked()),
-            "device": self.device.currentData(),
-            "schedule": self.schedule.currentData(),
+            "device": device,
+            "schedule": self.schedule.currentData() or ("alternate" if on_gpu else "parallel"),
             "init": self.init.currentData(),
             "export_models": self.export_models.isChecked(),
         }

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.summary import loss_parity
+from engine.summary import loss_parity, startup_text
 from gui.run.buffers import Series
 
 
@@ -24,6 +24,7 @@ def live_figures(series: Series, epochs: list[dict], info: dict[str, Any]) -> di
         "version": info.get("version"),
         "device": info.get("device"),
         "threads": info.get("threads"),
+        "startup": startup_text(info),
         "params": info.get("params"),
         "steps": n,
         "warmup_s": float(times[:w].sum()) if w else None,

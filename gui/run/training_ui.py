@@ -7,20 +7,26 @@ Kept apart from main_window.py so the editor and the training side stay small an
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QLabel, QSplitter, QToolBar
 
 from engine.spec import from_dict, validate
 from engine.spec.errors import SpecError
 from engine.spec.training import resolve_training
+from gui.paths import settings_file
 from gui.run.controller import RunController, runs_dir
 from gui.run.dashboard import Dashboard
 from gui.run.export_actions import ExportDialog, ModelExporter
 from gui.run.runs_panel import RunsPanel, load_loss_curves
 
+WARM_KEY = "run/warm_workers"
+WARM_DELAY_MS = 1500  # after start-up or a run: let the window settle before workers import
+WARM_TIP = ("Start the workers ahead of time, so Train does not wait for PyTorch and TensorFlow to import.\n"
+            "Costs memory while idle (the imported frameworks) and is never done during a run.")
 LOCK_TEXT = "Training: the network is locked until the run ends (Stop with Shift+F5)"
 
 
@@ -59,8 +65,23 @@ class TrainingUi:
         self.act_stop.setEnabled(False)
         self.act_dashboard = QAction("Training &Dashboard", win, checkable=True)
         self.act_dashboard.toggled.connect(self.show_dashboard)
+        self.act_warm = QAction("Keep Workers &Warm", win, checkable=True)
+        self.act_warm.setToolTip(WARM_TIP)
+        self.act_warm.setStatusTip(WARM_TIP.replace("\n", " "))
+        self.act_warm.setChecked(self._warm_setting())
+        self.act_warm.toggled.connect(self.set_warm)
+        self._warm_timer = QTimer(win)
+        self._warm_timer.setSingleShot(True)
+        self._warm_timer.timeout.connect(self.prewarm)
+        self.warm_label = QLabel("")
+        self.warm_label.setObjectName("WarmWorkers")
+        self.warm_label.setToolTip(WARM_TIP)
+        win.statusBar().addPermanentWidget(self.warm_label)
+        self._warm_poll = QTimer(win)
+        self._warm_poll.setInterval(500)
+        self._warm_poll.timeout.connect(self._show_warm)
         menu = win.menuBar().addMenu("&Run")
-        for act in (self.act_train, self.act_pause, self.act_stop, None, self.act_dashboard):
+        for act in (self.act_train, self.act_pause, self.act_stop, None, self.act_dashboard, self.act_warm):
             menu.addSeparator() if act is None else menu.addAction(act)
         help_menu = next(a for a in win.menuBar().actions() if a.text().replace("&", "") == "Help")
         win.menuBar().insertAction(help_menu, menu.menuAction())
@@ -83,6 +104,10 @@ class TrainingUi:
         file_menu.insertSeparator(quit_action)
 
         self.controller.running_changed.connect(self._running)
+        self.dashboard.options_changed.connect(lambda: self._warm_timer.start(WARM_DELAY_MS // 2))
+        self.controller.set_warm(self.act_warm.isChecked())
+        if self.act_warm.isChecked():
+            self._warm_timer.start(WARM_DELAY_MS)
         self.runs.selection_changed.connect(self._overlay)
         self.splitter.splitterMoved.connect(lambda *_: self._sync_dashboard_action())
 
@@ -106,6 +131,51 @@ class TrainingUi:
         expected = training["epochs"] * math.ceil(max(n_train, 1) / training["batch_size"])
         self.controller.start(checked, expected_steps=expected, **options)
         return True
+
+    # ---- warm workers ------------------------------------------------------------------------
+
+    @staticmethod
+    def _warm_setting() -> bool:
+        forced = os.environ.get("TWINTRAIN_WARM_WORKERS")
+        if forced in ("0", "1"):
+            return forced == "1"
+        value = QSettings(str(settings_file()), QSettings.Format.IniFormat).value(WARM_KEY, True)
+        return value not in (False, "false", "0", 0)
+
+    def set_warm(self, enabled: bool) -> None:
+        settings = QSettings(str(settings_file()), QSettings.Format.IniFormat)
+        settings.setValue(WARM_KEY, bool(enabled))
+        settings.sync()
+        self.controller.set_warm(enabled)
+        if enabled:
+            self.prewarm()
+        else:
+            self._show_warm()
+
+    def prewarm(self) -> int:
+        """Warm workers for the options now chosen above the plots (none while a run goes)."""
+        options = self.dashboard.chosen()
+        started = self.controller.prewarm(options["frameworks"], options["schedule"])
+        self._show_warm()
+        return started
+
+    def warm_state(self) -> dict[str, str]:
+        pool = self.controller.pool
+        return pool.state() if pool is not None and not self.controller.running else {}
+
+    def _show_warm(self) -> None:
+        """The status bar says which workers wait ready, and keeps polling while one imports."""
+        state = self.warm_state()
+        names = {"torch": "PyTorch", "tensorflow": "TensorFlow"}
+        ready = [names[fw] for fw, s in sorted(state.items(), reverse=True) if s == "ready"]
+        importing = [names[fw] for fw, s in sorted(state.items(), reverse=True) if s != "ready"]
+        parts = ([f"{' and '.join(ready)} ready"] if ready else []) + (
+            [f"{' and '.join(importing)} importing…"] if importing else [])
+        self.warm_label.setText(f"Workers: {', '.join(parts)}" if parts else "")
+        if importing and not self._warm_poll.isActive():
+            self._warm_poll.start()
+        elif not importing:
+            self._warm_poll.stop()
 
     def toggle_pause(self) -> None:
         if self.act_pause.isChecked():
@@ -142,9 +212,12 @@ class TrainingUi:
             self.act_pause.setChecked(False)
             self.act_pause.setText("&Pause")
             self.runs.refresh()
+            if self.act_warm.isChecked():
+                self._warm_timer.start(WARM_DELAY_MS)
         else:
             self.act_dashboard.setChecked(True)
             self.show_dashboard(True)
+            self._show_warm()  # the pool's workers are the run's now
         self.set_locked(running)
         win.statusBar().showMessage("Training…" if running else "Run finished; it is kept in the Runs list.", 6000)
 
@@ -242,4 +315,6 @@ class TrainingUi:
         return written
 
     def shutdown(self) -> None:
+        self._warm_timer.stop()
+        self._warm_poll.stop()
         self.controller.shutdown()
