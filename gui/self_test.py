@@ -95,6 +95,7 @@ def run_self_test() -> int:
     summary = _train(app, win, checks, messages)
     if summary is not None:
         _check_run(win, summary, checks)
+        _train_warm(app, win, checks)
     _export(app, win, checks)
 
     loaded = sorted(m for m in FRAMEWORK_MODULES if m in sys.modules)
@@ -103,11 +104,14 @@ def run_self_test() -> int:
                else f"the GUI process imported {', '.join(loaded)}")
 
     win.doc.undo_stack.setClean()  # closing must not ask to save the one-epoch edit
+    pool = win.training.controller.pool
+    warm_pids = pool.idle_pids() if pool is not None else []
     win.close()
     app.processEvents()
     controller = win.training.controller
     left = [fw for fw, run in (controller.session.runs.items() if controller.session else [])
             if run.process is not None and run.process.poll() is None]
+    left += [f"warm worker {pid}" for pid in warm_pids if _alive(pid)]
     checks.add("cleanup", not win.isVisible() and not left,
                "window closed, no worker process left" if not left else f"workers still running: {left}")
 
@@ -164,6 +168,42 @@ def _train(app, win, checks: Checks, messages: list) -> dict[str, Any] | None:
                        f"first point {controller.first_point_s.get(fw, math.nan):.1f} s)" for fw in FRAMEWORKS)
     checks.add("train", ok, f"{detail}; run took {elapsed:.1f} s" + (f"; errors: {errors}" if errors else ""))
     return summary
+
+
+def _train_warm(app, win, checks: Checks) -> None:
+    """Run > Keep Workers Warm: pre-started workers (the frozen app re-launched with --warm) are
+    ready, and a second run takes them instead of starting fresh ones."""
+    training = win.training
+    training.act_warm.setChecked(True)
+    training.prewarm()
+    both = {fw: "ready" for fw in FRAMEWORKS}
+    started = time.perf_counter()
+    if not _wait(app, lambda: training.warm_state() == both, TRAIN_TIMEOUT_S):
+        checks.add("warm-workers", False, f"not ready after {TRAIN_TIMEOUT_S:.0f} s: {training.warm_state()}")
+        return
+    ready_s = time.perf_counter() - started
+    controller = training.controller
+    training.act_train.trigger()
+    if not controller.running or not _wait(app, lambda: controller.summary is not None, TRAIN_TIMEOUT_S):
+        controller.shutdown()
+        checks.add("warm-workers", False, f"the run with warm workers did not finish; status {controller.status}")
+        return
+    frameworks = controller.summary.get("frameworks", {})
+    ok = all(frameworks.get(fw, {}).get("status") == "finished" and controller.infos.get(fw, {}).get("prestarted")
+             for fw in FRAMEWORKS)
+    detail = ", ".join(f"{fw} {frameworks.get(fw, {}).get('status')} on a "
+                       f"{'pre-started' if controller.infos.get(fw, {}).get('prestarted') else 'fresh'} worker "
+                       f"(first point {controller.first_point_s.get(fw, math.nan):.2f} s)" for fw in FRAMEWORKS)
+    checks.add("warm-workers", ok, f"both ready {ready_s:.1f} s after Keep Workers Warm; {detail}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        import psutil
+
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except Exception:
+        return False
 
 
 def _check_run(win, summary: dict[str, Any], checks: Checks) -> None:

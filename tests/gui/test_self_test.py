@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CHECKS = ("window", "worker-command", "train", "losses", "parity", "run-folder", "export", "onnx-torch",
+CHECKS = ("window", "worker-command", "train", "losses", "parity", "run-folder", "warm-workers", "export", "onnx-torch",
           "onnx-tensorflow", "onnx-cross-check", "gui-process", "cleanup")
 
 
