@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import threading
 import time
 from pathlib import Path
@@ -21,6 +22,15 @@ from engine.summary import build_summary
 
 METRICS_HEADER = ("framework", "epoch", "step", "loss", "step_time_s", "samples_per_s", "rss_bytes", "device_bytes")
 EPOCHS_HEADER = ("framework", "epoch", "train_loss", "val_loss", "val_accuracy", "epoch_time_s")
+
+
+def run_stem(project_name: str, path: Path | None = None) -> str:
+    """The leading part of a default run folder's name: the file's name, else the project's,
+    reduced to letters, digits, ``.``, ``_`` and ``-`` so that a name such as ``../x`` or one
+    with a slash never puts the run outside the runs folder."""
+    raw = path.name.split(".")[0] if path is not None else project_name
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", raw).strip("._")[:60]
+    return stem or "run"
 
 
 def prepare_run_dir(out: Path, *, force: bool = False) -> Path:

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from engine.presets import load_project_arg
-from engine.run_folder import RunRecorder, prepare_run_dir
+from engine.run_folder import RunRecorder, prepare_run_dir, run_stem
 from engine.session import Session
 from engine.spec import validate
 from engine.spec.errors import SpecError
@@ -25,6 +25,17 @@ def _frameworks(text: str) -> tuple[str, ...]:
     return names
 
 
+def _limits(args) -> tuple[int | None, float]:
+    """--max-memory MB and --hang-timeout S, checked before any worker starts."""
+    mb = getattr(args, "max_memory", None)
+    hang = getattr(args, "hang_timeout", 120.0)
+    if mb is not None and not (math.isfinite(mb) and mb >= 64):
+        raise SpecError(f"--max-memory must be at least 64 (MB), got {mb:g}; a framework alone needs more")
+    if not (math.isfinite(hang) and hang >= 5):
+        raise SpecError(f"--hang-timeout must be at least 5 (seconds), got {hang:g}; a framework's import takes seconds")
+    return (None if mb is None else int(mb * 2**20)), float(hang)
+
+
 def train_command(args) -> int:
     project = load_project_arg(args.file)
     if args.epochs is not None:
@@ -33,7 +44,7 @@ def train_command(args) -> int:
         project.training["epochs"] = args.epochs
     graph = validate(project)
     frameworks = _frameworks(args.frameworks)
-    stem = (project.path.name.split(".")[0] if project.path else project.name) or "run"
+    stem = run_stem(project.name, project.path)
     out = Path(args.out) if args.out else Path("runs") / f"{stem}-{datetime.now():%Y%m%d-%H%M%S}"
     out = prepare_run_dir(out, force=args.force)
     training = resolve_training(project.training, graph.dataset.task if graph.dataset else None)
@@ -47,8 +58,10 @@ def train_command(args) -> int:
         formats = parse_formats(args.export)
         (out / "models").mkdir(exist_ok=True)
         export = {"formats": formats, "dir": str((out / "models").resolve())}
+    rss_cap, hang_timeout = _limits(args)
     session = Session(project, frameworks=frameworks, device=args.device, schedule=args.schedule,
-                      init=args.init, optimizer=args.optimizer, export=export)
+                      init=args.init, optimizer=args.optimizer, export=export, rss_cap_bytes=rss_cap,
+                      hang_timeout_s=hang_timeout)
     recorder = RunRecorder(session, out)
     events: queue.Queue = queue.Queue()
     session.subscribe(lambda fw, ev: events.put((fw, ev)))

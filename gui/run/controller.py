@@ -21,7 +21,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from engine.run_folder import RunRecorder, finalize_command, prepare_run_dir
+from engine.run_folder import RunRecorder, finalize_command, prepare_run_dir, run_stem
 from engine.session import Session, core_plan
 from engine.spec.project import Project
 from engine.summary import warmup_steps
@@ -96,8 +96,7 @@ class RunController(QObject):
         if self.running:
             raise RuntimeError("a run is already going; stop it first")
         frozen = project.copy()  # the run keeps the project as it was when Train was pressed
-        stem = (project.path.name.split(".")[0] if project.path else project.name) or "run"
-        run_dir = prepare_run_dir(runs_dir() / f"{stem}-{datetime.now():%Y%m%d-%H%M%S-%f}")
+        run_dir = prepare_run_dir(runs_dir() / f"{run_stem(project.name, project.path)}-{datetime.now():%Y%m%d-%H%M%S-%f}")
         export = None
         if export_models:
             from engine.export.formats import FORMATS

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -157,3 +158,25 @@ def test_every_error_is_a_spec_error_with_fields():
     with pytest.raises(SpecError) as info:
         read_project(PRESETS[0].parent / "missing.twintrain.json")
     assert "cannot read" in str(info.value)
+
+
+@pytest.mark.parametrize(("name", "stem"), [
+    ("../../outside", "outside"),
+    ("a/b\\c", "a_b_c"),
+    ("..", "run"),
+    ("", "run"),
+    ("Mein Netz: ü", "Mein_Netz"),
+    ("x" * 500, "x" * 60),
+])
+def test_a_project_name_never_puts_the_run_folder_outside_the_runs_folder(tmp_path, name, stem):
+    from engine.run_folder import run_stem
+
+    assert run_stem(name) == stem
+    runs = tmp_path / "runs"
+    assert (runs / f"{run_stem(name)}-20261203").resolve().parent == runs.resolve()
+
+
+def test_a_saved_project_names_its_runs_after_its_file():
+    from engine.run_folder import run_stem
+
+    assert run_stem("ignored", Path("/somewhere/digits_mlp.twintrain.json")) == "digits_mlp"
