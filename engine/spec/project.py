@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import glob
 import json
 import os
 import re
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -394,6 +396,21 @@ def write_atomic(path: str | os.PathLike, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    _sweep_stale_temps(target)
+
+
+STALE_TEMP_S = 600.0  # far longer than any save takes, so a concurrent writer's file is never taken
+
+
+def _sweep_stale_temps(target: Path) -> None:
+    """Remove what an earlier save of this file left when its process was killed mid-write:
+    temp files of this name, untouched for STALE_TEMP_S."""
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for leftover in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+            with contextlib.suppress(OSError):
+                if now - leftover.stat().st_mtime > STALE_TEMP_S:
+                    leftover.unlink()
 
 
 def _umask() -> int:

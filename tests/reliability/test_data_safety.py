@@ -96,6 +96,26 @@ def test_kill_during_write_atomic_keeps_the_old_or_the_new_file(tmp_path):
     assert last >= 20
 
 
+def test_the_next_save_removes_what_a_killed_save_left(tmp_path):
+    """A save killed mid-write leaves its temp file; the next save of that file removes it once
+    it is stale (10 minutes untouched), and never a temp file another writer may be filling."""
+    from engine.spec.project import STALE_TEMP_S, write_atomic
+
+    target = tmp_path / "net.twintrain.json"
+    stale = tmp_path / f".{target.name}.k1ll3d.tmp"
+    fresh = tmp_path / f".{target.name}.wr1t1ng.tmp"
+    other = tmp_path / ".other.twintrain.json.k1ll3d.tmp"
+    for leftover in (stale, fresh, other):
+        leftover.write_text("half a file", encoding="utf-8")
+    old = time.time() - STALE_TEMP_S - 60
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    write_atomic(target, "new")
+    assert target.read_text(encoding="utf-8") == "new"
+    assert not stale.exists()
+    assert fresh.exists() and other.exists()  # a writer may be filling it; another file's is not ours
+
+
 def test_gui_killed_while_saving_keeps_the_old_file(tmp_path):
     """A real GUI process saving an 8 MB project again and again, SIGKILLed mid-save, 3 times."""
     project = tmp_path / "big.twintrain.json"
