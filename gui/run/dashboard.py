@@ -148,7 +148,7 @@ class Dashboard(QWidget):
         if running:
             self.report_button.setEnabled(False)
             c = self.controller
-            self.plots.reset(c.series.keys())
+            self.plots.reset(c.series.keys(), c.expected_steps)
             self.table.set_frameworks(tuple(c.series))
             for fw, w in self.status.items():
                 w.set_error(None)
