@@ -14,6 +14,7 @@ from __future__ import annotations
 import collections
 import subprocess
 import tempfile
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -63,8 +64,10 @@ class RunController(QObject):
         self._finishing = False
         self._finalizer: subprocess.Popen | None = None
         self._finalizer_log = None
+        self._closer: threading.Thread | None = None  # closes the session and run folder at the end
         self._closed_summary: dict[str, Any] | None = None
         self._started_at: float | None = None
+        self.expected_steps = 0
         self.pool: WorkerPool | None = None  # warm workers, when the user keeps them (Run menu)
 
     # ---- warm workers ------------------------------------------------------------------------
@@ -92,7 +95,8 @@ class RunController(QObject):
 
     def start(self, project: Project, *, frameworks=("torch", "tensorflow"), device: str = "auto",
               schedule: str | None = None, init: str = "matched", expected_steps: int = 0,
-              export_models: bool = False) -> Path:
+              export_models: bool = False, rss_cap_bytes: int | None = None,
+              hang_timeout_s: float = 120.0) -> Path:
         if self.running:
             raise RuntimeError("a run is already going; stop it first")
         frozen = project.copy()  # the run keeps the project as it was when Train was pressed
@@ -103,8 +107,10 @@ class RunController(QObject):
 
             export = {"formats": list(FORMATS), "dir": str(run_dir / "models")}
         session = Session(frozen, frameworks=frameworks, device=device, schedule=schedule, init=init, export=export,
-                          pool=self.pool)
+                          pool=self.pool, rss_cap_bytes=rss_cap_bytes, hang_timeout_s=hang_timeout_s)
         self.session, self.run_dir, self.summary, self._finishing = session, run_dir, None, False
+        self._closed_summary = None
+        self.expected_steps = expected_steps  # per framework; the plots size their x axis by it
         w = warmup_steps(expected_steps) if expected_steps else 5
         self.series = {fw: Series(warmup=w) for fw in session.frameworks}
         self.epochs = {fw: [] for fw in session.frameworks}
@@ -137,6 +143,8 @@ class RunController(QObject):
         if self.session:
             self.session.close()
         self.set_warm(False)
+        if self._closer is not None:
+            self._closer.join(10)
         if self._finalizer is not None:
             try:
                 self._finalizer.wait(5)
@@ -177,7 +185,7 @@ class RunController(QObject):
         if self.session is not None and self.session.finished and not self._inbox and not self._finishing:
             self._finishing = True
             self._start_finalizer()
-        if self._finishing and self._finalizer is not None and self._finalizer.poll() is not None:
+        if self._finishing and self._closed():
             self._end_run()
 
     def _set_status(self, fw: str, status: str) -> None:
@@ -186,23 +194,44 @@ class RunController(QObject):
             self.status_changed.emit(fw, status)
 
     def _start_finalizer(self) -> None:
+        """Close the session and the run folder and start drawing charts, off the main thread:
+        waiting for the workers to exit and writing summary.json took 50 ms or more, a visible
+        stall of the window at the end of every run."""
         assert self.session is not None and self.recorder is not None and self.run_dir is not None
-        self.session.close()
-        self._closed_summary = self.recorder.close()
-        self._finalizer_log = tempfile.TemporaryFile()  # noqa: SIM115 (read after the process ends)
-        self._finalizer = subprocess.Popen(finalize_command(str(self.run_dir)), stdin=subprocess.DEVNULL,
-                                           stdout=subprocess.DEVNULL, stderr=self._finalizer_log)
+        self._closer = threading.Thread(target=self._close_and_finalize, daemon=True, name="run-closer")
+        self._closer.start()
+
+    def _close_and_finalize(self) -> None:
+        session, recorder, run_dir = self.session, self.recorder, self.run_dir
+        try:
+            session.close()
+            summary = recorder.close()
+            log = tempfile.TemporaryFile()  # noqa: SIM115 (read after the process ends)
+            self._finalizer = subprocess.Popen(finalize_command(str(run_dir)), stdin=subprocess.DEVNULL,
+                                               stdout=subprocess.DEVNULL, stderr=log)
+            self._finalizer_log = log
+        except Exception as exc:  # a full disk, a folder removed under the run: say so, end the run
+            summary = {"frameworks": {fw: {"status": st} for fw, st in self.status.items()},
+                       "report_error": f"writing the run folder failed: {type(exc).__name__}: {exc}"}
+        self._closed_summary = summary
+
+    def _closed(self) -> bool:
+        """The closer is done and the charts process (if it started) has exited."""
+        if self._closer is None or self._closer.is_alive():
+            return False
+        return self._finalizer is None or self._finalizer.poll() is not None
 
     def _end_run(self) -> None:
         """The run folder is complete: hand the summary over (main thread) and tell the views."""
-        assert self._finalizer is not None and self._closed_summary is not None
+        assert self._closed_summary is not None
         summary = dict(self._closed_summary)
-        if self._finalizer.returncode != 0:
+        if self._finalizer is not None and self._finalizer.returncode != 0:
             self._finalizer_log.seek(0)
             tail = self._finalizer_log.read().decode("utf-8", "replace").strip().splitlines()[-1:]
             summary["report_error"] = f"charts and report failed: {tail[0] if tail else self._finalizer.returncode}"
-        self._finalizer_log.close()
-        self._finalizer = None
+        if self._finalizer_log is not None:
+            self._finalizer_log.close()
+        self._finalizer = self._finalizer_log = self._closer = None
         self.summary = summary
         self._timer.stop()
         self.running_changed.emit(False)
