@@ -51,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--export", default=None, metavar="FORMATS",
                    help="also write the trained models to DIR/models/ (comma-separated formats, or all)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--max-memory", type=float, default=None, metavar="MB",
+                   help="stop a framework whose worker's memory (RSS) exceeds MB; the other goes on")
+    p.add_argument("--hang-timeout", type=float, default=120.0, metavar="S",
+                   help="stop a framework whose worker sends nothing for S seconds (default 120)")
     p.set_defaults(func=_cmd_train)
     p = sub.add_parser("export", help="write the untrained models (matched initial weights) in every format")
     p.add_argument("file", help="a project file or a preset name")

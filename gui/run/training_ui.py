@@ -21,6 +21,7 @@ from gui.paths import settings_file
 from gui.run.controller import RunController, runs_dir
 from gui.run.dashboard import Dashboard
 from gui.run.export_actions import ExportDialog, ModelExporter
+from gui.run.limits import LimitsDialog, load_limits, save_limits
 from gui.run.runs_panel import RunsPanel, load_loss_curves
 
 WARM_KEY = "run/warm_workers"
@@ -80,8 +81,14 @@ class TrainingUi:
         self._warm_poll = QTimer(win)
         self._warm_poll.setInterval(500)
         self._warm_poll.timeout.connect(self._show_warm)
+        self.limits = load_limits()
+        self.limits_dialog: LimitsDialog | None = None
+        self.act_limits = QAction("Worker &Limits…", win)
+        self.act_limits.setStatusTip("Memory cap and hang timeout for each framework's worker")
+        self.act_limits.triggered.connect(self.edit_limits)
         menu = win.menuBar().addMenu("&Run")
-        for act in (self.act_train, self.act_pause, self.act_stop, None, self.act_dashboard, self.act_warm):
+        for act in (self.act_train, self.act_pause, self.act_stop, None, self.act_dashboard, self.act_warm,
+                    self.act_limits):
             menu.addSeparator() if act is None else menu.addAction(act)
         help_menu = next(a for a in win.menuBar().actions() if a.text().replace("&", "") == "Help")
         win.menuBar().insertAction(help_menu, menu.menuAction())
@@ -129,8 +136,25 @@ class TrainingUi:
         n = graph.dataset.n_samples if graph.dataset else 0
         n_train = n - round(n * training["dataset"]["validation_split"])
         expected = training["epochs"] * math.ceil(max(n_train, 1) / training["batch_size"])
-        self.controller.start(checked, expected_steps=expected, **options)
+        self.controller.start(checked, expected_steps=expected, **options, **self.limits.session_options())
         return True
+
+    def edit_limits(self) -> LimitsDialog:
+        """Run > Worker Limits…: a window-modal dialog; OK saves the limits for the next runs."""
+        dialog = LimitsDialog(self.limits, self.win)
+        self.limits_dialog = dialog
+
+        def done(result: int) -> None:
+            if result == LimitsDialog.DialogCode.Accepted:
+                self.limits = dialog.limits()
+                save_limits(self.limits)
+                self.win.statusBar().showMessage(f"Worker limits for the next runs: {self.limits.describe()}", 6000)
+            self.limits_dialog = None
+            dialog.deleteLater()
+
+        dialog.finished.connect(done)
+        dialog.open()
+        return dialog
 
     # ---- warm workers ------------------------------------------------------------------------
 
