@@ -37,6 +37,7 @@ def _limits(args) -> tuple[int | None, float]:
 
 
 def train_command(args) -> int:
+    rss_cap, hang_timeout = _limits(args)
     project = load_project_arg(args.file)
     if args.epochs is not None:
         if args.epochs < 1:
@@ -58,7 +59,6 @@ def train_command(args) -> int:
         formats = parse_formats(args.export)
         (out / "models").mkdir(exist_ok=True)
         export = {"formats": formats, "dir": str((out / "models").resolve())}
-    rss_cap, hang_timeout = _limits(args)
     session = Session(project, frameworks=frameworks, device=args.device, schedule=args.schedule,
                       init=args.init, optimizer=args.optimizer, export=export, rss_cap_bytes=rss_cap,
                       hang_timeout_s=hang_timeout)

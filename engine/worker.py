@@ -224,7 +224,7 @@ def run(job: dict[str, Any], events: EventWriter, control: Control, preloaded_s:
     step = 0
     rss = process.memory_info().rss
     device_bytes = backend.peak_device_bytes() if on_device else None
-    last_sample = time.perf_counter()
+    last_sample = -math.inf  # the first step samples memory, so a cap holds even for a short run
     start = time.perf_counter()
     status = "finished"
     for epoch in range(epochs):

@@ -231,3 +231,24 @@ def test_layer_ids_that_clash_with_module_attributes_train_in_both():
         assert build_summary(session)["parity"]["max_loss_abs_diff"] < 1e-4
     finally:
         session.close()
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--max-memory", "10"], "--max-memory must be at least 64 (MB), got 10"),
+    (["--max-memory", "nan"], "--max-memory must be at least 64 (MB), got nan"),
+    (["--hang-timeout", "1"], "--hang-timeout must be at least 5 (seconds), got 1"),
+])
+def test_train_refuses_nonsense_limits_before_anything_starts(tmp_path, capsys, flags, message):
+    out = tmp_path / "run"
+    assert main(["train", "xor_mlp", "--out", str(out), "--quiet", *flags]) == 1
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_train_stops_a_framework_over_its_memory_cap(tmp_path, capsys):
+    """--max-memory reaches the worker: PyTorch alone holds about 370 MB once imported."""
+    out = tmp_path / "run"
+    assert main(["train", "xor_mlp", "--epochs", "1", "--out", str(out), "--quiet", "--frameworks", "torch",
+                 "--max-memory", "100", "--hang-timeout", "60"]) == 1
+    summary = json.loads((out / "summary.json").read_text())
+    assert "above the cap of 100 MiB; torch was stopped" in summary["frameworks"]["torch"]["error"]
