@@ -77,6 +77,11 @@ class Control:
         return not self.stop.is_set()
 
 
+def _mib_up(n: int) -> str:
+    """Bytes as MiB rounded up to a tenth, so a reading just over a cap never prints as equal to it."""
+    return f"{math.ceil(n * 10 / 2**20) / 10:.1f}"
+
+
 class Fault:
     """Test-only fault injection: TWINTRAIN_TEST_FAULT=framework:kind:step (kind: raise, exit,
     hang, nan, memory)."""
@@ -248,8 +253,8 @@ def run(job: dict[str, Any], events: EventWriter, control: Control, preloaded_s:
                 last_sample = t_end
                 if rss_cap and rss > rss_cap:
                     events.emit("error", message=(
-                        f"memory (RSS) reached {rss / 2**20:.0f} MiB at step {step}, above the cap of "
-                        f"{rss_cap / 2**20:.0f} MiB; {framework} was stopped"), step=step)
+                        f"memory (RSS) reached {_mib_up(rss)} MiB at step {step}, above the cap of "
+                        f"{rss_cap / 2**20:g} MiB; {framework} was stopped"), step=step)
                     return
             events.step((step, epoch + 1, loss, t_end - t_step, len(idx), rss, device_bytes, t_end - start))
             if not math.isfinite(loss):

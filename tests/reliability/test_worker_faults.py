@@ -117,7 +117,7 @@ def test_one_framework_fails_the_other_finishes(case: Case, tmp_path, monkeypatc
     epochs = [line.split(",")[0] for line in (out / "epochs.csv").read_text().splitlines()[1:]]
     assert epochs.count(survivor) == case.epochs and epochs.count(case.victim) == len(victim.epochs)
     if case.name == "memory":
-        reached = int(victim.error.split("reached ")[1].split(" MiB")[0])
+        reached = float(victim.error.split("reached ")[1].split(" MiB")[0])
         assert reached * 2**20 > RSS_CAP  # stopped for being over the cap, at the first sample over it
         assert rows[case.victim] and all(int(r["rss_bytes"]) <= RSS_CAP for r in rows[case.victim])
         assert max(int(r["rss_bytes"]) for r in rows[survivor]) < RSS_CAP
