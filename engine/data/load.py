@@ -75,10 +75,7 @@ def generate(dataset: dict, seed: int, base_dir: Path | None = None) -> tuple[np
         bits = rng.integers(0, 2, size=(n, length))
         x, y = bits[:, :, None], bits.sum(axis=1) % 2
     elif name in ("digits", "iris", "wine", "breast_cancer", "diabetes"):
-        import sklearn.datasets as skd
-
-        bunch = getattr(skd, f"load_{name}")()
-        x, y = bunch.data, bunch.target
+        x, y = _bundled(name)
         if name == "digits":
             x = x.reshape(-1, 8, 8, 1)
         if name == "diabetes":
@@ -91,6 +88,18 @@ def generate(dataset: dict, seed: int, base_dir: Path | None = None) -> tuple[np
     y = np.asarray(y)
     y = y.astype(np.int64) if y.dtype.kind in "biu" else y.astype(np.float32)
     return x, y
+
+
+def _bundled(name: str) -> tuple[np.ndarray, np.ndarray]:
+    from engine.data.sklearn_files import read
+
+    found = read(name)
+    if found is not None:
+        return found
+    import sklearn.datasets as skd
+
+    bunch = getattr(skd, f"load_{name}")()
+    return bunch.data, bunch.target
 
 
 def _spirals(n: int, k: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -26,9 +26,9 @@ def gone(pids, timeout=10.0):
                                     for p in pids), timeout)
 
 
-def run_session(pool=None, epochs=2):
-    project = load_project_arg("xor_mlp")
-    with Session(project, epochs=epochs, pool=pool) as session:
+def run_session(pool=None, epochs=2, preset="xor_mlp", init="matched"):
+    project = load_project_arg(preset)
+    with Session(project, epochs=epochs, pool=pool, init=init) as session:
         session.start()
         assert session.wait(120)
         return {fw: (run.status, run.prestarted, dict(run.info), list(run.steps["loss"])) for fw, run in session.runs.items()}
@@ -58,6 +58,21 @@ def test_a_warm_session_trains_like_a_cold_one(pool):
         assert c_info["import_s"] > 0.3
         assert len(losses) == len(c_losses) == 50
         assert max(abs(a - b) for a, b in zip(losses, c_losses)) < 1e-6  # warm changes no number
+
+
+@pytest.mark.parametrize("init", ["matched", "native"])
+def test_the_warm_up_rehearsal_changes_no_number(pool, init):
+    """A warm worker trains a throwaway model before its job; dropout masks, BatchNorm and (native)
+    initial weights must still come out as on a fresh worker."""
+    plan = core_plan(("torch", "tensorflow"), "parallel")
+    pool.prestart(plan)
+    assert wait_for(lambda: pool.state() == {"torch": "ready", "tensorflow": "ready"}, 120)
+    warm = run_session(pool, 1, "breast_cancer_bn", init)
+    cold = run_session(None, 1, "breast_cancer_bn", init)
+    for fw in ("torch", "tensorflow"):
+        assert warm[fw][1] and not cold[fw][1]
+        assert len(warm[fw][3]) == len(cold[fw][3]) > 10
+        assert warm[fw][3] == cold[fw][3], fw  # bit for bit
 
 
 def test_a_session_takes_only_a_matching_worker(pool, monkeypatch):
