@@ -43,6 +43,7 @@ def framework_summary(run: FrameworkRun) -> dict[str, Any]:
         "device_note": info.get("device_note"),
         "threads": info.get("threads", run.threads),
         "cores": run.cores,
+        "nice": info.get("nice"),  # the worker's niceness: the app lowers its workers below the window
         "params": info.get("params"),
         "steps": n,
         "warmup_steps": w,

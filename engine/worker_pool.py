@@ -26,6 +26,7 @@ import sys
 import threading
 import weakref
 
+NICE_ENV = "TWINTRAIN_WORKER_NICE"  # lowers a worker's priority (the app sets it; the CLI does not)
 Plan = dict[str, tuple[list[int] | None, int]]  # framework -> (cores, threads)
 
 

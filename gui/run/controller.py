@@ -12,6 +12,7 @@ off the main thread, which deadlocked Qt).
 from __future__ import annotations
 
 import collections
+import os
 import subprocess
 import tempfile
 import threading
@@ -26,11 +27,12 @@ from engine.run_folder import RunRecorder, finalize_command, prepare_run_dir, ru
 from engine.session import Session, core_plan
 from engine.spec.project import Project
 from engine.summary import warmup_steps
-from engine.worker_pool import WorkerPool
+from engine.worker_pool import NICE_ENV, WorkerPool
 from gui.paths import data_dir
 from gui.run.buffers import Series
 
 TICK_MS = 33
+WORKER_NICE = 5  # workers started from the app yield the CPU to the window (engine.worker._lower_priority)
 
 
 def runs_dir() -> Path:
@@ -47,6 +49,7 @@ class RunController(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        os.environ.setdefault(NICE_ENV, str(WORKER_NICE))  # before any worker starts; a user's value wins
         self.session: Session | None = None
         self.recorder: RunRecorder | None = None
         self.series: dict[str, Series] = {}

@@ -3,6 +3,7 @@ takes them (first points come without the import), and turning it off or closing
 
 from __future__ import annotations
 
+import os
 import sys
 
 import psutil
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from engine.presets import preset_path
 from gui.paths import settings_file
+from gui.run.controller import WORKER_NICE
 
 RUN_TIMEOUT_MS = 120_000
 WARM_TIMEOUT_MS = 120_000
@@ -56,6 +58,7 @@ def test_train_takes_the_warm_workers_and_the_app_warms_new_ones(warm_win, qtbot
         assert figures["status"] == "finished" and figures["steps"] == 50
         assert figures["prestarted"] is True and figures["startup"].endswith("(pre-started)")
         assert c.infos[fw]["pid"] in warm_pids
+        assert c.infos[fw]["nice"] == min(os.nice(0) + WORKER_NICE, 19)  # the window comes first
         assert c.first_point_s[fw] < 2.0  # a cold worker spends longer than that importing alone
     assert training.dashboard.table.text("Start-up", 0).endswith("(pre-started)")
     assert not {"torch", "tensorflow", "keras"} & set(sys.modules)
