@@ -18,11 +18,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.summary import parity_notes, timing_notes
+from gui.elided_label import ElidedLabel
+from gui.flow_layout import FlowLayout
 from gui.run.chart_export import export_charts
 from gui.run.controller import RunController
 from gui.run.errors_panel import FrameworkStatus
@@ -32,6 +35,19 @@ from gui.run.summary_table import SummaryTable
 
 FRAMEWORKS = ("torch", "tensorflow")
 NO_GPU_REASON = "No NVIDIA GPU found (nvidia-smi lists none); training runs on the CPU"
+
+
+def _labelled(text: str, widget: QWidget) -> QWidget:
+    """A label and its control as one item, so a wrapping row never separates them."""
+    pair = QWidget()
+    row = QHBoxLayout(pair)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.setSpacing(4)
+    label = QLabel(text)
+    label.setBuddy(widget)
+    row.addWidget(label)
+    row.addWidget(widget)
+    return pair
 
 
 class Dashboard(QWidget):
@@ -75,38 +91,42 @@ class Dashboard(QWidget):
         self.report_button = QPushButton("Open report")
         self.report_button.setEnabled(False)
 
-        options = QHBoxLayout()
-        for w in (*self.framework_boxes.values(), QLabel("Device:"), self.device, QLabel("Schedule:"),
-                  self.schedule, self.init, self.export_models):
-            options.addWidget(w)
-        options.addStretch(1)
-        for w in (QLabel("X:"), self.x_axis, self.log_loss, self.export_button, self.report_button):
+        options = FlowLayout()  # wraps onto a second row on a narrow window instead of widening it
+        for w in (*self.framework_boxes.values(), _labelled("Device:", self.device),
+                  _labelled("Schedule:", self.schedule), self.init, self.export_models,
+                  _labelled("X:", self.x_axis), self.log_loss, self.export_button, self.report_button):
             options.addWidget(w)
 
         self.status = {fw: FrameworkStatus(fw) for fw in FRAMEWORKS}
         states = QHBoxLayout()
         for w in self.status.values():
             states.addWidget(w, 1)
-        self.info = QLabel("Press Train (F5) to train the project in both frameworks.")
+        self.info = ElidedLabel("Press Train (F5) to train the project in both frameworks.",
+                                Qt.TextElideMode.ElideMiddle)
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         states.addWidget(self.info, 2)
 
         self.plots = LivePlots()
-        self.plots.setMinimumSize(420, 300)
+        self.plots.setMinimumSize(380, 300)
         self.table = SummaryTable()
         self.table.setMinimumWidth(300)
-        split = QSplitter(Qt.Orientation.Horizontal)
+        self.split = split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.plots)
         split.addWidget(self.table)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         split.setSizes([590, 530])
+        self.tabs = QTabWidget()  # where the plots and the table go on a narrow dashboard
+        self.tabs.setDocumentMode(True)
+        self.tabs.hide()
+        self._tabbed = False
 
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
         box.addLayout(options)
         box.addLayout(states)
         box.addWidget(split, 1)
+        box.addWidget(self.tabs, 1)
 
         self.x_axis.currentIndexChanged.connect(self._x_mode)
         self.log_loss.toggled.connect(self.plots.set_log_loss)
@@ -121,6 +141,39 @@ class Dashboard(QWidget):
         controller.status_changed.connect(self._status)
         controller.finished.connect(self._finished)
         controller.running_changed.connect(self._running)
+
+    # ---- layout ------------------------------------------------------------------------------
+
+    NARROW_PX = 980  # narrower than this, the plots and the table take turns as tabs
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._fit(event.size().width())
+
+    def _fit(self, width: int) -> None:
+        """Side by side where both fit (plots need about 560 px, the table about 420); on a
+        narrower dashboard (a 1280-px screen with both docks open leaves about 750) each gets
+        the whole width in its own tab instead of both being squeezed unreadable."""
+        narrow = width < self.NARROW_PX
+        if narrow == self._tabbed:
+            return
+        self._tabbed = narrow
+        if narrow:
+            self.tabs.addTab(self.plots, "Charts")
+            self.tabs.addTab(self.table, "Summary")
+            self.split.hide()
+            self.tabs.show()
+        else:
+            current = self.tabs.currentIndex()
+            self.tabs.clear()
+            self.split.insertWidget(0, self.plots)
+            self.split.insertWidget(1, self.table)
+            self.plots.show()
+            self.table.show()
+            self.split.setSizes([3 * width // 5, 2 * width // 5])
+            self.tabs.hide()
+            self.split.show()
+            self.tabs.setCurrentIndex(max(current, 0))
 
     # ---- options -----------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QToolButton, QVBoxLayout, QWidget
 
 from engine.style import COLORS, LABELS
+from gui.elided_label import ElidedLabel
 
 
 class FrameworkStatus(QWidget):
@@ -15,7 +16,7 @@ class FrameworkStatus(QWidget):
         box.setContentsMargins(4, 2, 4, 2)
         row = QHBoxLayout()
         self.title = QLabel(f"<b style='color:{COLORS[framework]}'>{LABELS[framework]}</b>")
-        self.state = QLabel("idle")
+        self.state = ElidedLabel("idle")
         self.details_button = QToolButton(text="Details")
         self.details_button.setCheckable(True)
         self.details_button.hide()

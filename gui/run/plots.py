@@ -115,7 +115,7 @@ class LivePlots(pg.GraphicsLayoutWidget):
         self._redecimate.setSingleShot(True)
         self._redecimate.timeout.connect(lambda: self.update_from(self._series, self._epochs))
         self.plots["step_time"].setLogMode(y=True)  # TF's first (tracing) step would flatten a linear axis
-        self.plots["loss"].addLegend(offset=(-10, 10))
+        self.plots["loss"].addLegend(offset=(-10, 10), colCount=2)  # two rows: four entries fit a short plot
         self.curves: dict[tuple[str, str], pg.PlotDataItem] = {}
         self.curve_plot: dict[tuple[str, str], str] = {}
         self.overlays: list[pg.PlotDataItem] = []
