@@ -159,6 +159,46 @@ def _preload(framework: str, datasets: bool = False) -> None:
         import sklearn.datasets  # noqa: F401
 
 
+def _build(backend_cls, project, device: str, threads: int, init: str, optimizer: str):
+    """(data, resolved training section, built backend) for a project: one path for a job and for
+    a warm worker's rehearsal, so the rehearsal warms up exactly what a job will run."""
+    from engine.data.load import load_data
+    from engine.spec import validate
+    from engine.spec.training import resolve_training
+
+    graph = validate(project)
+    data = load_data(project)
+    training = resolve_training(project.training, graph.dataset.task if graph.dataset else None)
+    backend = backend_cls(project, device=device, threads=threads)
+    weights = None
+    if init == "matched":
+        from engine.weights import init_weights
+
+        weights = init_weights(project, graph, training["seed"])
+    backend.build(weights, optimizer_mode=optimizer)
+    return data, training, backend
+
+
+def _rehearse(framework: str, threads: int) -> None:
+    """Build a tiny model and take one training step on it, then discard it, so the one-time
+    set-up of a framework's first model (TensorFlow's first function trace, about 0.1 s here;
+    PyTorch's autograd engine, 0.04 s) is paid by a warm worker before its job, not by the
+    user's first step. Every build reseeds, so no number of the real run changes. ``threads``: the
+    job's (TensorFlow fixes its thread pools at the first model)."""
+    from engine.backends import load_backend
+    from engine.presets import load_project_arg
+
+    data, training, backend = _build(load_backend(framework), load_project_arg("xor_mlp"), "cpu", threads,
+                                     "matched", "matched")
+    n = training["batch_size"]
+    backend.train_step(data.x_train[:n], data.y_train[:n])
+    del backend
+    if framework == "tensorflow":
+        import keras
+
+        keras.backend.clear_session()  # layer-name counters and graphs back to a fresh process's
+
+
 def _export(job: dict[str, Any], backend, data, events: EventWriter) -> None:
     """Write this framework's model files (inside its own worker) and report them."""
     from pathlib import Path
@@ -208,9 +248,7 @@ def run(job: dict[str, Any], events: EventWriter, control: Control, preloaded_s:
     import psutil
 
     from engine.backends import load_backend
-    from engine.data.load import load_data
-    from engine.spec import from_dict, validate
-    from engine.spec.training import resolve_training
+    from engine.spec import from_dict
 
     _preload(framework)
     backend_cls = load_backend(framework)
@@ -222,17 +260,9 @@ def run(job: dict[str, Any], events: EventWriter, control: Control, preloaded_s:
         project.path = Path(job["project_path"])
     if job.get("epochs"):
         project.training["epochs"] = int(job["epochs"])
-    graph = validate(project)
-    data = load_data(project)
-    training = resolve_training(project.training, graph.dataset.task if graph.dataset else None)
     device, device_note = _resolve_device(backend_cls, job.get("device", "auto"))
-    backend = backend_cls(project, device=device, threads=threads)
-    weights = None
-    if job.get("init", "matched") == "matched":
-        from engine.weights import init_weights
-
-        weights = init_weights(project, graph, training["seed"])
-    backend.build(weights, optimizer_mode=job.get("optimizer", "matched"))
+    data, training, backend = _build(backend_cls, project, device, threads, job.get("init", "matched"),
+                                     job.get("optimizer", "matched"))
     info = dict(backend.info())
     info.update(device=device, device_note=device_note, pid=os.getpid(), import_s=round(import_s, 4), cores=job.get("cores"),
                 setup_s=round(time.perf_counter() - t0, 4), prestarted=preloaded_s is not None,
@@ -324,9 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         try:
             _preload(framework, datasets=True)
-            from engine.backends import rehearse
-
-            rehearse(framework, int(argv[3]))
+            _rehearse(framework, int(argv[3]))
         except Exception:  # the job will import again and report the failure as an event
             traceback.print_exc()
         preloaded_s = time.perf_counter() - t

@@ -164,7 +164,6 @@ class Dashboard(QWidget):
             self.split.hide()
             self.tabs.show()
         else:
-            current = self.tabs.currentIndex()
             self.tabs.clear()
             self.split.insertWidget(0, self.plots)
             self.split.insertWidget(1, self.table)
@@ -173,7 +172,6 @@ class Dashboard(QWidget):
             self.split.setSizes([3 * width // 5, 2 * width // 5])
             self.tabs.hide()
             self.split.show()
-            self.tabs.setCurrentIndex(max(current, 0))
 
     # ---- options -----------------------------------------------------------------------------
 

@@ -137,6 +137,21 @@ def win(qtbot):
 
 
 @pytest.fixture
+def dash(qtbot):
+    """The training dashboard on its own run controller, wide enough to show plots and table side by side."""
+    from gui.run.controller import RunController
+    from gui.run.dashboard import Dashboard
+
+    controller = RunController()
+    widget = Dashboard(controller)
+    qtbot.addWidget(widget)
+    widget.resize(1100, 800)
+    widget.show()
+    yield widget
+    controller.shutdown()
+
+
+@pytest.fixture
 def gui(win, qtbot) -> Driver:
     return Driver(win, qtbot)
 

@@ -9,12 +9,9 @@ import sys
 import time
 
 import psutil
-import pytest
 
 from engine.presets import load_project_arg
 from gui.run.chart_export import export_charts
-from gui.run.controller import RunController
-from gui.run.dashboard import Dashboard
 from gui.run.runs_panel import RunsPanel, load_loss_curves
 
 RUN_TIMEOUT_MS = 120_000
@@ -22,17 +19,6 @@ RUN_TIMEOUT_MS = 120_000
 
 def live_children():
     return [p for p in psutil.Process().children(recursive=True) if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
-
-
-@pytest.fixture
-def dash(qtbot):
-    controller = RunController()
-    widget = Dashboard(controller)
-    qtbot.addWidget(widget)
-    widget.resize(1100, 800)
-    widget.show()
-    yield widget
-    controller.shutdown()
 
 
 def test_train_xor_from_the_dashboard(dash, qtbot, tmp_path):

@@ -8,8 +8,6 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QPushButton, QWidget
 
 from gui.elided_label import ElidedLabel
 from gui.flow_layout import FlowLayout
-from gui.run.controller import RunController
-from gui.run.dashboard import Dashboard
 
 
 def test_the_window_fits_1280_by_800_with_both_docks(win):
@@ -19,12 +17,7 @@ def test_the_window_fits_1280_by_800_with_both_docks(win):
     assert docks["Layers"] >= 150 and docks["Inspector"] >= 250, docks  # not squeezed to their minimum
 
 
-def test_a_narrow_dashboard_shows_plots_and_table_as_tabs(qtbot):
-    controller = RunController()
-    dash = Dashboard(controller)
-    qtbot.addWidget(dash)
-    dash.resize(1200, 600)
-    dash.show()
+def test_a_narrow_dashboard_shows_plots_and_table_as_tabs(dash, qtbot):
     qtbot.waitUntil(lambda: dash.split.isVisible())
     assert dash.plots.parent() is dash.split and dash.table.parent() is dash.split and not dash.tabs.isVisible()
     dash.resize(740, 600)
@@ -37,7 +30,6 @@ def test_a_narrow_dashboard_shows_plots_and_table_as_tabs(qtbot):
     qtbot.waitUntil(lambda: dash.split.isVisible())
     assert dash.tabs.count() == 0 and dash.plots.isVisible() and dash.table.isVisible()
     assert dash.split.indexOf(dash.plots) == 0 and dash.split.indexOf(dash.table) == 1
-    controller.shutdown()
 
 
 def test_flow_layout_wraps_instead_of_widening(qtbot):
