@@ -50,7 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="write into a non-empty run folder")
     p.add_argument("--export", default=None, metavar="FORMATS",
                    help="also write the trained models to DIR/models/ (comma-separated formats, or all)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--json", action="store_true", help="print summary.json's content on stdout instead of the table")
     p.add_argument("--max-memory", type=float, default=None, metavar="MB",
                    help="stop a framework whose worker's memory (RSS) exceeds MB; the other goes on")
     p.add_argument("--hang-timeout", type=float, default=120.0, metavar="S",

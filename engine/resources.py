@@ -6,12 +6,15 @@ import sys
 from pathlib import Path
 
 
+def app_root() -> Path:
+    """The folder that holds TwinTrain itself: the frozen bundle's, else the one above ``engine``."""
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    return Path(frozen_root) if frozen_root else Path(__file__).resolve().parent.parent
+
+
 def resource_dir(name: str) -> Path:
     """The folder of bundled resource ``name`` ('presets' or 'assets')."""
-    frozen_root = getattr(sys, "_MEIPASS", None)
-    if frozen_root:
-        return Path(frozen_root) / name
-    return Path(__file__).resolve().parent.parent / name
+    return app_root() / name
 
 
 def is_frozen() -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import threading
 import time
@@ -133,11 +134,9 @@ def finalize(out: Path) -> None:
 def finalize_command(out: str) -> list[str]:
     """The command that finalizes a run folder in a separate process (the GUI's way: matplotlib
     never loads in the GUI process, and no thread there draws charts)."""
-    import sys
+    from engine.child_process import relaunch_command
 
-    if getattr(sys, "frozen", False):
-        return [sys.executable, "--twintrain-finalize", out]
-    return [sys.executable, "-m", "engine.run_folder", out]
+    return [*relaunch_command("engine.run_folder", ["--twintrain-finalize"]), os.path.abspath(out)]
 
 
 if __name__ == "__main__":

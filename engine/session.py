@@ -151,7 +151,8 @@ class Session:
         self.hang_timeout_s = hang_timeout_s
         self.stop_grace_s = stop_grace_s
         self.pinning = pinning  # framework -> (cores, threads); overrides the schedule's plan
-        self.export = export  # {"formats": [...], "dir": str}: workers write model files
+        # {"formats": [...], "dir": str}: workers write model files (dir absolute: engine.child_process)
+        self.export = None if export is None else {**export, "dir": os.path.abspath(export["dir"])}
         self.mode = mode  # "train", or "export" (build from the initial weights, write files, no training)
         self.pool = pool  # warm workers to take from, where one matches exactly
         self.runs = {f: FrameworkRun(f) for f in self.frameworks}
@@ -239,7 +240,8 @@ class Session:
         return {
             "framework": run.name,
             "project": self.project.to_dict(),
-            "project_path": str(self.project.path) if self.project.path else None,
+            # Absolute: the worker runs in TwinTrain's own folder (engine.child_process).
+            "project_path": os.path.abspath(self.project.path) if self.project.path else None,
             "epochs": self.epochs,
             "device": self.device,
             "init": self.init,

@@ -71,11 +71,26 @@ def parity(session: Session) -> dict[str, Any] | None:
         return None
     a = np.asarray(session.runs["torch"].steps["loss"], dtype=np.float64)
     b = np.asarray(session.runs["tensorflow"].steps["loss"], dtype=np.float64)
-    return {**loss_parity(a, b), "notes": parity_notes(session.project, session.init, session.optimizer)}
+    figures = loss_parity(a, b)
+    parted = figures["first_divergent_step"] is not None
+    return {**figures, "notes": parity_notes(session.project, session.init, session.optimizer, parted=parted)}
 
 
-def parity_notes(project: Project, init: str, optimizer: str) -> list[str]:
-    """Plain-language reasons, known before the run, why the two loss curves may part."""
+# Where each framework's stock optimizer computes differently (native mode); SGD with a constant
+# learning rate is the same update written two ways, so it has no entry.
+NATIVE_OPTIMIZER_DIFFERENCES = {
+    "adam": "Adam: Keras adds epsilon to sqrt(v) before the bias correction, PyTorch after it",
+    "adamw": "AdamW: Keras adds epsilon to sqrt(v) before the bias correction, PyTorch after it",
+    "rmsprop": "RMSprop: Keras divides by sqrt(v + epsilon) and applies the learning rate before the momentum "
+               "buffer, PyTorch divides by sqrt(v) + epsilon and applies it after",
+}
+# Optimizers that keep per-row state, which Keras on TensorFlow updates only for the rows in the batch.
+_ROW_STATE_OPTIMIZERS = ("adam", "adamw", "rmsprop")
+
+
+def parity_notes(project: Project, init: str, optimizer: str, *, parted: bool = False) -> list[str]:
+    """Plain-language reasons why the two loss curves may part: those known before the run, and,
+    once they have parted (``parted``), the real differences of the stock optimizers in native mode."""
     notes = []
     if init != "matched":
         notes.append("native init: each framework drew its own initial weights, so the losses are not expected to agree")
@@ -83,6 +98,13 @@ def parity_notes(project: Project, init: str, optimizer: str) -> list[str]:
         notes.append("native optimizers: each framework ran its stock update formula, so the losses part slowly")
     if any(layer.type == "Dropout" and layer.resolved().get("rate", 0) > 0 for layer in project.layers):
         notes.append("Dropout draws different random masks in each framework, so the losses are expected to part")
+    if optimizer != "matched" and parted:
+        name = str(project.training.get("optimizer", {}).get("name", "adam"))
+        if name in NATIVE_OPTIMIZER_DIFFERENCES:
+            notes.append(NATIVE_OPTIMIZER_DIFFERENCES[name])
+        if name in _ROW_STATE_OPTIMIZERS and any(layer.type == "Embedding" for layer in project.layers):
+            notes.append(f"Embedding: Keras on TensorFlow gets a sparse gradient and updates {name}'s moments only for "
+                         "the ids in the batch; PyTorch's dense gradient decays every row's moments at every step")
     return notes
 
 
@@ -118,18 +140,37 @@ def build_summary(session: Session) -> dict[str, Any]:
         "device_requested": session.device,
         "frameworks": {name: framework_summary(run) for name, run in session.runs.items()},
         "parity": parity(session),
-        "notes": timing_notes(session.optimizer, tuple(session.runs)),
+        "notes": timing_notes(session.optimizer, tuple(session.runs), session.project.training.get("optimizer")),
     }
 
 
-def timing_notes(optimizer: str, frameworks: tuple[str, ...]) -> list[str]:
-    """What the user must know to read the timings right."""
-    notes = []
-    if optimizer == "matched" and "torch" in frameworks:
-        notes.append("PyTorch ran TwinTrain's Keras-formula optimizer (matched mode), not torch.optim; its step "
-                     "times can differ from stock PyTorch (Adam measured about 9% faster on a CPU). Train with "
-                     "--optimizer native to time each framework's stock optimizer.")
-    return notes
+# Matched mode's Keras-formula optimizer on PyTorch against torch.optim's stock one: median step
+# time ratio, digits_mlp, one CPU thread (bench/matched_optimizer_cost.py, two runs, December 2026).
+MATCHED_OPTIMIZER_COST = {"sgd": 0.99, "sgd+momentum": 0.96, "adam": 0.85, "adamw": 0.93, "rmsprop": 0.93}
+_STOCK_NAMES = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop"}
+
+
+def timing_notes(optimizer: str, frameworks: tuple[str, ...], spec: dict | None = None) -> list[str]:
+    """What the user must know to read the timings right; ``spec`` is the project's optimizer section."""
+    if optimizer != "matched" or "torch" not in frameworks:
+        return []
+    spec = spec or {}
+    name = str(spec.get("name", "adam"))
+    stock = _STOCK_NAMES.get(name, name)
+    key = "sgd+momentum" if name == "sgd" and spec.get("momentum") else name
+    ratio = MATCHED_OPTIMIZER_COST.get(key)
+    label = f"{stock} with momentum" if key == "sgd+momentum" else stock
+    if ratio is None:
+        cost = "its cost against the stock one was not measured"
+    elif abs(ratio - 1) < 0.02:
+        cost = f"on a CPU (digits MLP, one thread) it measured as fast as torch.optim.{stock}, within 2%"
+    else:
+        pct = round(abs(1 - ratio) * 100)
+        cost = (f"on a CPU (digits MLP, one thread) it measured about {pct}% {'faster' if ratio < 1 else 'slower'} "
+                f"than torch.optim.{stock}")
+    return [f"PyTorch ran TwinTrain's Keras-formula {label} (matched mode), not torch.optim.{stock}; {cost}. "
+            "To time each framework's stock optimizer, train with --optimizer native "
+            "(in the app, native init switches to the stock optimizers too)."]
 
 
 def _num(value) -> float | None:

@@ -65,7 +65,7 @@ def train_command(args) -> int:
     recorder = RunRecorder(session, out)
     events: queue.Queue = queue.Queue()
     session.subscribe(lambda fw, ev: events.put((fw, ev)))
-    bars = _bars(frameworks, total, quiet=args.quiet)
+    progress = _Progress(frameworks, total, training["epochs"], quiet=args.quiet)
     print(f"Training '{project.name}' in {', '.join(LABELS[f] for f in frameworks)} "
           f"({session.schedule}, init {session.init}); run folder {out}", file=sys.stderr)
     session.start()
@@ -76,43 +76,97 @@ def train_command(args) -> int:
                 fw, ev = events.get(timeout=0.1)
             except queue.Empty:
                 continue
-            _update(bars, fw, ev)
+            progress.update(fw, ev)
     except KeyboardInterrupt:
         interrupted = True
         session.stop()
         session.wait(10)
     finally:
-        for bar in bars.values():
-            bar.close()
+        progress.close()
         session.close()
     summary = recorder.finish()
-    print(_summary_text(summary), file=sys.stderr)
-    if export and (out / "models" / "exports.json").is_file():
-        import json
-
-        from engine.cli import format_exports
-
-        manifest = json.loads((out / "models" / "exports.json").read_text(encoding="utf-8"))
-        print(format_exports({"entries": manifest["files"], "cross_check": manifest["cross_check"],
-                              "path": str(out / "models" / "exports.json")}), file=sys.stderr)
-    print(f"Run folder: {out}  (report: {out / 'report.html'})", file=sys.stderr)
+    _print_result(summary, out, as_json=getattr(args, "json", False), exported=export is not None)
     if interrupted:
         return 130
     return 1 if any("error" in f for f in summary["frameworks"].values()) else 0
 
 
-def _bars(frameworks, total: int, quiet: bool):
+def _print_result(summary: dict, out: Path, *, as_json: bool, exported: bool) -> None:
+    """The result on stdout (the table, or summary.json's content with --json), so that
+    ``twintrain train p.json > result.txt`` keeps it; where the files are goes to stderr."""
+    import json
+
+    where = f"Run folder: {out}  (report: {out / 'report.html'})"
+    if as_json:
+        print((out / "summary.json").read_text(encoding="utf-8").rstrip())
+        print(where, file=sys.stderr)
+        return
+    print(_summary_text(summary))
+    manifest_path = out / "models" / "exports.json"
+    if exported and manifest_path.is_file():
+        from engine.cli import format_exports
+
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        print(format_exports({"entries": manifest["files"], "cross_check": manifest["cross_check"],
+                              "path": str(manifest_path)}))
+    print(where)
+    sys.stdout.flush()
+
+
+class _Progress:
+    """Progress on stderr: a bar per framework on a terminal, else one plain line per epoch
+    (a log file or a pipe gets no carriage-return noise); nothing with --quiet."""
+
+    def __init__(self, frameworks, total: int, epochs: int, *, quiet: bool, stream=None) -> None:
+        self.stream = stream or sys.stderr
+        self.epochs = epochs
+        self.quiet = quiet
+        self.bars = {} if quiet or not _is_terminal(self.stream) else _bars(frameworks, total, self.stream)
+
+    def update(self, fw: str, ev: dict) -> None:
+        if self.bars:
+            _update_bar(self.bars[fw], fw, ev)
+        elif not self.quiet:
+            line = _plain_line(fw, ev, self.epochs)
+            if line:
+                print(line, file=self.stream, flush=True)
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _bars(frameworks, total: int, stream):
     from tqdm import tqdm
 
     return {
         fw: tqdm(total=total, desc=f"{LABELS[fw]:<16}", position=i, unit="step", leave=True,
-                 disable=quiet, dynamic_ncols=True, file=sys.stderr)
+                 dynamic_ncols=True, file=stream)
         for i, fw in enumerate(frameworks)
     }
 
 
-def _update(bars, fw: str, ev: dict) -> None:
-    bar = bars[fw]
+def _plain_line(fw: str, ev: dict, epochs: int) -> str | None:
+    kind = ev["type"]
+    if kind == "epoch":
+        parts = [f"{LABELS[fw]}: epoch {ev.get('epoch')}/{epochs}"]
+        for key, label in (("train_loss", "train loss"), ("val_loss", "val loss"), ("val_accuracy", "val acc")):
+            if ev.get(key) is not None:
+                parts.append(f"{label} {ev[key]:.4f}")
+        return ", ".join(parts)
+    if kind == "status" and ev.get("error") and ev["status"] == "error":
+        return f"{LABELS[fw]}: {ev['error']}"
+    return None
+
+
+def _update_bar(bar, fw: str, ev: dict) -> None:
     kind = ev["type"]
     if kind == "steps":
         bar.update(len(ev["step"]))

@@ -22,9 +22,10 @@ import contextlib
 import json
 import os
 import subprocess
-import sys
 import threading
 import weakref
+
+from engine.child_process import child_cwd, is_frozen, relaunch_command
 
 NICE_ENV = "TWINTRAIN_WORKER_NICE"  # lowers a worker's priority (the app sets it; the CLI does not)
 Plan = dict[str, tuple[list[int] | None, int]]  # framework -> (cores, threads)
@@ -32,29 +33,28 @@ Plan = dict[str, tuple[list[int] | None, int]]  # framework -> (cores, threads)
 
 def worker_command(framework: str) -> list[str]:
     """How to start a worker: the frozen app re-launches itself, otherwise ``-m engine.worker``."""
-    if getattr(sys, "frozen", False):
-        return [sys.executable, "--twintrain-worker", framework]
-    return [sys.executable, "-m", "engine.worker", framework]
+    return [*relaunch_command("engine.worker", ["--twintrain-worker"]), framework]
 
 
 def worker_env() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env["PYTHONUNBUFFERED"] = "1"
-    if "LD_LIBRARY_PATH_ORIG" in env and not getattr(sys, "frozen", False):
+    if "LD_LIBRARY_PATH_ORIG" in env and not is_frozen():
         env["LD_LIBRARY_PATH"] = env["LD_LIBRARY_PATH_ORIG"]
     return env
 
 
 def spawn_worker(framework: str, warm: tuple[list[int] | None, int] | None = None,
                  env: dict[str, str] | None = None) -> subprocess.Popen:
-    """Start a worker process (never forked); ``warm=(cores, threads)`` preloads its framework."""
+    """Start a worker process (never forked) in TwinTrain's own folder, never the user's (see
+    engine.child_process); ``warm=(cores, threads)`` preloads its framework."""
     cmd = worker_command(framework)
     if warm is not None:
         cores, threads = warm
         cmd += ["--warm", ",".join(map(str, cores)) if cores else "-", str(threads)]
     return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=worker_env() if env is None else env, bufsize=0, close_fds=True)
+                            env=worker_env() if env is None else env, bufsize=0, close_fds=True, cwd=child_cwd())
 
 
 class WarmWorker:

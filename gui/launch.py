@@ -10,6 +10,9 @@ import os
 import sys
 
 from engine import cli
+from engine.presets import list_presets, preset_path
+from engine.spec.errors import closest
+from gui.display import HEADLESS_HINT, display_problem
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,6 +35,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if argv and (argv[0] in cli.SUBCOMMANDS or argv[0] in ("-h", "--help")):
         return cli.main(argv)
+    unknown = unknown_target(argv)
+    if unknown:
+        print(f"twintrain: {unknown}", file=sys.stderr)
+        return 2
+    no_screen = display_problem()
+    if no_screen:
+        print(f"twintrain: {no_screen}. {HEADLESS_HINT}", file=sys.stderr)
+        return 1
     try:
         from gui.app import run_app
     except ImportError as exc:
@@ -39,6 +50,20 @@ def main(argv: list[str] | None = None) -> int:
             raise
         return cli.main(argv)
     return run_app(argv)
+
+
+def unknown_target(argv: list[str]) -> str | None:
+    """Why the first argument is neither a subcommand, an existing file nor a preset (a typo
+    such as ``twintrain trian`` must not open the app on nothing), or None when it is fine."""
+    if not argv:
+        return None
+    first = argv[0]
+    if first.startswith("-"):
+        return f"unknown option '{first}' (see twintrain --help)"
+    if os.path.exists(first) or preset_path(first) is not None:
+        return None
+    known = [*cli.SUBCOMMANDS, *(p.key for p in list_presets())]
+    return f"unknown command or project '{first}'{closest(first, known)}"
 
 
 def _restore_library_path() -> None:

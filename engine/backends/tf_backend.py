@@ -219,6 +219,9 @@ class TFBackend:
             _load(model, weights)
         self.model = model
         self.optimizer = make_optimizer(self.plan.optimizer)
+        # Matched mode updates every Embedding row each step, as PyTorch's dense gradients do;
+        # native mode keeps Keras' sparse update of the rows in the batch (a real difference).
+        self._dense_grads = optimizer_mode == "matched"
         self._trainable = list(model.trainable_variables)
         self.optimizer.build(self._trainable)
         self._train_fn = tf.function(self._train, input_signature=[self._x_spec, self._y_spec])
@@ -234,6 +237,8 @@ class TFBackend:
         with tf.GradientTape() as tape:
             loss = self._loss(y, self.model(x, training=True))
         grads = tape.gradient(loss, self._trainable)
+        if self._dense_grads:  # an Embedding's gradient arrives as IndexedSlices (rows in the batch)
+            grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
         self.optimizer.apply(grads, self._trainable)
         return loss
 

@@ -54,6 +54,8 @@ class LayerType:
     key_params: tuple[str, ...] = ()
     # Values the GUI fills in for required parameters of a freshly dropped block.
     suggested: dict = field(default_factory=dict)
+    # Takes integer ids (an Embedding): it must read the model input, nothing trainable before it.
+    int_inputs: bool = False
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -195,6 +197,7 @@ EMBEDDING = LayerType(
     doc="Maps integer indices to learned vectors.",
     key_params=("input_dim", "output_dim"),
     suggested={"input_dim": 16, "output_dim": 8},
+    int_inputs=True,
 )
 
 # ---- Convolution -------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from engine.child_process import child_cwd
 from engine.run_folder import RunRecorder, finalize_command, prepare_run_dir, run_stem
 from engine.session import Session, core_plan
 from engine.spec.project import Project
@@ -211,7 +212,7 @@ class RunController(QObject):
             summary = recorder.close()
             log = tempfile.TemporaryFile()  # noqa: SIM115 (read after the process ends)
             self._finalizer = subprocess.Popen(finalize_command(str(run_dir)), stdin=subprocess.DEVNULL,
-                                               stdout=subprocess.DEVNULL, stderr=log)
+                                               stdout=subprocess.DEVNULL, stderr=log, cwd=child_cwd())
             self._finalizer_log = log
         except Exception as exc:  # a full disk, a folder removed under the run: say so, end the run
             summary = {"frameworks": {fw: {"status": st} for fw, st in self.status.items()},

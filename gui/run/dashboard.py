@@ -240,8 +240,10 @@ class Dashboard(QWidget):
         for fw, error in c.errors.items():
             figures[fw] = {**figures.get(fw, {}), "error": error[0]}
         parity = live_parity(c.series.get("torch"), c.series.get("tensorflow"))
-        notes = parity_notes(c.session.project, c.session.init, c.session.optimizer) if c.session else []
-        timing = timing_notes(c.session.optimizer, tuple(c.series)) if c.session else []
+        parted = parity is not None and parity["first_divergent_step"] is not None
+        notes = parity_notes(c.session.project, c.session.init, c.session.optimizer, parted=parted) if c.session else []
+        timing = (timing_notes(c.session.optimizer, tuple(c.series), c.session.project.training.get("optimizer"))
+                  if c.session else [])
         self.table.fill(figures, parity, notes, timing)
         for fw, s in c.series.items():
             if c.status.get(fw) in ("running", "paused") and len(s):

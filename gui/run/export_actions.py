@@ -8,7 +8,6 @@ never imports a framework. Code is generated in-process: it is plain text from t
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 from PySide6.QtCore import QProcess, Signal
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.child_process import child_cwd, relaunch_command
 from engine.export.formats import FORMATS, MANIFEST
 
 LABELS = {
@@ -36,9 +36,7 @@ LABELS = {
 
 
 def export_command() -> list[str]:
-    if getattr(sys, "frozen", False):
-        return [sys.executable, "export"]
-    return [sys.executable, "-m", "engine.cli", "export"]
+    return [*relaunch_command("engine.cli", []), "export"]
 
 
 class ExportDialog(QDialog):
@@ -95,11 +93,13 @@ class ModelExporter(QWidget):
     def start(self, project_json: str, base_dir: Path | None, out: Path, formats: list[str]) -> None:
         if self.busy:
             raise RuntimeError("an export is already running")
+        out = out.absolute()  # the export runs in TwinTrain's own folder (engine.child_process)
         cmd = export_command() + ["-", "--out", str(out), "--formats", ",".join(formats)]
         if base_dir is not None:
-            cmd += ["--base-dir", str(base_dir)]
+            cmd += ["--base-dir", str(base_dir.absolute())]
         self.out = out
         self.process = QProcess(self)
+        self.process.setWorkingDirectory(child_cwd())
         self.process.finished.connect(self._done)
         self.process.start(cmd[0], cmd[1:])
         self.process.write(project_json.encode("utf-8"))

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
 import backend_cases as cases  # noqa: E402
+import parity_matrix as matrix  # noqa: E402
 
 from engine.backends import load_backend  # noqa: E402
 from engine.data.load import load_data  # noqa: E402
@@ -95,6 +96,25 @@ def presets(backend_cls, out: dict) -> None:
         out[f"preset|{name}|losses"] = np.array(losses)
 
 
+def matrix_cases(backend_cls, out: dict, shard: int = 0, shards: int = 1) -> None:
+    """The parity matrix (parity_matrix.py), every shards-th case from the shard-th: losses,
+    evaluate() after training (BatchNorm in inference mode), predictions and trained weights."""
+    for name in sorted(_MATRIX)[shard::shards]:
+        case = _MATRIX[name]
+        b = backend_cls(case.project, threads=1)
+        b.build(matrix.weights_for(case), optimizer_mode="matched")
+        batches = matrix.batches_for(case)
+        out[f"matrix|{name}|losses"] = np.array([b.train_step(x, y) for x, y in batches])
+        x = np.concatenate([x for x, _ in batches[:3]])
+        y = np.concatenate([y for _, y in batches[:3]])
+        out[f"matrix|{name}|evaluate"] = np.array(b.evaluate(x, y, batch_size=matrix.BATCH), dtype=np.float64)
+        out[f"matrix|{name}|predict"] = b.predict(x)
+        _weights(out, f"matrix|{name}|w", b.get_weights())
+
+
+_MATRIX = matrix.cases()
+
+
 def cuda(backend_cls, out: dict) -> None:
     """A few training cases on the GPU (run only where one exists): losses and peak memory."""
     for name in CUDA:
@@ -114,6 +134,10 @@ def main() -> int:
     out: dict = {}
     try:
         for section in sections:
+            if section.startswith("matrix"):  # matrix or matrix:SHARD/SHARDS
+                shard, _, shards = section.partition(":")[2].partition("/")
+                matrix_cases(backend_cls, out, int(shard or 0), int(shards or 1))
+                continue
             {"forward": forward, "train": train, "presets": presets, "cuda": cuda}[section](backend_cls, out)
     except Exception:
         traceback.print_exc()

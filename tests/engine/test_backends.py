@@ -7,15 +7,14 @@ process imports neither framework and compares the arrays they report.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import backend_cases as cases
 import numpy as np
 import pytest
+from worker_jobs import ROOT, WORKER, run_jobs, worker_env
 
 from engine.presets import list_presets
 from engine.spec.graph import infer
@@ -23,8 +22,6 @@ from engine.spec.layer_types import LAYER_TYPES
 from engine.spec.params import ACTIVATIONS
 from engine.spec.project import read_project
 
-WORKER = Path(__file__).with_name("backend_worker.py")
-ROOT = Path(__file__).resolve().parents[2]
 FORWARD_TOL = 1e-5
 LOSS_TOL = 1e-4
 # (framework, sections) per subprocess: TensorFlow's share is split in two so that three
@@ -32,28 +29,9 @@ LOSS_TOL = 1e-4
 JOBS = (("torch", "forward,train,presets"), ("tensorflow", "forward,presets"), ("tensorflow", "train"))
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="0", CUDA_VISIBLE_DEVICES="")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    return env
-
-
 @pytest.fixture(scope="module")
 def results(tmp_path_factory) -> dict[str, dict[str, np.ndarray]]:
-    tmp = tmp_path_factory.mktemp("backends")
-    procs = []
-    for i, (framework, sections) in enumerate(JOBS):
-        dest = tmp / f"{i}_{framework}.npz"
-        cmd = [sys.executable, str(WORKER), framework, str(dest), sections]
-        procs.append((framework, dest, subprocess.Popen(cmd, cwd=ROOT, env=_env(), stdout=subprocess.PIPE,
-                                                        stderr=subprocess.STDOUT, text=True)))
-    out: dict[str, dict[str, np.ndarray]] = {"torch": {}, "tensorflow": {}}
-    for framework, dest, proc in procs:
-        log, _ = proc.communicate(timeout=600)
-        assert proc.returncode == 0, f"{framework} worker failed:\n{log[-4000:]}"
-        with np.load(dest) as data:
-            out[framework].update({k: data[k] for k in data.files})
-    return out
+    return run_jobs(JOBS, tmp_path_factory.mktemp("backends"))
 
 
 def _pair(results, key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -225,7 +203,7 @@ def _check_evaluate(results, key: str, proj) -> None:
 @pytest.mark.gpu
 @pytest.mark.skipif(shutil.which("nvidia-smi") is None, reason="needs a CUDA device")
 def test_cuda_training_matches_cpu(results, tmp_path):
-    env = dict(_env())
+    env = worker_env()
     env.pop("CUDA_VISIBLE_DEVICES")
     for framework in ("torch", "tensorflow"):
         dest = tmp_path / f"{framework}.npz"
