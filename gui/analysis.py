@@ -175,3 +175,43 @@ def analyse(project: Project, base_dir: Path | None = None) -> Analysis:
         macs=graph.macs,
         dataset=dataset,
     )
+
+
+_SECTIONS = {"model.input": "Model input", "training.dataset": "Dataset", "training.optimizer": "Optimizer", "training": "Training"}
+
+
+def field_title(key: str) -> str:
+    """'training.loss' -> 'Training › Loss', as the project settings in the inspector show it."""
+    section, _, name = key.rpartition(".")
+    head = _SECTIONS.get(section)
+    label = name.replace("_", " ")
+    label = label[:1].upper() + label[1:]
+    return f"{head} › {label}" if head else label
+
+
+def empty_network_advice(dataset: DatasetInfo | None) -> str:
+    """What to add to an empty network, for the dataset it will train on."""
+    text = "The network is empty: add a layer from the Layers panel (drag it onto the canvas, or double-click it)"
+    if dataset is None:
+        return text + ", then connect the Input block to it."
+    if dataset.task == "classification":
+        want = f"a last Dense layer with {dataset.n_classes} units, one per class of {dataset.name}"
+    else:
+        size = 1
+        for n in dataset.y_shape:
+            size *= n
+        want = f"a last Dense layer with {size} unit{'s' * (size != 1)} for the {dataset.name} target"
+    return f"{text}: for example Dense layers, ending with {want}."
+
+
+def fix_advice(exc: SpecError, *, empty: bool, dataset: DatasetInfo | None = None) -> str:
+    """The line under a refused Train/Export: what to change and where to find it."""
+    if empty:
+        return empty_network_advice(dataset)
+    if exc.layer:
+        where = f"block '{exc.layer}'" + (f" (its {exc.field.replace('_', ' ')} field)" if exc.field and exc.field != "inputs" else "")
+        return f"Fix {where}: it is selected and shown in red."
+    if exc.field:
+        return (f"Fix the project setting {field_title(exc.field)}: it is shown in red in the inspector "
+                "(selecting nothing on the canvas shows the project settings).")
+    return "Fix the red block or field, then try again."

@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from engine.spec.errors import SpecError
+from engine.spec.graph import infer
 from engine.spec.layer_types import LAYER_TYPES
 from engine.spec.params import Param, check_shape
 from engine.spec.project import (
@@ -33,7 +34,10 @@ from engine.spec.project import (
 )
 from engine.spec.training import OPTIMIZER_PARAMS
 from gui.analysis import Analysis, analyse, default_output, order_layers
-from gui.layout import arrange
+from gui.canvas.block_item import BLOCK_H
+from gui.layout import BLOCK_W, COL_PITCH, ROW_PITCH, arrange
+
+BLOCK_GAP = 20.0  # the least room kept between a new block and its neighbours
 
 Pos = tuple[float, float]
 AUTOSAVE_FORMAT = "twintrain-autosave/1"
@@ -110,6 +114,31 @@ class Document(QObject):
     @property
     def layout(self) -> dict[str, Pos]:
         return self._state.layout
+
+    def bind_undo_actions(self, undo: Any, redo: Any) -> None:
+        """Keep two QActions named after the step they would undo or redo ("Undo Add Dense")."""
+        stack = self.undo_stack
+        base = {action: action.toolTip().rsplit(" (", 1) for action in (undo, redo)}
+
+        def update(*_args: Any) -> None:
+            try:
+                states = (
+                    (undo, "Undo", stack.canUndo(), stack.undoText()),
+                    (redo, "Redo", stack.canRedo(), stack.redoText()),
+                )
+            except RuntimeError:  # the stack is being deleted with its window
+                return
+            for action, word, can, text in states:
+                label = f"{word} {text}" if can and text else word
+                action.setText("&" + label.replace("&", "&&"))
+                keys = base[action][1:]
+                action.setToolTip(f"{label} ({keys[0]}" if keys else label)
+
+        stack.indexChanged.connect(update)
+        stack.cleanChanged.connect(update)
+        stack.undoTextChanged.connect(update)
+        stack.redoTextChanged.connect(update)
+        update()
 
     @property
     def is_modified(self) -> bool:
@@ -286,9 +315,33 @@ class Document(QObject):
             n += 1
         return f"{stem}_{n}"
 
+    def overlaps(self, pos: Pos, ignore: set[str] = frozenset()) -> bool:
+        """Whether a block at pos would touch a block already on the canvas."""
+        x, y = pos
+        for lid in [INPUT_ID, *(layer.id for layer in self.layers)]:
+            if lid in ignore:
+                continue
+            ox, oy = self.position(lid)
+            if abs(ox - x) < BLOCK_W + BLOCK_GAP and abs(oy - y) < BLOCK_H + BLOCK_GAP:
+                return True
+        return False
+
+    def free_position(self, pos: Pos) -> Pos:
+        """pos when it is free, else the nearest free spot to the right of it or below it."""
+        x, y = float(pos[0]), float(pos[1])
+        for ring in range(10_000):
+            spots = [(ring, j) for j in range(ring + 1)] + [(i, ring) for i in range(ring)]
+            for i, j in spots:
+                spot = (x + i * COL_PITCH, y + j * ROW_PITCH)
+                if not self.overlaps(spot):
+                    return spot
+        return (x, y)  # pragma: no cover - a canvas of 10,000 columns
+
     def add_layer(self, type_name: str, pos: Pos, connect_from: str | None = None) -> str:
+        """Add a block at pos, or at the nearest free spot when pos would overlap a block."""
         lt = LAYER_TYPES[type_name]
         lid = self.new_id(type_name)
+        pos = self.free_position(pos)
 
         def mutate(s: DocState) -> None:
             inputs = [connect_from] if connect_from is not None else []
@@ -299,21 +352,31 @@ class Document(QObject):
         return lid
 
     def remove(self, layer_ids: list[str] = (), edges: list[tuple[str, str]] = ()) -> bool:
-        """Delete blocks and connections. Blocks that read a deleted block lose that input."""
+        """Delete blocks and connections (one undo step).
+
+        A deleted block that had exactly one input is bridged: the blocks that read it read
+        its input instead, where the engine's shape inference accepts the result (deleting the
+        middle of a chain keeps the chain). Otherwise they lose that input.
+        """
         gone = set(layer_ids) - {INPUT_ID}
         cut = set(edges)
 
         def mutate(s: DocState) -> None:
+            bridges = _bridges(s.project, gone, cut)
             s.project.layers = [layer for layer in s.project.layers if layer.id not in gone]
             for layer in s.project.layers:
-                layer.inputs = [r for r in layer.inputs or [] if r not in gone and (r, layer.id) not in cut]
+                layer.inputs = [
+                    bridges.get((layer.id, slot), r)
+                    for slot, r in enumerate(layer.inputs or [])
+                    if (r not in gone or (layer.id, slot) in bridges) and (r, layer.id) not in cut
+                ]
             for lid in gone:
                 s.layout.pop(lid, None)
             if s.project.output in gone:
                 s.project.output = None
                 s.explicit_output = False
 
-        parts = [f"{len(gone)} block{'s' * (len(gone) != 1)}"] if gone else []
+        parts = ([next(iter(gone))] if len(gone) == 1 else [f"{len(gone)} blocks"]) if gone else []
         if cut - {(a, b) for a, b in cut if b in gone}:
             parts.append("connection" + "s" * (len(cut) != 1))
         return self._edit("Delete " + " and ".join(parts or ["nothing"]), mutate)
@@ -406,7 +469,13 @@ class Document(QObject):
 
         return self._edit(f"Rename {old} to {new}", mutate)
 
-    def move(self, positions: dict[str, Pos], text: str = "Move") -> bool:
+    def move(self, positions: dict[str, Pos], text: str | None = None) -> bool:
+        if not positions:
+            return False
+        if text is None:
+            moved = [lid for lid, pos in positions.items() if tuple(map(float, pos)) != self.position(lid)] or list(positions)
+            text = f"Move {moved[0]}" if len(moved) == 1 else f"Move {len(moved)} blocks"
+
         def mutate(s: DocState) -> None:
             for lid, (x, y) in positions.items():
                 s.layout[lid] = (float(x), float(y))
@@ -528,6 +597,63 @@ class Document(QObject):
 
 
 _MISSING = object()
+
+
+def _bridges(project: Project, gone: set[str], cut: set[tuple[str, str]]) -> dict[tuple[str, int], str]:
+    """(reader, input slot) -> the block it should read instead of a deleted one.
+
+    A deleted block is bridged only when it had exactly one input (through a run of deleted
+    one-input blocks to the first kept one), the reader does not already read that block, and
+    ``engine.spec.graph.infer`` accepts the reader's new input shape.
+    """
+    by_id = {layer.id: layer for layer in project.layers}
+
+    def source(ref: str) -> str | None:
+        seen = set()
+        while ref in gone:
+            inputs = by_id[ref].inputs or []
+            if len(inputs) != 1 or ref in seen:
+                return None
+            seen.add(ref)
+            ref = inputs[0]
+        return ref
+
+    candidates: dict[tuple[str, int], str] = {}
+    for layer in project.layers:
+        if layer.id in gone:
+            continue
+        refs = layer.inputs or []
+        for slot, ref in enumerate(refs):
+            if ref in gone and (ref, layer.id) not in cut:
+                src = source(ref)
+                taken = {s for (reader, _slot), s in candidates.items() if reader == layer.id}
+                if src is not None and src not in refs and src not in taken:
+                    candidates[(layer.id, slot)] = src
+    bridges: dict[tuple[str, int], str] = {}
+    for key, src in candidates.items():
+        trial = {**bridges, key: src}
+        if _shapes_fit(project, gone, cut, trial, key[0]):
+            bridges[key] = src
+    return bridges
+
+
+def _shapes_fit(project: Project, gone: set[str], cut: set[tuple[str, str]], bridges: dict[tuple[str, int], str], lid: str) -> bool:
+    """Whether the engine infers a shape for lid once the deletion and bridges are applied."""
+    layers = []
+    for layer in order_layers([layer for layer in project.layers if layer.id not in gone]):
+        refs = [
+            bridges.get((layer.id, slot), r)
+            for slot, r in enumerate(layer.inputs or [])
+            if (r not in gone or (layer.id, slot) in bridges) and (r, layer.id) not in cut
+        ]
+        # an unconnected block reads itself: infer() gives it an error and no shape (as analyse() does)
+        layers.append(Layer(layer.id, layer.type, layer.params, refs or [layer.id]))
+    probe = Project(input_shape=list(project.input_shape), layers=layers, training=project.training, output=lid)
+    try:
+        info = infer(probe, check_dataset=False).layers.get(lid)
+    except SpecError:
+        return False
+    return info is not None and info.error is None
 
 
 def _layer_from_dict(raw: Any) -> Layer:

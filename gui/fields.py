@@ -40,6 +40,7 @@ class FloatSpin(QDoubleSpinBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setDecimals(12)
+        self.allowed = (-1e12, 1e12)  # where the arrows may go; any number can be typed
 
     def textFromValue(self, value: float) -> str:
         return f"{value:.6g}"
@@ -62,20 +63,62 @@ class FloatSpin(QDoubleSpinBox):
     def stepBy(self, steps: int) -> None:
         v = self.value()
         step = 10 ** (math.floor(math.log10(abs(v))) - 1) if v else 0.01
-        self.setValue(round(v + steps * step, 12))
+        lo, hi = self.allowed
+        self.setValue(min(hi, max(lo, round(v + steps * step, 12))))
 
 
-def _int_spin(param: Param, special: str | None = None) -> QSpinBox:
-    spin = QSpinBox()
+class IntSpin(QSpinBox):
+    """A spin box that takes any integer typed (the field then says why one is out of range,
+    instead of the box silently putting the old value back); the arrows stay in ``allowed``."""
+
+    def __init__(self, allowed: tuple[int, int], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.allowed = allowed
+
+    def stepBy(self, steps: int) -> None:
+        lo, hi = self.allowed
+        self.setValue(min(hi, max(lo, self.value() + steps * self.singleStep())))
+
+    def stepEnabled(self) -> QSpinBox.StepEnabledFlag:
+        lo, hi = self.allowed
+        flags = QSpinBox.StepEnabledFlag.StepNone
+        if self.value() < hi:
+            flags |= QSpinBox.StepEnabledFlag.StepUpEnabled
+        if self.value() > lo:
+            flags |= QSpinBox.StepEnabledFlag.StepDownEnabled
+        return flags
+
+
+def _int_spin(param: Param, special: str | None = None) -> IntSpin:
     lo = int(param.minimum) if param.minimum is not None else -INT_LIMIT
     hi = int(param.maximum) if param.maximum is not None else INT_LIMIT
     if special is not None:
         lo -= 1
-        spin.setSpecialValueText(special)
-    spin.setRange(max(lo, -INT_LIMIT), min(hi, INT_LIMIT))
+    lo, hi = max(lo, -INT_LIMIT), min(hi, INT_LIMIT)
+    spin = IntSpin((lo, hi))
+    if special is not None:
+        spin.setSpecialValueText(special)  # "auto" sits at the bottom of the range
+        spin.setRange(lo, INT_LIMIT)
+    else:
+        spin.setRange(-INT_LIMIT, INT_LIMIT)
     spin.setKeyboardTracking(False)
     spin.setAccelerated(True)
     return spin
+
+
+def range_error(param: Param, value: Any) -> str | None:
+    """'units must be at least 1' for a number outside the parameter's range, else None."""
+    values = value if isinstance(value, list) else [value]
+    name = param.name.replace("_", " ")
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            continue
+        lo, hi = param.minimum, param.maximum
+        if lo is not None and (v < lo or (param.exclusive_min and v == lo)):
+            return f"{name} must be {'greater than' if param.exclusive_min else 'at least'} {lo:g} (got {v:g})"
+        if hi is not None and (v > hi or (param.exclusive_max and v == hi)):
+            return f"{name} must be {'less than' if param.exclusive_max else 'at most'} {hi:g} (got {v:g})"
+    return None
 
 
 class Field(QWidget):
@@ -87,6 +130,8 @@ class Field(QWidget):
         super().__init__(parent)
         self.param = param
         self._value: Any = None
+        self._typed_error: str | None = None  # a value the field refused itself (out of range)
+        self._doc_error: str | None = None  # what whoever applies the values last said
         self._editors: list[QWidget] = []
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -117,8 +162,11 @@ class Field(QWidget):
         return self._value
 
     def set_value(self, value: Any) -> None:
-        """Show a value without emitting ``committed``."""
+        """Show a value without emitting ``committed``. A refused value the user typed stays
+        shown (red) until they fix it."""
         self._value = value
+        if self._typed_error:
+            return
         for editor in self._editors:
             editor.blockSignals(True)
         try:
@@ -131,10 +179,22 @@ class Field(QWidget):
         raise NotImplementedError
 
     def _commit(self, value: Any) -> None:
+        why = None if value is None else range_error(self.param, value)
+        if why or self._typed_error:
+            self._typed_error = why
+            self._show_error(why or self._doc_error)
+            if why:
+                return
         if value != self._value or type(value) is not type(self._value):
             self.committed.emit(value)
 
     def set_error(self, message: str | None) -> None:
+        """Show (or clear) a message from whoever applies the values; a value this field
+        refused itself keeps its own message until the user fixes it."""
+        self._doc_error = message
+        self._show_error(self._typed_error or message)
+
+    def _show_error(self, message: str | None) -> None:
         for editor in self._editors:
             editor.setProperty("error", bool(message))
             editor.setToolTip(message or self.toolTip())
@@ -171,10 +231,11 @@ class FloatField(Field):
     def __init__(self, param: Param, parent: QWidget | None = None) -> None:
         super().__init__(param, parent)
         self.spin = FloatSpin()
-        self.spin.setRange(
+        self.spin.allowed = (
             param.minimum if param.minimum is not None else -1e12,
             param.maximum if param.maximum is not None else 1e12,
         )
+        self.spin.setRange(min(-1e12, self.spin.allowed[0]), max(1e12, self.spin.allowed[1]))
         self.spin.setKeyboardTracking(False)
         self.spin.valueChanged.connect(lambda v: self._commit(float(v)))
         self._add(self.spin)

@@ -10,6 +10,7 @@ from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QLabel,
     QLineEdit,
     QTreeWidget,
     QTreeWidgetItem,
@@ -71,6 +72,11 @@ class Palette(QWidget):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(6)
         layout.addWidget(self.filter)
+        self.no_match = QLabel()
+        self.no_match.setObjectName("Subtle")
+        self.no_match.setWordWrap(True)
+        self.no_match.hide()
+        layout.addWidget(self.no_match)
         layout.addWidget(self.tree)
         self._groups: dict[str, QTreeWidgetItem] = {}
         for group in GROUPS:
@@ -106,6 +112,9 @@ class Palette(QWidget):
                 child.setHidden(not match)
                 shown += match
             head.setHidden(shown == 0)
+        nothing = not self.visible_types()
+        self.no_match.setText(f"No matching layer for “{text.strip()}”. Clear the filter to see all layers." if nothing else "")
+        self.no_match.setVisible(nothing)
 
     def visible_types(self) -> list[str]:
         out = []

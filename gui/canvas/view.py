@@ -4,7 +4,7 @@ from the palette."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QWheelEvent
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView
 
 from gui import theme
@@ -13,6 +13,8 @@ from gui.canvas.scene import CanvasScene
 LAYER_MIME = "application/x-twintrain-layer"
 MIN_ZOOM, MAX_ZOOM = 0.15, 3.0
 READABLE_ZOOM = 0.85
+HINT_TEXT = "Drag layers here from the palette (or double-click one),\nthen connect output ports to input ports."
+HINT_GAP = 40.0  # between the Input block and the hint below it
 
 
 class CanvasView(QGraphicsView):
@@ -29,6 +31,8 @@ class CanvasView(QGraphicsView):
         self.setAcceptDrops(True)
         self.setFrameShape(QGraphicsView.Shape.NoFrame)
         self._pan_from: QPointF | None = None
+        self._had_layers = bool(scene.doc.layers)
+        scene.doc.changed.connect(self._repaint_hint)
 
     @property
     def zoom(self) -> float:
@@ -60,6 +64,9 @@ class CanvasView(QGraphicsView):
             rect = rect.united(item.sceneBoundingRect())
         for edge in scene.edges.values():
             rect = rect.united(edge.sceneBoundingRect())
+        hint = self.hint_rect()
+        if hint is not None:
+            rect = rect.united(hint)
         if rect.isEmpty():
             return
         self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
@@ -127,21 +134,42 @@ class CanvasView(QGraphicsView):
         else:
             super().dropEvent(event)
 
-    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+    # ---- the hint on an empty canvas --------------------------------------------------------------
+
+    def _hint_font(self) -> QFont:
+        font = QFont(self.font())
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        return font
+
+    def hint_rect(self) -> QRectF | None:
+        """Where the empty-canvas hint is drawn (scene coordinates): centred below the blocks,
+        so it never covers one; None once the network has a layer."""
         scene: CanvasScene = self.scene()
         if scene.doc.layers:
+            return None
+        blocks = QRectF()
+        for item in scene.blocks.values():
+            blocks = blocks.united(item.sceneBoundingRect())
+        metrics = QFontMetricsF(self._hint_font())
+        lines = HINT_TEXT.split("\n")
+        width = max(metrics.horizontalAdvance(line) for line in lines) + 8.0
+        height = metrics.lineSpacing() * len(lines) + 4.0
+        centre_x = blocks.center().x() if not blocks.isEmpty() else 0.0
+        top = blocks.bottom() + HINT_GAP if not blocks.isEmpty() else 0.0
+        return QRectF(centre_x - width / 2, top, width, height)
+
+    def _repaint_hint(self) -> None:
+        has = bool(self.scene().doc.layers)
+        if has != self._had_layers or not has:
+            self.viewport().update()
+        self._had_layers = has
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        area = self.hint_rect()
+        if area is None or not area.intersects(rect):
             return
         painter.save()
-        painter.resetTransform()
         painter.setPen(QColor(theme.TEXT_SUBTLE))
-        font = painter.font()
-        font.setPointSizeF(font.pointSizeF() * 1.2)
-        painter.setFont(font)
-        area = self.viewport().rect().adjusted(0, self.viewport().height() // 2, 0, 0)
-        painter.drawText(
-            area,
-            Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
-            "Drag layers here from the palette (or double-click one),\n"
-            "then connect output ports to input ports.",
-        )
+        painter.setFont(self._hint_font())
+        painter.drawText(area, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, HINT_TEXT)
         painter.restore()

@@ -93,22 +93,22 @@ def test_consecutive_edits_of_one_field_merge(gui, preset_copy):
     assert win.doc.layer("fc1").params["units"] == 32
 
 
-def test_delete_middle_block_turns_downstream_red_and_undo_restores(gui, preset_copy):
+def test_cutting_the_chain_turns_downstream_red_and_undo_restores(gui, preset_copy):
     win = gui.win
     win.open_path(preset_copy("digits_cnn"))
     doc = win.doc
     assert doc.analysis.ok
-    gui.click_block("pool1")
+    win.scene.clearSelection()
+    win.scene.edges[("pool1", "conv2", 0)].setSelected(True)
     win.act_delete.trigger()
-    assert not doc.has("pool1")
     a = doc.analysis
     assert a.blocks["conv2"].error.startswith("input not connected")
     for lid in ("flat", "fc1", "out"):
         assert a.blocks[lid].error and a.blocks[lid].waiting, lid
     assert "conv2" in a.blocks["flat"].error
-    # conv1 still has a shape but now leads nowhere: the engine says so.
-    assert a.blocks["conv1"].output_shape == (8, 8, 8)
-    assert "does not lead to the model output 'out'" in a.blocks["conv1"].error
+    # pool1 still has a shape but now leads nowhere: the engine says so.
+    assert a.blocks["pool1"].output_shape == (4, 4, 8)
+    assert "does not lead to the model output 'out'" in a.blocks["pool1"].error
     block = win.scene.blocks["conv2"].content
     assert block.error == a.blocks["conv2"].error  # shown on the block (red) and its tooltip
     assert a.blocks["conv2"].error in win.scene.blocks["conv2"].toolTip()
@@ -117,11 +117,33 @@ def test_delete_middle_block_turns_downstream_red_and_undo_restores(gui, preset_
     assert "problem" in win.summary.text()
 
     win.act_undo.trigger()
-    assert doc.has("pool1")
     assert doc.layer("conv2").inputs == ["pool1"]
     assert doc.analysis.ok
     assert all(not b.content.error for b in win.scene.blocks.values())
     assert ("pool1", "conv2", 0) in win.scene.edges
+
+
+def test_delete_block_whose_input_does_not_fit_leaves_the_reader_red(gui, preset_copy):
+    win = gui.win
+    win.open_path(preset_copy("digits_autoencoder"))
+    doc = win.doc
+    assert doc.analysis.ok
+    gui.click_block("dec2")
+    win.act_delete.trigger()  # out reshapes 64 values to 8x8x1: dec1's 32 do not fit, no bridge
+    assert not doc.has("dec2")
+    a = doc.analysis
+    assert doc.layer("out").inputs == []
+    assert a.blocks["out"].error.startswith("input not connected")
+    # dec1 still has a shape but now leads nowhere: the engine says so.
+    assert a.blocks["dec1"].output_shape == (32,)
+    assert "does not lead to the model output 'out'" in a.blocks["dec1"].error
+
+    win.act_undo.trigger()
+    assert doc.has("dec2")
+    assert doc.layer("out").inputs == ["dec2"]
+    assert doc.analysis.ok
+    assert all(not b.content.error for b in win.scene.blocks.values())
+    assert ("dec2", "out", 0) in win.scene.edges
 
 
 def test_cycle_and_self_connections_are_refused_with_a_message(gui, preset_copy):
