@@ -9,7 +9,7 @@ from typing import Any
 
 from engine.charts import CHARTS
 from engine.spec.project import write_atomic
-from engine.style import COLORS, LABELS
+from engine.style import COLORS, LABELS, label_of
 
 ROWS = [
     ("version", "Version", "text"),
@@ -22,12 +22,89 @@ ROWS = [
     ("step_time_median_s", "Median step (ms)", "lower_ms"),
     ("step_time_p95_s", "p95 step (ms)", "lower_ms"),
     ("samples_per_s", "Samples/s", "higher"),
+    ("samples_per_s_overall", "Samples/s (total ÷ time)", "higher"),
     ("peak_rss_bytes", "Peak RSS (MiB)", "lower_mib"),
     ("peak_device_bytes", "Peak device memory (MiB)", "lower_mib"),
     ("final_train_loss", "Final train loss", "num"),
     ("final_val_loss", "Final val loss", "num"),
     ("final_val_accuracy", "Final val accuracy", "num"),
 ]
+
+# How each row is computed: the app's tooltips and the report's and CLI's footnotes.
+ROW_HELP = {
+    "startup": "From the worker's job to its first step (framework import included unless pre-started).",
+    "warmup_s": "Total time of the warm-up steps (the first steps, up to 5 and at most a tenth of the run: "
+                "tracing, first-call caches); they are left out of every figure below.",
+    "step_time_median_s": "Median of the steady steps' times (warm-up left out); each step's time covers "
+                          "the whole training step with the loss read back.",
+    "step_time_p95_s": "95th percentile of the steady steps' times (warm-up left out).",
+    "samples_per_s": "Steady-state throughput: mean samples per steady step ÷ the median step time, from the "
+                     "same steps as the median, so it ranks the frameworks as the median step does "
+                     "(the throughput chart's line follows it over a rolling window).",
+    "samples_per_s_overall": "All steady samples ÷ all steady step time (a mean): a few slow steps "
+                             "(a pause, a collection, a busy core) pull it down, the median-based row above not.",
+    "peak_rss_bytes": "Highest resident memory (RSS) of the framework's worker process during the run.",
+    "peak_device_bytes": "Highest GPU memory the framework had allocated (GPU runs only).",
+}
+
+# What each comparable row's better side is called: "PyTorch 1.61× less memory".
+BETTER = {
+    "warmup_s": "shorter warm-up",
+    "step_time_median_s": "faster",
+    "step_time_p95_s": "faster",
+    "samples_per_s": "higher throughput",
+    "samples_per_s_overall": "higher throughput",
+    "peak_rss_bytes": "less memory",
+    "peak_device_bytes": "less device memory",
+}
+
+# Run-wide rows (one value for the whole run): key in summary.json, label, value -> text.
+RUN_ROWS = [
+    ("init", "Init", {"matched": "matched (same initial weights)", "native": "native (each framework's own)"}),
+    ("optimizer", "Optimizer math", {"matched": "matched (Keras formulas)", "native": "native (stock)"}),
+]
+RUN_HELP = {
+    "init": "Matched: the initial weights are drawn once from the seed and loaded into every framework. "
+            "Native: each framework initialises its own layers.",
+    "optimizer": "Matched: PyTorch runs Keras' update formulas, so both compute the same update. "
+                 "Native: each framework's stock optimizer.",
+}
+
+
+def run_rows(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(label, text, how it is computed) of the run-wide rows: which init and optimizer math ran."""
+    rows = []
+    for key, label, texts in RUN_ROWS:
+        value = summary.get(key) or (summary.get("init") if key == "optimizer" else None)
+        rows.append((label, texts.get(value, str(value)) if value else "–", RUN_HELP[key]))
+    return rows
+
+
+def footnotes() -> list[tuple[str, str]]:
+    """(row label, how it is computed) in table order: the report's and the CLI's footnotes."""
+    return ([(label, RUN_HELP[key]) for key, label, _ in RUN_ROWS]
+            + [(label, ROW_HELP[key]) for key, label, _ in ROWS if key in ROW_HELP])
+
+
+def comparison(key: str, values: list[Any], names: list[str]) -> tuple[int | None, str]:
+    """(index of the better framework, what the comparison cell says) for one row: the better
+    one against the runner-up, with the direction in words ("TensorFlow/Keras 1.20× faster").
+    Only frameworks with a positive number take part; fewer than two give (None, "")."""
+    kind = next((k for k_, _, k in ROWS if k_ == key), "")
+    if key not in BETTER or not kind.startswith(("lower", "higher")):
+        return None, ""
+    ok = [i for i, v in enumerate(values) if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0]
+    if len(ok) < 2:
+        return None, ""
+    ranked = sorted(ok, key=lambda i: values[i], reverse=kind.startswith("higher"))
+    best, second = ranked[0], ranked[1]
+    ratio = max(values[best], values[second]) / min(values[best], values[second])
+    if ratio < 1.005:  # would print as 1.00×: neither is better
+        return None, "about the same"
+    text = f"{label_of(names[best])} {ratio:.2f}× {BETTER[key]}"
+    if len(names) > 2:  # which one it beats is no longer obvious
+        text += f" than {label_of(names[second])}"
+    return best, text
 
 
 def _cell(value: Any, kind: str) -> str:
@@ -52,14 +129,9 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, list[str], str]]:
     for key, label, kind in ROWS:
         values = [frameworks[n].get(key) for n in names]
         cells = [_cell(v, kind) for v in values]
-        note = ""
-        if kind.startswith(("lower", "higher")) and len(names) == 2 and all(isinstance(v, (int, float)) and v for v in values):
-            a, b = values
-            best = 0 if (a < b) == kind.startswith("lower") else 1
-            ratio = max(a, b) / min(a, b)
+        best, note = comparison(key, values, names)
+        if best is not None:
             cells[best] = f"<b>{cells[best]}</b>"
-            verb = "faster" if key in ("warmup_s", "step_time_median_s", "step_time_p95_s", "samples_per_s") else "less"
-            note = f"{LABELS[names[best]].split('/')[0]} {ratio:.2f}× {verb}"
         rows.append((label, cells, note))
     return rows
 
@@ -72,10 +144,21 @@ def write_report(summary: dict[str, Any], out: Path) -> Path:
         err = summary["frameworks"][n].get("error")
         if err:
             body.append(f'<p class="error"><b>{LABELS[n]} failed:</b> {html.escape(err)}</p>')
+    marks = {label: i + 1 for i, (label, _) in enumerate(footnotes())}
+
+    def th(label: str) -> str:
+        mark = marks.get(label)
+        return f"<th>{label}" + (f'<sup><a href="#note{mark}">{mark}</a></sup>' if mark else "") + "</th>"
+
     rows = "".join(
-        f"<tr><th>{label}</th>{''.join(f'<td>{c}</td>' for c in cells)}<td class='note'>{note}</td></tr>"
+        f"<tr>{th(label)}<td class='run' colspan='{len(names) + 1}'>{html.escape(text)}</td></tr>"
+        for label, text, _ in run_rows(summary)
+    ) + "".join(
+        f"<tr>{th(label)}{''.join(f'<td>{c}</td>' for c in cells)}<td class='note'>{note}</td></tr>"
         for label, cells, note in summary_rows(summary)
     )
+    notes_html = "".join(f'<li id="note{marks[label]}"><b>{html.escape(label)}</b>: {html.escape(text)}</li>'
+                         for label, text in footnotes())
     parity = summary.get("parity")
     parity_html = ""
     if parity:
@@ -104,7 +187,7 @@ def write_report(summary: dict[str, Any], out: Path) -> Path:
 <style>
 body{{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;max-width:1000px;color:#222;padding:0 1em}}
 table{{border-collapse:collapse;margin:1em 0}} th,td{{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:right}}
-th:first-child{{text-align:left}} td.note{{color:#666;text-align:left;font-size:.9em}}
+th:first-child{{text-align:left}} td.note{{color:#666;text-align:left;font-size:.9em}} td.run{{text-align:left}}
 .error{{color:#b00020}} figure{{margin:1em 0}} figure svg{{max-width:100%;height:auto}}
 .meta{{color:#555;font-size:.9em}}
 </style></head><body>
@@ -113,6 +196,7 @@ th:first-child{{text-align:left}} td.note{{color:#666;text-align:left;font-size:
 Machine: {machine}.</p>
 {''.join(body)}
 <table><tr><th></th>{head}<th></th></tr>{rows}</table>
+<ol class="meta">{notes_html}</ol>
 {parity_html}
 <h2>Charts</h2>
 {''.join(charts)}

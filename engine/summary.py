@@ -1,7 +1,9 @@
 """Figures of a run: per-framework steady-state timings, memory, losses, and loss parity.
 
 Warm-up (the first steps, where TF traces its function and caches fill) is reported apart and
-excluded from medians and throughput, so the figures describe steady state.
+excluded from medians and throughput, so the figures describe steady state. Throughput is
+defined once, from the same steady steps as the median step time (``steady_figures``), so the
+two rows can never point opposite ways.
 """
 
 from __future__ import annotations
@@ -21,6 +23,29 @@ MAX_WARMUP_STEPS = 5
 def warmup_steps(total: int) -> int:
     """How many leading steps count as warm-up: up to 5, never more than a tenth of the run."""
     return min(MAX_WARMUP_STEPS, max(1, total // 10)) if total > 1 else 0
+
+
+def steady_figures(times, samples) -> dict[str, float | None]:
+    """Step-time and throughput figures of the steady steps (warm-up already left out).
+
+    ``samples_per_s`` is the mean samples per step over the median step time: the throughput of a
+    typical step, from the same steps as the median, so it ranks the frameworks exactly as the
+    median step does (both train on the same batches). ``samples_per_s_overall`` is all steady
+    samples over all steady step time, which a few slow steps (a pause, a collection) pull down.
+    """
+    t = np.asarray(times, dtype=np.float64)
+    s = np.asarray(samples, dtype=np.float64)
+    if not len(t):
+        return {"step_time_median_s": None, "step_time_p95_s": None, "samples_per_s": None,
+                "samples_per_s_overall": None}
+    median = float(np.median(t))
+    total = float(t.sum())
+    return {
+        "step_time_median_s": _num(median),
+        "step_time_p95_s": _num(np.percentile(t, 95)),
+        "samples_per_s": _num(s.mean() / median) if median > 0 else None,
+        "samples_per_s_overall": _num(s.sum() / total) if total > 0 else None,
+    }
 
 
 def framework_summary(run: FrameworkRun) -> dict[str, Any]:
@@ -53,9 +78,7 @@ def framework_summary(run: FrameworkRun) -> dict[str, Any]:
         "prestarted": bool(info.get("prestarted")),
         "preload_s": info.get("preload_s"),
         "startup": startup_text(info),
-        "step_time_median_s": _num(np.median(steady_t)) if len(steady_t) else None,
-        "step_time_p95_s": _num(np.percentile(steady_t, 95)) if len(steady_t) else None,
-        "samples_per_s": _num(steady_s.sum() / steady_t.sum()) if len(steady_t) and steady_t.sum() > 0 else None,
+        **steady_figures(steady_t, steady_s),
         "peak_rss_bytes": run.done.get("peak_rss_bytes") or (max(run.steps["rss_bytes"]) if n else None),
         "peak_device_bytes": run.done.get("peak_device_bytes"),
         "final_train_loss": _num(last_epoch.get("train_loss")),
@@ -170,7 +193,7 @@ def timing_notes(optimizer: str, frameworks: tuple[str, ...], spec: dict | None 
                 f"than torch.optim.{stock}")
     return [f"PyTorch ran TwinTrain's Keras-formula {label} (matched mode), not torch.optim.{stock}; {cost}. "
             "To time each framework's stock optimizer, train with --optimizer native "
-            "(in the app, native init switches to the stock optimizers too)."]
+            "(in the app, choose Native optimizers above the plots)."]
 
 
 def _num(value) -> float | None:

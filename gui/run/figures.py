@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.summary import loss_parity, startup_text
+from engine.summary import loss_parity, startup_text, steady_figures
 from gui.run.buffers import Series
 
 
@@ -28,9 +28,7 @@ def live_figures(series: Series, epochs: list[dict], info: dict[str, Any]) -> di
         "params": info.get("params"),
         "steps": n,
         "warmup_s": float(times[:w].sum()) if w else None,
-        "step_time_median_s": float(np.median(steady)) if len(steady) else None,
-        "step_time_p95_s": float(np.percentile(steady, 95)) if len(steady) else None,
-        "samples_per_s": float(samples.sum() / steady.sum()) if len(steady) and steady.sum() > 0 else None,
+        **steady_figures(steady, samples),  # the same definitions as summary.json's
         "peak_rss_bytes": float(np.nanmax(rss)) if n else None,
         "peak_device_bytes": float(np.nanmax(dev)) if n and np.isfinite(dev).any() else None,
         "final_train_loss": last.get("train_loss"),
