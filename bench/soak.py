@@ -170,7 +170,7 @@ def soak_gui(cycles: int, rng: random.Random, log, training_share: float) -> dic
 
     win = MainWindow()
     messages: list[tuple[str, str]] = []
-    win.tell = lambda title, text: messages.append((title, text))
+    win.tell = lambda title, text, kind="error": messages.append((title, text))
     win.ask = lambda *a: None
     win.resize(1280, 800)
     win.show()

@@ -14,10 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from engine.style import COLORS, LABELS
+from engine.style import color_of, label_of
 from engine.summary import warmup_steps
 
 CHARTS = ("loss", "step_time", "memory", "throughput")
+EXPORT_CHARTS = (*CHARTS, "accuracy")  # the dashboard's "Export charts…": one per live plot
+EXPORT_SIZE = (12.0, 7.0)  # inches at EXPORT_DPI: 1200 x 700 px
+EXPORT_DPI = 100
 
 
 def smooth(values: np.ndarray, window: int) -> np.ndarray:
@@ -39,20 +42,29 @@ class RunData:
     epochs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
+METRIC_COLUMNS = ("step", "epoch", "loss", "step_time_s", "samples_per_s", "rss_bytes", "device_bytes")
+
+
+def read_metrics(folder: Path) -> dict[str, dict[str, np.ndarray]]:
+    """metrics.csv as {framework: {column: float array}} (an empty cell reads as NaN)."""
+    rows: dict[str, dict[str, list[float]]] = {}
+    with open(Path(folder) / "metrics.csv", newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            cols = rows.setdefault(row["framework"], {k: [] for k in METRIC_COLUMNS})
+            for key in cols:
+                value = row.get(key)
+                cols[key].append(float(value) if value not in ("", None) else np.nan)
+    return {fw: {k: np.asarray(v, dtype=np.float64) for k, v in cols.items()} for fw, cols in rows.items()}
+
+
 def load_run(folder: Path) -> RunData:
     folder = Path(folder)
-    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    rows: dict[str, dict[str, list[float]]] = {}
-    with open(folder / "metrics.csv", newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            cols = rows.setdefault(row["framework"], {k: [] for k in ("step", "epoch", "loss", "step_time_s",
-                                                                     "samples_per_s", "rss_bytes", "device_bytes")})
-            for key in cols:
-                value = row[key]
-                cols[key].append(float(value) if value not in ("", None) else np.nan)
-    steps = {fw: {k: np.asarray(v, dtype=np.float64) for k, v in cols.items()} for fw, cols in rows.items()}
+    path = folder / "summary.json"  # written at the first epoch: a run just started has none yet
+    summary = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    steps = read_metrics(folder)
     epochs: dict[str, list[dict[str, Any]]] = {}
-    with open(folder / "epochs.csv", newline="", encoding="utf-8") as fh:
+    path = folder / "epochs.csv"
+    with open(path, newline="", encoding="utf-8") if path.is_file() else _no_rows() as fh:
         for row in csv.DictReader(fh):
             fw = row["framework"]
             epoch = int(row["epoch"])
@@ -66,7 +78,15 @@ def load_run(folder: Path) -> RunData:
     return RunData(summary, steps, epochs)
 
 
-def write_charts(run: RunData, folder: Path) -> list[Path]:
+def _no_rows():
+    import io
+
+    return io.StringIO("framework,epoch,train_loss,val_loss,val_accuracy,epoch_time_s\n")
+
+
+def write_charts(run: RunData, folder: Path, names: tuple[str, ...] = CHARTS,
+                 size: tuple[float, float] = (7, 3.6), dpi: int = 110) -> list[Path]:
+    """PNG and SVG of each chart. The legend sits below the axes, never over a curve."""
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -74,14 +94,15 @@ def write_charts(run: RunData, folder: Path) -> list[Path]:
 
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name in CHARTS:
-        fig, ax = plt.subplots(figsize=(7, 3.6), dpi=110)
+    for name in names:
+        fig, ax = plt.subplots(figsize=size, dpi=dpi, layout="constrained")
         _draw(name, run, ax)
         ax.grid(True, alpha=0.3)
-        handles, _ = ax.get_legend_handles_labels()
+        handles, labels = ax.get_legend_handles_labels()
         if handles:
-            ax.legend(frameon=False, fontsize=8)
-        fig.tight_layout()
+            fig.legend(handles, labels, loc="outside lower center", ncols=min(len(handles), 4 if size[0] >= 10 else 2),
+                       frameon=False,
+                       fontsize=8 if size[0] < 10 else 10)
         for ext in ("png", "svg"):
             path = folder / f"{name}.{ext}"
             fig.savefig(path)
@@ -90,13 +111,61 @@ def write_charts(run: RunData, folder: Path) -> list[Path]:
     return written
 
 
+def export_charts(run_dir: Path, folder: Path) -> list[Path]:
+    """The dashboard's "Export charts…": every live plot as a 1200 x 700 PNG, an SVG and a CSV
+    of its data, drawn from the run folder by the code that draws the run's own charts."""
+    run = load_run(Path(run_dir))
+    written = write_charts(run, Path(folder), EXPORT_CHARTS, EXPORT_SIZE, EXPORT_DPI)
+    for name in EXPORT_CHARTS:
+        path = Path(folder) / f"{name}.csv"
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(("framework", "series", "step", "value"))
+            for fw, series, xs, ys in _chart_data(name, run):
+                for x, y in zip(xs, ys):
+                    if np.isfinite(y):
+                        writer.writerow((fw, series, repr(float(x)), repr(float(y))))
+        written.append(path)
+    return written
+
+
+def export_command(run_dir: str, folder: str) -> list[str]:
+    """The command that runs export_charts in a separate process (matplotlib never loads in the GUI)."""
+    import os
+
+    from engine.child_process import relaunch_command
+
+    return [*relaunch_command("engine.charts", ["--twintrain-export-charts"]), os.path.abspath(run_dir),
+            os.path.abspath(folder)]
+
+
+def _chart_data(name: str, run: RunData):
+    """(framework, series, x, y) for each curve of a chart, as the CSV of an export holds them."""
+    for fw, cols in run.steps.items():
+        steps = cols["step"]
+        if name == "loss":
+            yield fw, "loss", steps, cols["loss"]
+            val = [(e["steps"], e["val_loss"]) for e in run.epochs.get(fw, []) if e.get("val_loss") is not None]
+            yield fw, "val_loss", [v[0] for v in val], np.asarray([v[1] for v in val], dtype=float)
+        elif name == "step_time":
+            yield fw, "step_time_ms", steps, cols["step_time_s"] * 1e3
+        elif name == "memory":
+            yield fw, "rss_mib", steps, cols["rss_bytes"] / 2**20
+            yield fw, "device_mib", steps, cols["device_bytes"] / 2**20
+        elif name == "throughput":
+            yield fw, "samples_per_s", steps, cols["samples_per_s"]
+        elif name == "accuracy":
+            acc = [(e["steps"], e["val_accuracy"]) for e in run.epochs.get(fw, []) if e.get("val_accuracy") is not None]
+            yield fw, "val_accuracy", [a[0] for a in acc], np.asarray([a[1] for a in acc], dtype=float)
+
+
 def _draw(name: str, run: RunData, ax) -> None:
     ax.set_xlabel("step")
     for fw, cols in run.steps.items():
         steps = cols["step"]
-        if len(steps) == 0 or fw not in COLORS:
+        if len(steps) == 0:
             continue
-        color, label = COLORS[fw], LABELS[fw]
+        color, label = color_of(fw), label_of(fw)
         w = warmup_steps(len(steps))
         if name == "loss":
             loss = cols["loss"]
@@ -125,9 +194,17 @@ def _draw(name: str, run: RunData, ax) -> None:
             ax.plot(steps[w:], rate, color=color, alpha=0.3, lw=0.6)
             ax.plot(steps[w:], _rolling_median(rate, 25), color=color, lw=1.6, label=label)
             ax.set_ylabel("samples / s")
+        elif name == "accuracy":
+            acc = [(e["steps"], e["val_accuracy"]) for e in run.epochs.get(fw, [])
+                   if e.get("val_accuracy") is not None]
+            if acc:
+                ax.plot([a[0] for a in acc], [a[1] for a in acc], "o-", color=color, ms=4, lw=1.4, label=label)
+            ax.set_ylabel("validation accuracy")
     summary = run.summary
-    title = {"loss": "Loss", "step_time": "Step time", "memory": "Memory", "throughput": "Throughput"}[name]
-    title += f"  ({summary.get('schedule')}, init {summary.get('init')})"
+    title = {"loss": "Loss", "step_time": "Step time", "memory": "Memory", "throughput": "Throughput",
+             "accuracy": "Validation accuracy"}[name]
+    if summary.get("schedule"):
+        title += f"  ({summary.get('schedule')}, init {summary.get('init')})"
     parity = summary.get("parity") or {}
     if name == "loss" and parity.get("max_loss_abs_diff") is not None and parity.get("first_divergent_step") is None:
         title += f"\nthe two curves overlap: max |loss difference| {parity['max_loss_abs_diff']:.2g}"
@@ -141,3 +218,11 @@ def _rolling_median(values: np.ndarray, window: int) -> np.ndarray:
     for i in range(len(values)):
         out[i] = np.median(values[max(0, i - window + 1): i + 1])
     return out
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) == 3:  # python -m engine.charts RUN_DIR OUT: the dashboard's export
+        for written in export_charts(Path(sys.argv[1]), Path(sys.argv[2])):
+            print(written)

@@ -66,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="write into a non-empty folder")
     p.add_argument("--base-dir", default=None,
                    help="with FILE '-' (project JSON on stdin): the folder data-file paths are relative to")
+    p.add_argument("--weights", default=None, metavar="RUN_DIR",
+                   help="export the trained weights a run kept (RUN_DIR/weights/<framework>.npz) "
+                   "instead of the initial ones")
     p.set_defaults(func=_cmd_export)
     return parser
 
@@ -117,7 +120,16 @@ def _cmd_export(args) -> int:
         project = load_project_arg(args.file)
     validate(project)
     formats = parse_formats(args.formats)
-    result = export_untrained(project, Path(args.out), formats, force=args.force, device=args.device)
+    weights = Path(args.weights) if args.weights else None
+    if weights is not None:
+        from engine.trained_weights import available
+
+        if not available(weights):
+            print(f"twintrain export: {weights}: no trained weights there (weights/torch.npz or "
+                  "weights/tensorflow.npz)", file=sys.stderr)
+            return 2
+    result = export_untrained(project, Path(args.out), formats, force=args.force, device=args.device,
+                              weights=weights)
     print(format_exports(result))
     return 0 if all(e["ok"] for e in result["entries"]) else 1
 

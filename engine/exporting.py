@@ -24,15 +24,16 @@ def failed_entry(framework: str, error: str) -> dict[str, Any]:
             "max_abs_diff": None, "check": None, "reason": f"{framework} worker failed: {error}"}
 
 
-def collect(runs: dict[str, FrameworkRun], project: Project, out_dir: Path, formats: list[str]) -> dict[str, Any]:
-    """After the workers exported the untrained models: complete the export folder."""
+def collect(runs: dict[str, FrameworkRun], project: Project, out_dir: Path, formats: list[str], *,
+            trained: bool = False) -> dict[str, Any]:
+    """After the workers exported the models: complete the export folder."""
     entries: list[dict[str, Any]] = []
     for name, run in runs.items():
         if run.exports:
             entries.extend(run.exports)
         elif run.error:
             entries.append(failed_entry(name, run.error))
-    return complete(entries, project, out_dir, formats, trained=False)
+    return complete(entries, project, out_dir, formats, trained=trained)
 
 
 def complete(entries: list[dict[str, Any]], project: Project, out_dir: Path, formats: list[str], *,
@@ -63,18 +64,29 @@ def _sample(project: Project):
 
 
 def export_untrained(project: Project, out_dir: Path, formats: list[str], *, force: bool = False,
-                     device: str = "auto") -> dict[str, Any]:
-    """`twintrain export`: build both models from the matched initial weights and write the files."""
+                     device: str = "auto", weights: Path | None = None) -> dict[str, Any]:
+    """`twintrain export`: build both models from the matched initial weights and write the files.
+
+    ``weights``: a run folder (or its ``weights/`` folder): build each framework from the trained
+    weights that run kept for it instead (engine.trained_weights)."""
+    from engine.trained_weights import available, resolve_dir
+
+    weights_dir = None
+    if weights is not None:
+        weights_dir = resolve_dir(weights)
+        if not available(weights_dir):
+            raise FileNotFoundError(f"{weights}: no trained weights here (torch.npz or tensorflow.npz)")
     out_dir = prepare_run_dir(out_dir, force=force)
     (out_dir / "charts").rmdir()
     frameworks = frameworks_for(formats)
+    trained = weights_dir is not None
     if frameworks:
         with Session(project, frameworks=frameworks, device=device, schedule="parallel", mode="export",
-                     export={"formats": formats, "dir": str(out_dir.resolve())}) as session:
+                     export={"formats": formats, "dir": str(out_dir.resolve())}, load_weights=weights_dir) as session:
             session.start()
             session.wait()
-            return collect(session.runs, project, out_dir, formats)
-    return collect({}, project, out_dir, formats)
+            return collect(session.runs, project, out_dir, formats, trained=trained)
+    return collect({}, project, out_dir, formats, trained=trained)
 
 
 REQUEST = ".export-request.json"

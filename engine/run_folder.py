@@ -69,6 +69,8 @@ class RunRecorder:
             models.mkdir(parents=True, exist_ok=True)
             write_atomic(models / REQUEST, json.dumps({"formats": list(session.export["formats"])}))
         self._last_summary = 0.0
+        if session.mode == "train":
+            session.tensorboard_dir = os.path.abspath(self.out / "tb")  # absolute: workers run elsewhere
         session.subscribe(self.on_event)
 
     def on_event(self, framework: str, event: dict[str, Any]) -> None:

@@ -130,6 +130,8 @@ class Session:
         export: dict[str, Any] | None = None,
         mode: str = "train",
         pool: WorkerPool | None = None,
+        save_weights: str | os.PathLike | None = None,
+        load_weights: str | os.PathLike | None = None,
     ) -> None:
         if not frameworks or any(f not in ("torch", "tensorflow") for f in frameworks):
             raise ValueError(f"frameworks must be torch and/or tensorflow, got {frameworks}")
@@ -154,7 +156,12 @@ class Session:
         # {"formats": [...], "dir": str}: workers write model files (dir absolute: engine.child_process)
         self.export = None if export is None else {**export, "dir": os.path.abspath(export["dir"])}
         self.mode = mode  # "train", or "export" (build from the initial weights, write files, no training)
+        self.tensorboard_dir: str | None = None  # workers write tb/<framework>/ event files there (RunRecorder sets it)
         self.pool = pool  # warm workers to take from, where one matches exactly
+        # Folders (absolute) of <framework>.npz trained weights: written when training ends, or
+        # read instead of the initial weights (an export of a run's trained models).
+        self.save_weights = None if save_weights is None else os.path.abspath(save_weights)
+        self.load_weights = None if load_weights is None else os.path.abspath(load_weights)
         self.runs = {f: FrameworkRun(f) for f in self.frameworks}
         self._listeners: list[Listener] = []
         self._lock = threading.RLock()
@@ -252,6 +259,9 @@ class Session:
             "rss_cap_bytes": self.rss_cap_bytes,
             "export": self.export,
             "mode": self.mode,
+            "save_weights": self.save_weights,
+            "load_weights": self.load_weights,
+            "tensorboard": self.tensorboard_dir,
         }
 
     def _spawn(self, run: FrameworkRun, cores: list[int] | None, threads: int) -> None:

@@ -15,6 +15,7 @@ from engine.spec import validate
 from engine.spec.errors import SpecError
 from engine.spec.training import resolve_training
 from engine.style import LABELS
+from engine.trained_weights import WEIGHTS_DIR
 
 
 def _frameworks(text: str) -> tuple[str, ...]:
@@ -61,7 +62,7 @@ def train_command(args) -> int:
         export = {"formats": formats, "dir": str((out / "models").resolve())}
     session = Session(project, frameworks=frameworks, device=args.device, schedule=args.schedule,
                       init=args.init, optimizer=args.optimizer, export=export, rss_cap_bytes=rss_cap,
-                      hang_timeout_s=hang_timeout)
+                      hang_timeout_s=hang_timeout, save_weights=out / WEIGHTS_DIR)
     recorder = RunRecorder(session, out)
     events: queue.Queue = queue.Queue()
     session.subscribe(lambda fw, ev: events.put((fw, ev)))
@@ -179,14 +180,20 @@ def _update_bar(bar, fw: str, ev: dict) -> None:
 
 
 def _summary_text(summary: dict) -> str:
-    from engine.report import summary_rows
+    from engine.report import footnotes, run_rows, summary_rows
 
     names = list(summary["frameworks"])
+    marks = {label: i + 1 for i, (label, _) in enumerate(footnotes())}
     rows = [("", *[LABELS[n] for n in names], "")]
     for label, cells, note in summary_rows(summary):
-        rows.append((label, *[c.replace("<b>", "").replace("</b>", "") for c in cells], note))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+        mark = f" [{marks[label]}]" if label in marks else ""
+        rows.append((label + mark, *[c.replace("<b>", "").replace("</b>", "") for c in cells], note))
+    run = [(f"{label} [{marks[label]}]", text) for label, text, _ in run_rows(summary)]
+    widths = [max(len(r[i]) for r in rows + [(label, *[""] * len(names), "") for label, _ in run])
+              for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows[:1]]
+    lines += [f"{label.ljust(widths[0])}  {text}" for label, text in run]  # run-wide: one value
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows[1:]]
     for n in names:
         err = summary["frameworks"][n].get("error")
         if err:
@@ -198,4 +205,5 @@ def _summary_text(summary: dict) -> str:
                      f"first step past {parity['tolerance']:.2g}: {first if first else 'none'}")
         lines += [f"  note: {n}" for n in parity["notes"]]
     lines += [f"Note: {n}" for n in summary.get("notes", [])]
+    lines += [f"[{marks[label]}] {label}: {text}" for label, text in footnotes()]
     return "\n".join(lines)

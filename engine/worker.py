@@ -159,9 +159,10 @@ def _preload(framework: str, datasets: bool = False) -> None:
         import sklearn.datasets  # noqa: F401
 
 
-def _build(backend_cls, project, device: str, threads: int, init: str, optimizer: str):
+def _build(backend_cls, project, device: str, threads: int, init: str, optimizer: str, weights_from: str | None = None):
     """(data, resolved training section, built backend) for a project: one path for a job and for
-    a warm worker's rehearsal, so the rehearsal warms up exactly what a job will run."""
+    a warm worker's rehearsal, so the rehearsal warms up exactly what a job will run.
+    ``weights_from``: a .npz of trained weights (engine.trained_weights) to build from instead."""
     from engine.data.load import load_data
     from engine.spec import validate
     from engine.spec.training import resolve_training
@@ -171,7 +172,11 @@ def _build(backend_cls, project, device: str, threads: int, init: str, optimizer
     training = resolve_training(project.training, graph.dataset.task if graph.dataset else None)
     backend = backend_cls(project, device=device, threads=threads)
     weights = None
-    if init == "matched":
+    if weights_from:
+        from engine.trained_weights import load_weights
+
+        weights = load_weights(weights_from)
+    elif init == "matched":
         from engine.weights import init_weights
 
         weights = init_weights(project, graph, training["seed"])
@@ -211,6 +216,64 @@ def _export(job: dict[str, Any], backend, data, events: EventWriter) -> None:
         from engine.export.tf_export import export_tf as export
     entries = export(backend, spec.get("formats", []), Path(spec["dir"]), sample)
     events.emit("exports", entries=entries)
+
+
+class _TensorBoard:
+    """The run's TensorBoard scalars for this framework (tb/<framework>/ in the run folder).
+    Steps are queued in the loop (a tuple append) and written between epochs and at the end,
+    outside any timed step; a file that cannot be written never stops training."""
+
+    def __init__(self, folder: str | None, framework: str, wall_offset: float) -> None:
+        self.pending: list[tuple[int, float, float, float]] = []
+        self.wall_offset = wall_offset  # perf_counter to time.time()
+        self.writer = None
+        if folder:
+            try:
+                from pathlib import Path
+
+                from engine.tensorboard_events import EventWriter
+
+                self.writer = EventWriter(Path(folder) / framework)
+            except OSError:
+                self.writer = None
+
+    def _write_steps(self) -> None:
+        pending, self.pending = self.pending, []
+        if self.writer is None:
+            return
+        for step, loss, step_time, t_end in pending:
+            self.writer.scalars(step, {"train/loss": loss, "train/step_time_ms": step_time * 1e3},
+                                wall_time=self.wall_offset + t_end)
+
+    def epoch(self, step: int, train_loss: float, val_loss, val_accuracy) -> None:
+        try:
+            self._write_steps()
+            if self.writer is not None:
+                self.writer.scalars(step, {"epoch/train_loss": train_loss, "epoch/val_loss": val_loss,
+                                           "epoch/val_accuracy": val_accuracy})
+                self.writer.flush()
+        except (OSError, ValueError):
+            self.writer = None
+
+    def close(self) -> None:
+        try:
+            self._write_steps()
+            if self.writer is not None:
+                self.writer.close()
+        except (OSError, ValueError):
+            pass
+        self.writer = None
+
+
+def _keep_weights(backend, folder: str, framework: str) -> None:
+    """Write the weights at the end of an epoch (outside every timed step), so a run keeps its
+    trained weights whether it finishes or is stopped, and a stop stays immediate."""
+    from engine.trained_weights import save_weights, weights_file
+
+    try:  # the run's figures stand even when its weights cannot be kept
+        save_weights(backend.get_weights(), weights_file(folder, framework))
+    except Exception:
+        traceback.print_exc()
 
 
 def _resolve_device(backend_cls, requested: str) -> tuple[str, str | None]:
@@ -261,8 +324,15 @@ def run(job: dict[str, Any], events: EventWriter, control: Control, preloaded_s:
     if job.get("epochs"):
         project.training["epochs"] = int(job["epochs"])
     device, device_note = _resolve_device(backend_cls, job.get("device", "auto"))
+    weights_from = None
+    if job.get("load_weights"):
+        from engine.trained_weights import weights_file
+
+        weights_from = weights_file(job["load_weights"], framework)
+        if not weights_from.is_file():
+            raise FileNotFoundError(f"no trained {framework} weights in {job['load_weights']} ({weights_from.name} missing)")
     data, training, backend = _build(backend_cls, project, device, threads, job.get("init", "matched"),
-                                     job.get("optimizer", "matched"))
+                                     job.get("optimizer", "matched"), weights_from)
     info = dict(backend.info())
     info.update(device=device, device_note=device_note, pid=os.getpid(), import_s=round(import_s, 4), cores=job.get("cores"),
                 setup_s=round(time.perf_counter() - t0, 4), prestarted=preloaded_s is not None,
@@ -285,6 +355,7 @@ def run(job: dict[str, Any], events: EventWriter, control: Control, preloaded_s:
     device_bytes = backend.peak_device_bytes() if on_device else None
     last_sample = -math.inf  # the first step samples memory, so a cap holds even for a short run
     start = time.perf_counter()
+    tb = _TensorBoard(job.get("tensorboard"), framework, time.time() - start)
     status = "finished"
     for epoch in range(epochs):
         epoch_start = time.perf_counter()
@@ -309,12 +380,15 @@ def run(job: dict[str, Any], events: EventWriter, control: Control, preloaded_s:
                     events.emit("error", message=(
                         f"memory (RSS) reached {_mib_up(rss)} MiB at step {step}, above the cap of "
                         f"{rss_cap / 2**20:g} MiB; {framework} was stopped"), step=step)
+                    tb.close()
                     return
             events.step((step, epoch + 1, loss, t_end - t_step, len(idx), rss, device_bytes, t_end - start))
+            tb.pending.append((step, loss, t_end - t_step, t_end))
             if not math.isfinite(loss):
                 events.emit("error", message=(
                     f"loss became {loss} at step {step} (epoch {epoch + 1}); {framework} was stopped. "
                     "Try a smaller learning rate."), step=step)
+                tb.close()
                 return
             loss_sum += loss * len(idx)
             seen += len(idx)
@@ -327,6 +401,10 @@ def run(job: dict[str, Any], events: EventWriter, control: Control, preloaded_s:
             "epoch", epoch=epoch + 1, train_loss=loss_sum / max(seen, 1), val_loss=val_loss,
             val_accuracy=val_acc, epoch_time_s=time.perf_counter() - epoch_start, steps=step,
         )
+        if job.get("save_weights"):
+            _keep_weights(backend, job["save_weights"], framework)
+        tb.epoch(step, loss_sum / max(seen, 1), val_loss, val_acc)
+    tb.close()
     if status == "finished" and job.get("export"):
         _export(job, backend, data, events)
     stop_latency = time.perf_counter() - control.stop_received if control.stop_received else None

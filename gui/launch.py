@@ -33,6 +33,13 @@ def main(argv: list[str] | None = None) -> int:
 
         finalize(Path(argv[1]))
         return 0
+    if argv and argv[0] == "--twintrain-export-charts":  # the frozen app drawing the dashboard's export
+        from pathlib import Path
+
+        from engine.charts import export_charts
+
+        export_charts(Path(argv[1]), Path(argv[2]))
+        return 0
     if argv and (argv[0] in cli.SUBCOMMANDS or argv[0] in ("-h", "--help")):
         return cli.main(argv)
     unknown = unknown_target(argv)

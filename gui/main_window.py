@@ -28,15 +28,17 @@ from PySide6.QtWidgets import (
 from engine.presets import SUFFIX, list_presets, preset_path
 from engine.spec.errors import SpecError
 from engine.spec.project import INPUT_ID, read_project
-from gui import system_info
+from gui import folders, system_info
 from gui.autosave import Autosaver, leftovers
 from gui.canvas.scene import CanvasScene
 from gui.canvas.view import CanvasView
 from gui.document import Document, new_project
 from gui.formatting import count_text, shape_text
+from gui.help import HelpUi, about_box
 from gui.icons import app_icon, icon
 from gui.inspector import Inspector
 from gui.layout import BLOCK_W, ROW_PITCH
+from gui.messages import Kind, message_box
 from gui.palette import Palette
 from gui.recent import RecentFiles
 from gui.run.training_ui import TrainingUi
@@ -58,6 +60,7 @@ class MainWindow(QMainWindow):
         self.recent = RecentFiles()
         self.autosaver = Autosaver(self.doc)
         self._gpu_probe: QProcess | None = None
+        self.gpus: list[str] = []
 
         central = QWidget()
         box = QVBoxLayout(central)
@@ -91,10 +94,12 @@ class MainWindow(QMainWindow):
         self.inspector.rename_done.connect(lambda lid: self.scene.select_only([lid]))
         self.doc.undo_stack.canUndoChanged.connect(self.act_undo.setEnabled)
         self.doc.undo_stack.canRedoChanged.connect(self.act_redo.setEnabled)
+        self.doc.bind_undo_actions(self.act_undo, self.act_redo)  # "Undo Add Dense"
         self._doc_changed()
         self._update_title()
         self.inspector.refresh()
         self.training = TrainingUi(self)
+        self.help = HelpUi(self)
 
     # ---- construction -------------------------------------------------------------------------
 
@@ -167,7 +172,8 @@ class MainWindow(QMainWindow):
         view = bar.addMenu("&View")
         for act in (self.act_zoom_in, self.act_zoom_out, self.act_fit, None, self.act_arrange):
             view.addSeparator() if act is None else view.addAction(act)
-        bar.addMenu("&Help").addAction(self.act_about)
+        self.help_menu = bar.addMenu("&Help")
+        self.help_menu.addAction(self.act_about)
 
         tools = QToolBar("Main")
         tools.setObjectName("MainToolbar")
@@ -220,6 +226,7 @@ class MainWindow(QMainWindow):
         probe, self._gpu_probe = self._gpu_probe, None
         text = bytes(probe.readAllStandardOutput()).decode("utf-8", "replace") if probe else ""
         gpus = system_info.parse_gpu_list(text)
+        self.gpus = gpus  # for Help > Report a Problem
         self.devices_label.setText(self._devices_text(gpus))
         self.training.dashboard.set_gpus(gpus)
 
@@ -328,8 +335,9 @@ class MainWindow(QMainWindow):
 
     # ---- files ------------------------------------------------------------------------------
 
-    def tell(self, title: str, text: str) -> None:
-        QMessageBox.critical(self, title, text)
+    def tell(self, title: str, text: str, kind: Kind | str = Kind.ERROR) -> None:
+        """Show a message: ``kind`` info, warning or error picks the box's icon."""
+        message_box(self, title, text, kind).exec()
 
     def ask(self, title: str, text: str, buttons, default) -> QMessageBox.StandardButton:
         return QMessageBox.question(self, title, text, buttons, default)
@@ -353,9 +361,10 @@ class MainWindow(QMainWindow):
     def open_dialog(self) -> None:
         if not self.maybe_save():
             return
-        start = str(self.doc.base_dir or Path.home())
+        start = str(folders.start_dir(self.doc.base_dir))
         path, _ = QFileDialog.getOpenFileName(self, "Open project", start, FILE_FILTER)
         if path:
+            folders.remember(path)
             self.open_path(Path(path), ask=False)
 
     def open_path(self, path: Path, *, ask: bool = True) -> bool:
@@ -365,7 +374,7 @@ class MainWindow(QMainWindow):
         try:
             project = read_project(path)
         except SpecError as exc:
-            self.tell("Cannot open project", str(exc))
+            self.tell("Cannot open project", str(exc), Kind.ERROR)
             return False
         self.autosaver.discard()
         self.doc.load(project, project.path)
@@ -381,7 +390,7 @@ class MainWindow(QMainWindow):
         try:
             project = read_project(path)
         except SpecError as exc:
-            self.tell("Cannot open preset", str(exc))
+            self.tell("Cannot open preset", str(exc), Kind.ERROR)
             return False
         self.autosaver.discard()
         self.doc.load(project, None)
@@ -413,7 +422,7 @@ class MainWindow(QMainWindow):
     def _open_recent(self, path: Path) -> None:
         if not path.exists():
             self.recent.remove(path)
-            self.tell("Cannot open project", f"{path}: the file is no longer there")
+            self.tell("Cannot open project", f"{path}: the file is no longer there", Kind.ERROR)
             return
         self.open_path(path)
 
@@ -423,10 +432,11 @@ class MainWindow(QMainWindow):
         return self.save_to(self.doc.path)
 
     def save_as(self) -> bool:
-        start = str(self.doc.path or (Path.home() / f"{self.doc.project.name}{SUFFIX}"))
+        start = str(self.doc.path or (folders.start_dir(self.doc.base_dir) / f"{self.doc.project.name}{SUFFIX}"))
         path, _ = QFileDialog.getSaveFileName(self, "Save project", start, FILE_FILTER)
         if not path:
             return False
+        folders.remember(path)
         if not path.endswith(".json"):
             path += SUFFIX
         return self.save_to(Path(path))
@@ -435,10 +445,10 @@ class MainWindow(QMainWindow):
         try:
             self.doc.save(path)
         except SpecError as exc:
-            self.tell("Cannot save project", f"{exc}\n\nNothing was written.")
+            self.tell("Cannot save project", f"{exc}\n\nNothing was written.", Kind.ERROR)
             return False
         except OSError as exc:
-            self.tell("Cannot save project", f"{path}: {exc.strerror or exc}\n\nNothing was written.")
+            self.tell("Cannot save project", f"{path}: {exc.strerror or exc}\n\nNothing was written.", Kind.ERROR)
             return False
         self.recent.add(path)
         self._update_title()
@@ -462,19 +472,14 @@ class MainWindow(QMainWindow):
             try:
                 self.doc.load_autosave(rec.payload)
             except SpecError as exc:
-                self.tell("Cannot recover", str(exc))
+                self.tell("Cannot recover", str(exc), Kind.ERROR)
                 return False
             self.autosaver.save_if_needed()
         rec.file.unlink(missing_ok=True)
         return answer == B.Yes
 
     def about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About TwinTrain",
-            "<b>TwinTrain</b><br>Build a small network once; train it in PyTorch and "
-            f"TensorFlow/Keras side by side.<br><br>{system_info.versions_text()}",
-        )
+        about_box(self).exec()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.training.controller.running:

@@ -79,7 +79,7 @@ def run_self_test() -> int:
     app = create_app()
     win = create_window([PRESET])
     messages: list[tuple[str, str]] = []
-    win.tell = lambda title, text: messages.append((title, text))  # never block on a dialog
+    win.tell = lambda title, text, kind="error": messages.append((title, text))  # never block on a dialog
     win.ask = lambda title, text, buttons, default: _no(default)
     win.show()
     app.processEvents()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from importlib import metadata
 
 # Distribution names under which each framework may be installed.
@@ -49,3 +50,34 @@ def parse_gpu_list(text: str) -> list[str]:
         if line.startswith("GPU ") and ":" in line:
             names.append(line.split(":", 1)[1].split("(UUID")[0].strip())
     return names
+
+
+def app_version() -> str:
+    """TwinTrain's own version from its package metadata (bundled too: packaging/twintrain.spec)."""
+    try:
+        return metadata.version("twintrain")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed as a package)"
+
+
+def report_text(gpus: list[str] | None = None) -> str:
+    """System details for a problem report; the frameworks' versions come from package metadata
+    (never imported here)."""
+    import platform
+
+    from PySide6 import __version__ as pyside_version
+    from PySide6.QtCore import qVersion
+
+    lines = [
+        f"TwinTrain {app_version()}",
+        f"Python {platform.python_version()} ({platform.python_implementation()}, {sys.executable})",
+        f"Qt {qVersion()}, PySide6 {pyside_version}",
+    ]
+    for name in _DISTS:
+        lines.append(f"{name} {framework_version(name) or 'not installed'}")
+    lines.append(f"OS {platform.platform()}")
+    lines.append(f"CPU {platform.machine()}, {cpu_cores()} cores available ({os.cpu_count()} in the machine)")
+    lines.append(f"GPU {', '.join(gpus) if gpus else ('none found' if not nvidia_smi() else 'not probed or none found')}")
+    frozen = getattr(sys, "frozen", False)
+    lines.append(f"Bundle {'frozen (PyInstaller)' if frozen else 'from source'}")
+    return "\n".join(lines)

@@ -28,6 +28,7 @@ from engine.run_folder import RunRecorder, finalize_command, prepare_run_dir, ru
 from engine.session import Session, core_plan
 from engine.spec.project import Project
 from engine.summary import warmup_steps
+from engine.trained_weights import WEIGHTS_DIR
 from engine.worker_pool import NICE_ENV, WorkerPool
 from gui.paths import data_dir
 from gui.run.buffers import Series
@@ -47,6 +48,7 @@ class RunController(QObject):
     status_changed = Signal(str, str)  # framework, status
     finished = Signal(object)  # the summary dict, once the run folder is complete
     running_changed = Signal(bool)
+    workers_done = Signal()  # every framework has stopped; the run folder is still being closed
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -98,7 +100,8 @@ class RunController(QObject):
         return self.session is not None and self.summary is None
 
     def start(self, project: Project, *, frameworks=("torch", "tensorflow"), device: str = "auto",
-              schedule: str | None = None, init: str = "matched", expected_steps: int = 0,
+              schedule: str | None = None, init: str = "matched", optimizer: str | None = None,
+              expected_steps: int = 0,
               export_models: bool = False, rss_cap_bytes: int | None = None,
               hang_timeout_s: float = 120.0) -> Path:
         if self.running:
@@ -110,8 +113,10 @@ class RunController(QObject):
             from engine.export.formats import FORMATS
 
             export = {"formats": list(FORMATS), "dir": str(run_dir / "models")}
-        session = Session(frozen, frameworks=frameworks, device=device, schedule=schedule, init=init, export=export,
-                          pool=self.pool, rss_cap_bytes=rss_cap_bytes, hang_timeout_s=hang_timeout_s)
+        session = Session(frozen, frameworks=frameworks, device=device, schedule=schedule, init=init, optimizer=optimizer,
+                          export=export,
+                          pool=self.pool, rss_cap_bytes=rss_cap_bytes, hang_timeout_s=hang_timeout_s,
+                          save_weights=run_dir / WEIGHTS_DIR)  # File > Export Model… exports them
         self.session, self.run_dir, self.summary, self._finishing = session, run_dir, None, False
         self._closed_summary = None
         self.expected_steps = expected_steps  # per framework; the plots size their x axis by it
@@ -188,6 +193,7 @@ class RunController(QObject):
             self.updated.emit()
         if self.session is not None and self.session.finished and not self._inbox and not self._finishing:
             self._finishing = True
+            self.workers_done.emit()  # the canvas may unlock now, before the charts are drawn
             self._start_finalizer()
         if self._finishing and self._closed():
             self._end_run()

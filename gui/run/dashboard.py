@@ -8,8 +8,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,9 +23,11 @@ from PySide6.QtWidgets import (
 )
 
 from engine.summary import parity_notes, timing_notes
+from gui import folders
 from gui.elided_label import ElidedLabel
 from gui.flow_layout import FlowLayout
-from gui.run.chart_export import export_charts
+from gui.open_file import open_local
+from gui.run.chart_export import ChartExporter
 from gui.run.controller import RunController
 from gui.run.errors_panel import FrameworkStatus
 from gui.run.figures import live_figures, live_parity
@@ -78,8 +79,14 @@ class Dashboard(QWidget):
         self.init = QComboBox()
         self.init.addItem("Matched init", "matched")
         self.init.addItem("Native init", "native")
-        self.init.setToolTip("Matched: the same initial weights and optimizer math in both frameworks.\n"
-                             "Native: each framework's own initialisation and stock optimizer.")
+        self.init.setToolTip("Matched: the same initial weights in every framework, drawn once from the seed.\n"
+                             "Native: each framework initialises its own layers.")
+        self.optimizer = QComboBox()  # apart from init: native weights with matched math is a fair question
+        self.optimizer.addItem("Matched optimizer math", "matched")
+        self.optimizer.addItem("Native optimizers", "native")
+        self.optimizer.setToolTip("Matched: PyTorch runs Keras' update formulas, so every framework computes "
+                                  "the same update.\nNative: each framework's stock optimizer "
+                                  "(shows what the defaults alone change).")
         self.export_models = QCheckBox("Export models")
         self.export_models.setToolTip("After training, write the trained models in every format (verified) and the "
                                       "standalone scripts to the run folder's models/")
@@ -93,7 +100,7 @@ class Dashboard(QWidget):
 
         options = FlowLayout()  # wraps onto a second row on a narrow window instead of widening it
         for w in (*self.framework_boxes.values(), _labelled("Device:", self.device),
-                  _labelled("Schedule:", self.schedule), self.init, self.export_models,
+                  _labelled("Schedule:", self.schedule), self.init, self.optimizer, self.export_models,
                   _labelled("X:", self.x_axis), self.log_loss, self.export_button, self.report_button):
             options.addWidget(w)
 
@@ -190,11 +197,13 @@ class Dashboard(QWidget):
             "device": device,
             "schedule": self.schedule.currentData() or ("alternate" if on_gpu else "parallel"),
             "init": self.init.currentData(),
+            "optimizer": self.optimizer.currentData(),
             "export_models": self.export_models.isChecked(),
         }
 
     def _running(self, running: bool) -> None:
-        for w in (*self.framework_boxes.values(), self.device, self.schedule, self.init, self.export_models):
+        for w in (*self.framework_boxes.values(), self.device, self.schedule, self.init, self.optimizer,
+                  self.export_models):
             w.setEnabled(not running)
         if running:
             self.report_button.setEnabled(False)
@@ -244,7 +253,8 @@ class Dashboard(QWidget):
         notes = parity_notes(c.session.project, c.session.init, c.session.optimizer, parted=parted) if c.session else []
         timing = (timing_notes(c.session.optimizer, tuple(c.series), c.session.project.training.get("optimizer"))
                   if c.session else [])
-        self.table.fill(figures, parity, notes, timing)
+        run = {"init": c.session.init, "optimizer": c.session.optimizer} if c.session else None
+        self.table.fill(figures, parity, notes, timing, run=run)
         for fw, s in c.series.items():
             if c.status.get(fw) in ("running", "paused") and len(s):
                 self.status[fw].set_state(f"{c.status[fw]} · step {int(s['step'][-1])} · loss {s['loss'][-1]:.4g}")
@@ -275,11 +285,32 @@ class Dashboard(QWidget):
     # ---- exports -----------------------------------------------------------------------------
 
     def export_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export charts to folder")
+        folder = QFileDialog.getExistingDirectory(self, "Export charts to folder", str(folders.start_dir()))
         if folder:
-            written = export_charts(self.plots, Path(folder))
-            self.info.setText(f"Exported {len(written)} files to {folder}")
+            folders.remember(folder)
+            self.export_to(Path(folder))
 
-    def open_report(self) -> None:
-        if self.controller.run_dir:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.controller.run_dir / "report.html")))
+    def export_to(self, folder: Path) -> bool:
+        """PNG, SVG and CSV of each chart, drawn from the run folder in a separate process
+        (gui/run/chart_export.py); the line above the plots says when they are written."""
+        run_dir = self.shown_run or self.controller.run_dir
+        if run_dir is None or not (run_dir / "metrics.csv").is_file():
+            self.info.setText("Nothing to export yet: train, or pick a run in the Runs list")
+            return False
+        if not hasattr(self, "chart_exporter"):
+            self.chart_exporter = ChartExporter(self)
+            self.chart_exporter.finished.connect(lambda _ok, line: self.info.setText(line))
+        if self.chart_exporter.busy:
+            return False
+        self.chart_exporter.start(run_dir, folder)
+        self.info.setText(f"Exporting the charts to {folder}…")
+        return True
+
+    shown_run: Path | None = None  # a past run shown from the Runs panel (gui/run/past_runs.py)
+
+    def open_report(self) -> bool:
+        """Open report.html in the browser; where none is registered, say so and show its path."""
+        folder = self.shown_run or self.controller.run_dir
+        if not folder:
+            return False
+        return open_local(self, folder / "report.html", "the run's report")

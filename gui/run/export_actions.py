@@ -12,6 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QProcess, Signal
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QCheckBox,
     QDialog,
     QDialogButtonBox,
@@ -21,12 +22,15 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QRadioButton,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.child_process import child_cwd, relaunch_command
 from engine.export.formats import FORMATS, MANIFEST
+from engine.trained_weights import available
+from gui import folders
 
 LABELS = {
     "safetensors": "PyTorch state_dict (.safetensors)", "pt2": "PyTorch torch.export (.pt2)",
@@ -39,41 +43,130 @@ def export_command() -> list[str]:
     return [*relaunch_command("engine.cli", []), "export"]
 
 
-class ExportDialog(QDialog):
-    """Formats as checkboxes and an output folder."""
+def trained_run_text(run_dir: Path) -> str:
+    """'run NAME (PyTorch finished, 120 steps; TensorFlow stopped, 80 steps)' from its summary."""
+    parts = []
+    try:
+        summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+        names = {"torch": "PyTorch", "tensorflow": "TensorFlow"}
+        for fw in available(run_dir):
+            figures = summary.get("frameworks", {}).get(fw, {})
+            status = figures.get("status", "trained")
+            late = " (weights of its last full epoch)" if status == "stopped" else ""
+            parts.append(f"{names[fw]} {status}, {figures.get('steps', '?')} steps{late}")
+    except (OSError, ValueError):
+        pass
+    return f"run {run_dir.name}" + (f" ({'; '.join(parts)})" if parts else "")
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+
+def run_project(run_dir: Path, fallback):
+    """The project as the run trained it (its run folder's copy), data paths resolved against the
+    project file it came from; ``fallback`` where the copy cannot be read."""
+    from engine.spec import from_dict
+    from engine.spec.errors import SpecError
+
+    try:
+        project = from_dict(json.loads((run_dir / "project.twintrain.json").read_text(encoding="utf-8")))
+        summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, SpecError):
+        return fallback
+    source = summary.get("project_path")
+    project.path = Path(source) if source else fallback.path
+    return project
+
+
+class FolderRow(QWidget):
+    """An output folder: typed (a new folder is fine: it is created) or picked with Browse…,
+    which starts in the last folder used (gui.folders)."""
+
+    def __init__(self, title: str, start: Path, placeholder: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title, self.start = title, start
+        self.edit = QLineEdit()
+        self.edit.setPlaceholderText(placeholder)
+        self.browse = QPushButton("Browse…")
+        self.browse.clicked.connect(self._browse)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.edit, 1)
+        row.addWidget(self.browse)
+
+    def _browse(self) -> None:
+        current = self.edit.text().strip()
+        start = Path(current) if current and Path(current).is_dir() else self.start
+        folder = QFileDialog.getExistingDirectory(self, self.title, str(start))
+        if folder:
+            self.edit.setText(folder)
+
+    def path(self) -> Path | None:
+        text = self.edit.text().strip()
+        return Path(text).expanduser() if text else None
+
+
+class ExportDialog(QDialog):
+    """Formats as checkboxes, which weights (a finished run's trained ones, by default, or the
+    matched initial ones) and an output folder."""
+
+    def __init__(self, parent: QWidget | None = None, *, start: Path | None = None,
+                 trained_run: Path | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export Model")
+        self.trained_run = trained_run
         self.boxes = {name: QCheckBox(LABELS[name]) for name in FORMATS}
         grid = QGridLayout()
         for i, name in enumerate(FORMATS):
             self.boxes[name].setChecked(True)
             grid.addWidget(self.boxes[name], i // 2, i % 2)
-        self.folder = QLineEdit()
-        self.folder.setPlaceholderText("an empty or new folder")
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
-        row = QHBoxLayout()
-        row.addWidget(self.folder, 1)
-        row.addWidget(browse)
+        self.folder_row = FolderRow("Export to folder", start or folders.start_dir(), "an empty or new folder")
+        self.folder = self.folder_row.edit
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         box = QVBoxLayout(self)
-        box.addWidget(QLabel("Build the network in both frameworks from the matched initial weights and write:"))
+        self.use_trained = QRadioButton(f"Trained weights of the last {trained_run_text(trained_run)}"
+                                        if trained_run else "Trained weights (train first)")
+        self.use_initial = QRadioButton("Untrained initial weights (matched, drawn from the project's seed)")
+        group = QButtonGroup(self)
+        group.addButton(self.use_trained)
+        group.addButton(self.use_initial)
+        self.use_trained.setEnabled(trained_run is not None)
+        (self.use_trained if trained_run is not None else self.use_initial).setChecked(True)
+        if trained_run is None:
+            self.use_trained.setToolTip("No finished run with kept weights yet: press Train, then export.")
+        box.addWidget(QLabel("Build the network in both frameworks from:"))
+        box.addWidget(self.use_trained)
+        box.addWidget(self.use_initial)
+        box.addWidget(QLabel("and write:"))
         box.addLayout(grid)
         box.addWidget(QLabel("Output folder:"))
-        box.addLayout(row)
+        box.addWidget(self.folder_row)
         box.addWidget(buttons)
-
-    def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export to folder")
-        if folder:
-            self.folder.setText(folder)
 
     def formats(self) -> list[str]:
         return [name for name, box in self.boxes.items() if box.isChecked()]
+
+    def weights_run(self) -> Path | None:
+        """The run whose trained weights to export; None: the initial weights."""
+        return self.trained_run if self.trained_run is not None and self.use_trained.isChecked() else None
+
+
+class CodeExportDialog(QDialog):
+    """Export Code…: the output folder, chosen as in Export Model (a new folder is created)."""
+
+    def __init__(self, parent: QWidget | None = None, *, start: Path | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export Code")
+        self.folder_row = FolderRow("Write model_torch.py and model_keras.py to", start or folders.start_dir(),
+                                    "an existing or new folder")
+        self.folder = self.folder_row.edit
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        box = QVBoxLayout(self)
+        box.addWidget(QLabel("Write model_torch.py and model_keras.py (they rebuild and train the network) to:"))
+        box.addWidget(self.folder_row)
+        box.addWidget(buttons)
+        self.resize(max(self.width(), 520), self.height())
 
 
 class ModelExporter(QWidget):
@@ -85,18 +178,25 @@ class ModelExporter(QWidget):
         super().__init__(parent)
         self.process: QProcess | None = None
         self.out: Path | None = None
+        self.weights_text = ""
 
     @property
     def busy(self) -> bool:
         return self.process is not None
 
-    def start(self, project_json: str, base_dir: Path | None, out: Path, formats: list[str]) -> None:
+    def start(self, project_json: str, base_dir: Path | None, out: Path, formats: list[str],
+              weights: Path | None = None) -> None:
+        """``weights``: a run folder whose trained weights to export; None: the initial weights."""
         if self.busy:
             raise RuntimeError("an export is already running")
         out = out.absolute()  # the export runs in TwinTrain's own folder (engine.child_process)
         cmd = export_command() + ["-", "--out", str(out), "--formats", ",".join(formats)]
         if base_dir is not None:
             cmd += ["--base-dir", str(base_dir.absolute())]
+        if weights is not None:
+            cmd += ["--weights", str(weights.absolute())]
+        self.weights_text = (f"Weights: trained, from {trained_run_text(weights)}" if weights is not None
+                             else "Weights: untrained initial weights (matched, from the project's seed)")
         self.out = out
         self.process = QProcess(self)
         self.process.setWorkingDirectory(child_cwd())
@@ -110,10 +210,11 @@ class ModelExporter(QWidget):
         err = bytes(proc.readAllStandardError()).decode("utf-8", "replace").strip()
         manifest_path = self.out / MANIFEST if self.out else None
         if manifest_path is None or not manifest_path.is_file():
-            self.finished.emit(False, err.splitlines()[-1] if err else f"export failed (exit code {code})")
+            reason = err.splitlines()[-1] if err else f"export failed (exit code {code})"
+            self.finished.emit(False, f"{self.weights_text}\n{reason}" if self.weights_text else reason)
             return
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        lines = []
+        lines = [self.weights_text] if self.weights_text else []
         for e in manifest["files"]:
             mark = "✓" if e["ok"] else "✗"
             diff = f", max diff {e['max_abs_diff']:.1e}" if e.get("max_abs_diff") is not None else ""

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPen
+from PySide6.QtWidgets import QGraphicsObject, QSizePolicy
 
-from engine.style import COLORS, LABELS
+from engine.style import color_of, label_of
 from gui.run.buffers import Series
 
 # pyqtgraph's exit cleanup deletes graphics items behind Qt's back and segfaults at interpreter
@@ -23,6 +25,16 @@ TITLES = {
     "loss": "Loss", "step_time": "Step time (ms)", "throughput": "Samples / s",
     "memory": "Memory (MiB)", "accuracy": "Validation accuracy (classes)",
 }
+# Where each plot goes: (row, column, rows, columns) and each row's stretch. "tall": the loss over
+# the whole width, then two rows of two. "wide", for a short dashboard (a 1280x800 window that
+# keeps the canvas usable): the loss on the left over both rows, the others in two rows of two.
+ARRANGEMENTS = {
+    "tall": ({"legend": (0, 0, 1, 2), "loss": (1, 0, 1, 2), "step_time": (2, 0, 1, 1), "throughput": (2, 1, 1, 1),
+              "memory": (3, 0, 1, 1), "accuracy": (3, 1, 1, 1)}, {1: 3, 2: 2, 3: 2}),
+    "wide": ({"legend": (0, 0, 1, 3), "loss": (1, 0, 2, 1), "step_time": (1, 1, 1, 1), "throughput": (1, 2, 1, 1),
+              "memory": (2, 1, 1, 1), "accuracy": (2, 2, 1, 1)}, {1: 1, 2: 1, 3: 0}),
+}
+WIDE_RATIO = 2.4  # width / height above which the plots take the "wide" arrangement
 MAX_POINTS = 2400  # per curve: two (min, max) per pixel of a wide plot
 
 
@@ -86,9 +98,159 @@ OVERLAY_STYLES = (Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDot
 
 def _pen(fw: str, width: float = 1.0, alpha: int = 255, style=Qt.PenStyle.SolidLine):
     """One-pixel cosmetic pens: Qt's raster engine draws them several times faster than wide ones."""
-    color = pg.mkColor(COLORS[fw])
+    color = pg.mkColor(color_of(fw))
     color.setAlpha(alpha)
     return pg.mkPen(color, width=width, style=style)
+
+
+TICK_GAP_PX = 22  # the least distance between two labelled ticks: one line of tick text and some air
+
+
+def _gap_ok(values, lo: float, hi: float, size: float) -> bool:
+    if len(values) < 2 or hi <= lo:
+        return True
+    return bool(np.min(np.diff(np.sort(values))) * size / (hi - lo) >= TICK_GAP_PX)
+
+
+class TickAxis(pg.AxisItem):
+    """An axis whose labelled ticks never overlap, whatever its height.
+
+    pyqtgraph labels every minor tick of a log axis (0.9, 0.8, 0.7... drawn over one another on
+    a short plot) and can do the same on a short linear one. Here a log axis labels decades, or
+    1-2-5 or 1..9 per decade where there is room, or well-spaced plain values within a decade;
+    a linear axis keeps only the tick levels that have room for their text."""
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 (pyqtgraph's names)
+        lo, hi = sorted((float(minVal), float(maxVal)))
+        if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo or size <= 0:
+            return []
+        if self.logMode:
+            return [(None, self.log_ticks(lo, hi, size))]
+        levels = super().tickValues(lo, hi, size)
+        kept = [(spacing, values) for spacing, values in levels if spacing * size / (hi - lo) >= TICK_GAP_PX]
+        if not kept and levels:  # even the coarsest level is too dense: every other tick of it
+            spacing, values = levels[0]
+            step = max(2, int(np.ceil(TICK_GAP_PX / (spacing * size / (hi - lo)))))
+            kept = [(spacing * step, values[::step])]
+        return kept
+
+    @staticmethod
+    def log_ticks(lo: float, hi: float, size: float) -> list[float]:
+        """Tick positions (log10 of the values) within [lo, hi] that are TICK_GAP_PX apart."""
+        first, last = int(np.floor(lo)), int(np.ceil(hi))
+        best: list[float] = []
+        for mantissas in ((1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 2, 5), (1,)):
+            values = [d + np.log10(m) for d in range(first, last + 1) for m in mantissas]
+            values = [v for v in values if lo <= v <= hi]
+            if _gap_ok(values, lo, hi, size):
+                best = values
+                break
+        else:  # decades too close together: every k-th decade
+            step = max(1, int(np.ceil(TICK_GAP_PX * (hi - lo) / size)))
+            best = [float(d) for d in range(first, last + 1) if d % step == 0 and lo <= d <= hi]
+        if len(best) >= 2:
+            return best
+        # within less than a decade's 1-2-5 ticks: plain values such as 0.6, 0.7, 0.8
+        a, b = 10.0 ** lo, 10.0 ** hi
+        for step in _nice_steps(b - a):
+            values = np.arange(np.ceil(a / step) * step, b + step * 1e-9, step)
+            values = np.log10(values[values > 0])
+            if len(values) and _gap_ok(values, lo, hi, size):
+                return [float(v) for v in values] if len(values) >= len(best) else best
+        return best
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph's name)
+        if self.logMode:
+            return [f"{10.0 ** v:.3g}" for v in values]
+        return super().tickStrings(values, scale, spacing)
+
+
+def _nice_steps(span: float) -> list[float]:
+    """1-2-5 steps from about span/10 upwards."""
+    if not span > 0:
+        return [1.0]
+    base = 10.0 ** np.floor(np.log10(span / 10))
+    return [base * m * 10**k for k in range(3) for m in (1, 2, 5)]
+
+
+class _LegendEntry(QGraphicsObject):
+    """A legend entry: a short line in the curve's pen (and its symbol), then the text."""
+
+    SAMPLE_W = 26
+
+    def __init__(self, pen, text: str, symbol: str | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self.pen, self.text, self.symbol = pen, text, symbol
+        self.font = QFont()
+        self.font.setPointSizeF(8.5)
+        metrics = QFontMetricsF(self.font)
+        self._size = (self.SAMPLE_W + 5 + metrics.horizontalAdvance(text) + 2, metrics.height() + 4)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
+        return QRectF(0, 0, *self._size)
+
+    def paint(self, painter, *_args) -> None:
+        h = self._size[1]
+        painter.setPen(self.pen)
+        painter.drawLine(QPointF(2, h / 2), QPointF(self.SAMPLE_W - 2, h / 2))
+        c = QPointF(self.SAMPLE_W / 2, h / 2)
+        if self.symbol == "o":
+            painter.setBrush(self.pen.color())
+            painter.drawEllipse(c, 3, 3)
+        elif self.symbol == "x":
+            solid = QPen(self.pen)
+            solid.setStyle(Qt.PenStyle.SolidLine)
+            painter.setPen(solid)
+            painter.drawLine(c + QPointF(-3.5, -3.5), c + QPointF(3.5, 3.5))
+            painter.drawLine(c + QPointF(-3.5, 3.5), c + QPointF(3.5, -3.5))
+        painter.setPen(QColor("#333"))
+        painter.setFont(self.font)
+        painter.drawText(QRectF(self.SAMPLE_W + 5, 0, self._size[0], h),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.text)
+
+
+class SharedLegend(pg.GraphicsWidget):
+    """One legend for the whole dashboard, in a row of its own above the plots, so it never
+    covers a curve: a colour per column, then what each line style means. Entries flow onto
+    more rows when the plots are narrow or many columns and overlaid runs are shown."""
+
+    GAP = 14
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: list[_LegendEntry] = []
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_entries(self, entries: list[tuple]) -> None:
+        """[(pen, text, symbol or None)]"""
+        scene = self.scene()
+        for item in self.entries:
+            item.setParentItem(None)
+            if scene is not None:
+                scene.removeItem(item)
+        self.entries = [_LegendEntry(pen, text, symbol, self) for pen, text, symbol in entries]
+        self._flow(self.size().width())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._flow(event.newSize().width())
+
+    def _flow(self, width: float) -> None:
+        width = max(width, 100.0)
+        x = y = row_h = 0.0
+        for item in self.entries:
+            w, h = item.boundingRect().width(), item.boundingRect().height()
+            if x > 0 and x + w > width:
+                x, y = 0.0, y + row_h
+                row_h = 0.0
+            item.setPos(x + 6, y)
+            x += w + self.GAP
+            row_h = max(row_h, h)
+        height = y + row_h + 2 if self.entries else 0.0
+        if abs(self.minimumHeight() - height) > 0.5 or abs(self.maximumHeight() - height) > 0.5:
+            self.setMinimumHeight(height)
+            self.setMaximumHeight(height)
+            self.updateGeometry()
 
 
 class LivePlots(pg.GraphicsLayoutWidget):
@@ -99,23 +261,28 @@ class LivePlots(pg.GraphicsLayoutWidget):
         self.setBackground("w")
         self.x_mode = "step"  # or "wall"
         self.plots: dict[str, pg.PlotItem] = {}
-        positions = {"loss": (0, 0, 1, 2), "step_time": (1, 0, 1, 1), "throughput": (1, 1, 1, 1),
-                     "memory": (2, 0, 1, 1), "accuracy": (2, 1, 1, 1)}
+        self.legend = SharedLegend()  # one for every plot, in its own row: it never covers a curve
+        self.addItem(self.legend, row=0, col=0, colspan=2)
+        self.arrangement = "tall"
+        positions = ARRANGEMENTS["tall"][0]
         for name in PLOTS:
             row, col, rs, cs = positions[name]
-            plot = self.addPlot(row=row, col=col, rowspan=rs, colspan=cs, title=TITLES[name])
+            plot = self.addPlot(row=row, col=col, rowspan=rs, colspan=cs, axisItems={"left": TickAxis("left")})
+            plot.setTitle(TITLES[name], size="9pt")
+            plot.titleLabel.setMaximumHeight(20)  # a short dashboard keeps its height for the curves
             plot.showGrid(x=False, y=False)
             plot.setClipToView(True)  # curves get at most MAX_POINTS visible points (see _set)
-            plot.getAxis("bottom").setLabel("step")
             self.plots[name] = plot
             plot.sigXRangeChanged.connect(self._sync_x)
+        self._arrange("tall", force=True)
         self._syncing = False
         self._epochs: dict[str, list[dict]] = {}
         self._redecimate = QTimer(self)
         self._redecimate.setSingleShot(True)
         self._redecimate.timeout.connect(lambda: self.update_from(self._series, self._epochs))
         self.plots["step_time"].setLogMode(y=True)  # TF's first (tracing) step would flatten a linear axis
-        self.plots["loss"].addLegend(offset=(-10, 10), colCount=2)  # two rows: four entries fit a short plot
+        self._columns: tuple[str, ...] = ()
+        self._overlay_labels: list[str] = []
         self.curves: dict[tuple[str, str], pg.PlotDataItem] = {}
         self.curve_plot: dict[tuple[str, str], str] = {}
         self.overlays: list[pg.PlotDataItem] = []
@@ -156,15 +323,14 @@ class LivePlots(pg.GraphicsLayoutWidget):
         for key, item in self.curves.items():
             self.plots[self.curve_plot[key]].removeItem(item)
         self.curves.clear()
-        legend = self.plots["loss"].legend
-        if legend is not None:
-            legend.clear()
+        self._columns = tuple(frameworks)
+        self._fill_legend()
         for fw in frameworks:
             add = self._add
             add(fw, "loss_raw", "loss", pen=_pen(fw, 1, 60))
-            add(fw, "loss", "loss", pen=_pen(fw), name=f"{LABELS[fw]} train")
+            add(fw, "loss", "loss", pen=_pen(fw))
             add(fw, "val_loss", "loss", pen=_pen(fw, style=Qt.PenStyle.DashLine), symbol="o",
-                symbolSize=6, symbolBrush=COLORS[fw], name=f"{LABELS[fw]} val")
+                symbolSize=6, symbolBrush=color_of(fw))
             add(fw, "step_time_raw", "step_time", pen=_pen(fw, 1, 50))
             add(fw, "step_time", "step_time", pen=_pen(fw))
             add(fw, "warmup", "step_time", pen=None, symbol="x", symbolSize=8, symbolPen=_pen(fw))
@@ -172,12 +338,25 @@ class LivePlots(pg.GraphicsLayoutWidget):
             add(fw, "throughput", "throughput", pen=_pen(fw))
             add(fw, "rss", "memory", pen=_pen(fw))
             add(fw, "device", "memory", pen=_pen(fw, style=Qt.PenStyle.DashLine))
-            add(fw, "accuracy", "accuracy", pen=_pen(fw), symbol="o", symbolSize=6, symbolBrush=COLORS[fw])
+            add(fw, "accuracy", "accuracy", pen=_pen(fw), symbol="o", symbolSize=6, symbolBrush=color_of(fw))
         self._series = {}
 
+    def _fill_legend(self) -> None:
+        """Colour per column; grey samples for what each line style means; one per overlaid run."""
+        grey = "#555555"
+        entries = [(_pen(fw, 2), label_of(fw), None) for fw in self._columns]
+        entries += [
+            (pg.mkPen(grey, width=2), "smoothed", None),
+            (pg.mkPen(QColor(85, 85, 85, 70), width=1), "per step", None),
+            (pg.mkPen(grey, width=1, style=Qt.PenStyle.DashLine), "validation · GPU mem", "o"),
+            (pg.mkPen(grey, width=1), "warm-up", "x"),
+        ]
+        entries += [(pg.mkPen(grey, width=1, style=OVERLAY_STYLES[i % len(OVERLAY_STYLES)]), f"run {label}", None)
+                    for i, label in enumerate(self._overlay_labels)]
+        self.legend.set_entries(entries)
+
     def _add(self, fw: str, key: str, plot: str, **style) -> None:
-        name = style.pop("name", None)
-        item = self.plots[plot].plot([], [], name=name, **style)
+        item = self.plots[plot].plot([], [], **style)
         self.curves[(fw, key)] = item
         self.curve_plot[(fw, key)] = plot
 
@@ -202,8 +381,48 @@ class LivePlots(pg.GraphicsLayoutWidget):
         self.x_mode = mode
         self._keep_x = True
         self._ranges_shown = {}
-        for plot in self.plots.values():
-            plot.getAxis("bottom").setLabel("step" if mode == "step" else "wall time (s)")
+        self._label_x()
+
+    def _label_x(self) -> None:
+        """The x axes are shared: only the plots at the bottom of the layout say what x is."""
+        positions = ARRANGEMENTS[self.arrangement][0]
+        bottom = max(r + rs for r, _c, rs, _cs in positions.values())
+        text = "step" if self.x_mode == "step" else "wall time (s)"
+        for name, plot in self.plots.items():
+            r, _c, rs, _cs = positions[name]
+            if r + rs == bottom:
+                plot.getAxis("bottom").setLabel(text)
+            else:
+                plot.getAxis("bottom").showLabel(False)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        if event is not None and hasattr(self, "plots"):  # pyqtgraph calls it with None while building
+            size = event.size()
+            self._arrange("wide" if size.width() > WIDE_RATIO * max(size.height(), 1) else "tall")
+        super().resizeEvent(event)
+
+    def _arrange(self, arrangement: str, force: bool = False) -> None:
+        """Move the legend and the plots to an arrangement (pyqtgraph's own bookkeeping of the
+        grid is used only while the layout is built, so the Qt layout is rearranged directly)."""
+        if arrangement == self.arrangement and not force:
+            return
+        self.arrangement = arrangement
+        positions, stretches = ARRANGEMENTS[arrangement]
+        layout = self.ci.layout
+        items = {"legend": self.legend, **self.plots}
+        for item in items.values():
+            for i in range(layout.count()):
+                if layout.itemAt(i) is item:
+                    layout.removeAt(i)
+                    break
+        for name, item in items.items():
+            layout.addItem(item, *positions[name])
+        for row in range(4):
+            layout.setRowStretchFactor(row, stretches.get(row, 0))
+        for col, stretch in enumerate((4, 3, 3) if arrangement == "wide" else (1, 1, 0)):
+            layout.setColumnStretchFactor(col, stretch)  # wide: the loss a little wider than the others
+        self._label_x()
+        layout.activate()
 
     def set_log_loss(self, on: bool) -> None:
         self.plots["loss"].setLogMode(y=on)
@@ -283,7 +502,7 @@ class LivePlots(pg.GraphicsLayoutWidget):
                     self._ranges_shown["x"] = new
                     self.plots["loss"].setXRange(*new, padding=0)  # _sync_x gives it to every plot
             for name in self._keep_y:  # after x: with clip to view, y bounds are the visible data's
-                data = self.plots[name].vb.childrenBounds()[1]
+                data = self._y_extent(name)
                 current = self._ranges_shown.get(name)
                 new = kept_range(current, data)
                 if new is not None and new != current:
@@ -291,6 +510,22 @@ class LivePlots(pg.GraphicsLayoutWidget):
                     self.plots[name].setYRange(*new, padding=0)
         finally:
             self._setting_range = False
+
+    def _y_extent(self, name: str) -> tuple[float, float] | None:
+        """The y the curves of a plot span within the x range shown, without the pixel padding of
+        pens and symbols that the view's children bounds add: on a short plot that padding is a
+        large share of the range, and a range grown by it grew again at the next redraw (a step
+        time axis ended up spanning ten decades)."""
+        plot = self.plots[name]
+        x_range = plot.vb.viewRange()[0]
+        spans = []
+        for item in plot.listDataItems():
+            if not item.isVisible():
+                continue
+            bounds = item.dataBounds(1, orthoRange=x_range)
+            if bounds is not None and bounds[0] is not None and np.isfinite(bounds).all():
+                spans.append(bounds)
+        return (min(a for a, _ in spans), max(b for _, b in spans)) if spans else None
 
     def _x_extent(self) -> tuple[float, float] | None:
         """The x the data spans, from the buffers and overlays themselves: a plot's own bounds
@@ -323,11 +558,13 @@ class LivePlots(pg.GraphicsLayoutWidget):
         for item in self.overlays:
             self.plots["loss"].removeItem(item)
         self.overlays = []
-        for i, (label, curves) in enumerate(runs):
+        self._overlay_labels = [label for label, _ in runs]
+        for i, (_label, curves) in enumerate(runs):
             style = OVERLAY_STYLES[i % len(OVERLAY_STYLES)]
             for fw, (x, y) in curves.items():
-                item = self.plots["loss"].plot(x, y, pen=_pen(fw, 1, 200, style), name=f"{label} · {LABELS[fw]}")
+                item = self.plots["loss"].plot(x, y, pen=_pen(fw, 1, 200, style))
                 self.overlays.append(item)
+        self._fill_legend()
         self._ranges_shown.pop("x", None)
         self._ranges_shown.pop("loss", None)
         self.keep_ranges()
@@ -355,6 +592,6 @@ class LivePlots(pg.GraphicsLayoutWidget):
                 continue
             xs = s["step"] if self.x_mode == "step" else s["wall_s"]
             i = int(np.clip(np.searchsorted(xs, x), 0, len(xs) - 1))
-            lines.append(f"{LABELS[fw]}: step {int(s['step'][i])}, loss {s['loss'][i]:.5g}, "
+            lines.append(f"{label_of(fw)}: step {int(s['step'][i])}, loss {s['loss'][i]:.5g}, "
                          f"{s['step_time_s'][i] * 1e3:.3f} ms")
         return "\n".join(lines)

@@ -12,22 +12,26 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QLabel, QSplitter, QToolBar
+from PySide6.QtWidgets import QLabel, QSplitter, QToolBar
 
 from engine.spec import from_dict, validate
 from engine.spec.errors import SpecError
 from engine.spec.training import resolve_training
+from engine.trained_weights import available
+from gui import folders
 from gui.paths import settings_file
 from gui.run.controller import RunController, runs_dir
 from gui.run.dashboard import Dashboard
-from gui.run.export_actions import ExportDialog, ModelExporter
+from gui.run.export_actions import CodeExportDialog, ExportDialog, ModelExporter, run_project
 from gui.run.limits import LimitsDialog, load_limits, save_limits
-from gui.run.runs_panel import RunsPanel, load_loss_curves
+from gui.run.runs_panel import RunsPanel
 
 WARM_KEY = "run/warm_workers"
 WARM_DELAY_MS = 1500  # after start-up or a run: let the window settle before workers import
 WARM_TIP = ("Start the workers ahead of time, so Train does not wait for PyTorch and TensorFlow to import.\n"
             "Costs memory while idle (the imported frameworks) and is never done during a run.")
+SPLIT_KEY = "run/canvas_share"
+CANVAS_SHARE = 0.5  # of the height, for the canvas, while the dashboard is open (until the user drags)
 LOCK_TEXT = "Training: the network is locked until the run ends (Stop with Shift+F5)"
 
 
@@ -37,6 +41,7 @@ class TrainingUi:
         self.controller = RunController(win)
         self.dashboard = Dashboard(self.controller)
         self.dashboard.table.setMinimumHeight(120)
+        self.dashboard.plots.setMinimumHeight(240)  # on 800 px screens the canvas keeps 300 px of view
         self.runs = RunsPanel(runs_dir())
 
         central = win.centralWidget()
@@ -101,7 +106,7 @@ class TrainingUi:
         self.exporter = ModelExporter(win)
         self.exporter.finished.connect(self._export_done)
         self.act_export_model = win._action("Export &Model…", self.export_model, "Ctrl+E", None,
-                                            "Export the network in every model format (matched initial weights)")
+                                            "Export the network in every model format (the last run's trained weights, or the initial ones)")
         self.act_export_code = win._action("Export &Code…", self.export_code, "Ctrl+Shift+E", None,
                                            "Write model_torch.py and model_keras.py that rebuild and train the network")
         file_menu = next(a.menu() for a in win.menuBar().actions() if a.text().replace("&", "") == "File")
@@ -111,12 +116,16 @@ class TrainingUi:
         file_menu.insertSeparator(quit_action)
 
         self.controller.running_changed.connect(self._running)
+        self.controller.workers_done.connect(lambda: self.set_locked(False))  # not after the charts
         self.dashboard.options_changed.connect(lambda: self._warm_timer.start(WARM_DELAY_MS // 2))
         self.controller.set_warm(self.act_warm.isChecked())
         if self.act_warm.isChecked():
             self._warm_timer.start(WARM_DELAY_MS)
-        self.runs.selection_changed.connect(self._overlay)
+        from gui.run.past_runs import PastRuns
+
+        self.past = PastRuns(self)  # the Runs panel: a past run's summary, charts and report; Compare
         self.splitter.splitterMoved.connect(lambda *_: self._sync_dashboard_action())
+        self.splitter.splitterMoved.connect(lambda *_: self._remember_split())  # the user dragged it
 
     # ---- actions -----------------------------------------------------------------------------
 
@@ -126,7 +135,7 @@ class TrainingUi:
             return False
         options = self.dashboard.chosen()
         if not options["frameworks"]:
-            self.win.tell("Nothing to train", "Tick PyTorch, TensorFlow/Keras or both above the plots.")
+            self.win.tell("Nothing to train", "Tick PyTorch, TensorFlow/Keras or both above the plots.", "warning")
             return False
         checked = self._checked_project("Cannot train yet")
         if checked is None:
@@ -213,12 +222,32 @@ class TrainingUi:
         self.controller.stop()
 
     def show_dashboard(self, show: bool) -> None:
+        """Open the dashboard below the canvas at the split last chosen (the canvas keeps
+        CANVAS_SHARE of the height by default, so the network stays visible during a run)."""
         sizes = self.splitter.sizes()
         total = sum(sizes) or 800
         if show and sizes[1] < 50:
-            self.splitter.setSizes([int(total * 0.25), int(total * 0.75)])
+            canvas = int(total * self.canvas_share())
+            self.splitter.setSizes([canvas, total - canvas])
         elif not show and sizes[1] > 0:
             self.splitter.setSizes([total, 0])
+
+    @staticmethod
+    def canvas_share() -> float:
+        """The canvas's share of the height while the dashboard is open (remembered)."""
+        value = QSettings(str(settings_file()), QSettings.Format.IniFormat).value(SPLIT_KEY, CANVAS_SHARE)
+        try:
+            share = float(value)
+        except (TypeError, ValueError):
+            share = CANVAS_SHARE
+        return min(max(share, 0.2), 0.8) if math.isfinite(share) else CANVAS_SHARE
+
+    def _remember_split(self) -> None:
+        sizes = self.splitter.sizes()
+        if sizes[1] > 0 and sum(sizes) > 0:
+            settings = QSettings(str(settings_file()), QSettings.Format.IniFormat)
+            settings.setValue(SPLIT_KEY, round(sizes[0] / sum(sizes), 4))
+            settings.sync()
 
     def _sync_dashboard_action(self) -> None:
         self.act_dashboard.blockSignals(True)
@@ -264,11 +293,6 @@ class TrainingUi:
         self.lock_banner.setVisible(locked)
         self.lock_banner.raise_()
 
-    def _overlay(self, folders) -> None:
-        current = self.controller.run_dir
-        runs = [(f.name, load_loss_curves(f)) for f in folders if f != current]
-        self.dashboard.plots.set_overlays([(label, curves) for label, curves in runs if curves])
-
     # ---- exports -----------------------------------------------------------------------------
 
     def _checked_project(self, title: str = "Fix the project first"):
@@ -282,58 +306,76 @@ class TrainingUi:
             checked.path = project.path
             return checked, validate(checked)
         except SpecError as exc:
+            from gui.problems import reveal_problem
+
+            advice = reveal_problem(self.win, exc)  # selects the block or shows the setting in red
             self.win.statusBar().showMessage(f"{title}: {exc.reason}", 10000)
-            self.win.tell(title, f"{exc}\n\nFix the red block or field, then try again.")
+            self.win.tell(title, f"{exc}\n\n{advice}", "error")
             return None
 
     def export_model(self) -> bool:
         if self.exporter.busy:
-            self.win.tell("Export running", "An export is already running; it reports when done.")
+            self.win.tell("Export running", "An export is already running; it reports when done.", "info")
             return False
         checked = self._checked_project()
         if checked is None:
             return False
         project = checked[0]
-        dialog = ExportDialog(self.win)
+        dialog = ExportDialog(self.win, start=folders.start_dir(project.base_dir), trained_run=self.trained_run())
         if dialog.exec() != ExportDialog.DialogCode.Accepted:
             return False
-        return self.start_export(project, Path(dialog.folder.text()), dialog.formats())
+        run = dialog.weights_run()
+        if run is not None:  # the network as that run trained it, not as edited since
+            project = run_project(run, project)
+        out = dialog.folder_row.path() or Path(".")
+        if str(out) != ".":
+            folders.remember(out)
+        return self.start_export(project, out, dialog.formats(), weights=run)
 
-    def start_export(self, project, out: Path, formats: list[str]) -> bool:
+    def trained_run(self) -> Path | None:
+        """The last run's folder where it kept trained weights (the run has ended); else None."""
+        run_dir = self.controller.run_dir
+        if run_dir is None or self.controller.running or not available(run_dir):
+            return None
+        return run_dir
+
+    def start_export(self, project, out: Path, formats: list[str], weights: Path | None = None) -> bool:
+        """``weights``: a run folder whose trained weights to export; None: the initial weights."""
         if not formats or not str(out).strip() or str(out) == ".":
-            self.win.tell("Nothing to export", "Tick at least one format and choose an output folder.")
+            self.win.tell("Nothing to export", "Tick at least one format and choose an output folder.", "warning")
             return False
         if out.is_dir() and any(out.iterdir()):
-            self.win.tell("Folder not empty", f"{out} is not empty; choose an empty or new folder (nothing was changed).")
+            self.win.tell("Folder not empty", f"{out} is not empty; choose an empty or new folder (nothing was changed).", "warning")
             return False
-        self.exporter.start(project.to_json(), project.base_dir, out, formats)
+        self.exporter.start(project.to_json(), project.base_dir, out, formats, weights)
         self.win.statusBar().showMessage(f"Exporting to {out}… (both frameworks build the model in their workers)")
         return True
 
     def _export_done(self, ok: bool, report: str) -> None:
         self.win.statusBar().showMessage("Export finished." if ok else "Export finished with problems.", 8000)
-        self.win.tell("Export finished" if ok else "Export finished with problems", report)
+        self.win.tell("Export finished" if ok else "Export finished with problems", report, "info" if ok else "warning")
 
     def export_code(self, folder: Path | None = None) -> list[Path]:
         checked = self._checked_project()
         if checked is None:
             return []
         project = checked[0]
-        if folder is None:
-            chosen = QFileDialog.getExistingDirectory(self.win, "Write model_torch.py and model_keras.py to")
-            if not chosen:
+        if folder is None:  # a new folder is fine, as in Export Model (write_code creates it)
+            dialog = CodeExportDialog(self.win, start=folders.start_dir(project.base_dir))
+            if dialog.exec() != CodeExportDialog.DialogCode.Accepted or dialog.folder_row.path() is None:
                 return []
-            folder = Path(chosen)
+            folder = dialog.folder_row.path()
         from engine.export.code import write_code
 
         existing = [n for n in ("model_torch.py", "model_keras.py") if (folder / n).exists()]
         if existing:
-            self.win.tell("Files exist", f"{', '.join(existing)} already exist in {folder}; nothing was overwritten.")
+            self.win.tell("Files exist", f"{', '.join(existing)} already exist in {folder}; nothing was overwritten.", "warning")
             return []
         entries = write_code(project, folder)
+        folders.remember(folder)  # created by now where it was new
         bad = [e for e in entries if not e["ok"]]
         if bad:
-            self.win.tell("Export Code failed", "\n".join(f"{e['file']}: {e['reason']}" for e in bad))
+            self.win.tell("Export Code failed", "\n".join(f"{e['file']}: {e['reason']}" for e in bad), "error")
         written = [folder / e["file"] for e in entries if e["ok"]]
         self.win.statusBar().showMessage(f"Wrote {', '.join(p.name for p in written)} to {folder}", 8000)
         return written

@@ -33,9 +33,17 @@ class Driver:
     def __init__(self, win, qtbot) -> None:
         self.win, self.qtbot = win, qtbot
         self.messages: list[tuple[str, str]] = []
+        self.kinds: list[str] = []  # per message: "info", "warning" or "error" (gui.messages.Kind)
         self.answers: list[QMessageBox.StandardButton] = []
         self.questions: list[str] = []
-        win.tell = lambda title, text: self.messages.append((title, text))
+
+        def tell(title, text, kind="error"):
+            from gui.messages import as_kind
+
+            self.messages.append((title, text))
+            self.kinds.append(as_kind(kind).value)
+
+        win.tell = tell
 
         def ask(title, text, buttons, default):
             self.questions.append(text)

@@ -37,6 +37,9 @@ def test_train_xor_from_the_window(gui, win, qtbot):
         assert len(xs) == 50
     assert training.splitter.sizes()[1] > 0  # the dashboard opened
     assert c.run_dir in training.runs.folders()
+    # The run keeps its trained weights, so File > Export Model… exports them by default.
+    assert (c.run_dir / "weights" / "torch.npz").is_file() and (c.run_dir / "weights" / "tensorflow.npz").is_file()
+    assert training.trained_run() == c.run_dir
     assert not {"torch", "tensorflow", "keras"} & set(sys.modules)
 
 

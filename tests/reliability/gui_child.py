@@ -32,7 +32,7 @@ def main() -> int:
     mode, project = sys.argv[1], Path(sys.argv[2])
     app = create_app([])
     win = create_window([str(project)])
-    win.tell = lambda title, text: say(f"told {title}: {text}")
+    win.tell = lambda title, text, kind="error": say(f"told {title}: {text}")
     win.show()
     assert win.doc.path == project.resolve(), win.doc.path
 

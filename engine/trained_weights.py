@@ -1,0 +1,58 @@
+"""A run's trained weights, kept in its run folder as plain numpy (``weights/torch.npz``,
+``weights/tensorflow.npz``) so that models can be exported from them after the run.
+
+Each worker writes its own framework's weights, in the spec layout of engine.backends.base,
+at the end of every epoch (outside the timed steps): a finished run keeps its final weights, a
+stopped one those of its last full epoch, and a stop is never slowed down by a write. Keys are ``layer_id/weight_name``; files are
+read back with ``allow_pickle=False``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+WEIGHTS_DIR = "weights"
+
+Weights = dict[str, dict[str, np.ndarray]]
+
+
+def weights_file(folder: str | Path, framework: str) -> Path:
+    return Path(folder) / f"{framework}.npz"
+
+
+def save_weights(weights: Weights, path: str | Path) -> Path:
+    """Write atomically (a temporary file renamed over the target)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    flat = {f"{lid}/{name}": np.asarray(value) for lid, arrays in weights.items() for name, value in arrays.items()}
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as fh:
+        np.savez(fh, **flat)
+    os.replace(tmp, path)
+    return path
+
+
+def load_weights(path: str | Path) -> Weights:
+    weights: Weights = {}
+    with np.load(Path(path), allow_pickle=False) as data:
+        for key in data.files:
+            lid, _, name = key.rpartition("/")
+            if not lid:
+                raise ValueError(f"{path}: '{key}' is not a layer_id/weight_name key")
+            weights.setdefault(lid, {})[name] = data[key].astype(np.float32, copy=False)
+    return weights
+
+
+def resolve_dir(path: str | Path) -> Path:
+    """A run folder or its ``weights/`` folder -> the folder holding the .npz files."""
+    path = Path(path)
+    return path / WEIGHTS_DIR if (path / WEIGHTS_DIR).is_dir() else path
+
+
+def available(path: str | Path) -> list[str]:
+    """The frameworks whose trained weights a run folder (or weights folder) holds."""
+    folder = resolve_dir(path)
+    return [fw for fw in ("torch", "tensorflow") if weights_file(folder, fw).is_file()]
