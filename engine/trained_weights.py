@@ -9,10 +9,12 @@ read back with ``allow_pickle=False``.
 
 from __future__ import annotations
 
-import os
+import io
 from pathlib import Path
 
 import numpy as np
+
+from engine.spec.project import write_atomic
 
 WEIGHTS_DIR = "weights"
 
@@ -24,14 +26,13 @@ def weights_file(folder: str | Path, framework: str) -> Path:
 
 
 def save_weights(weights: Weights, path: str | Path) -> Path:
-    """Write atomically (a temporary file renamed over the target)."""
+    """Write atomically (engine.spec.project.write_atomic: the old file or the complete new one)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     flat = {f"{lid}/{name}": np.asarray(value) for lid, arrays in weights.items() for name, value in arrays.items()}
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as fh:
-        np.savez(fh, **flat)
-    os.replace(tmp, path)
+    buffer = io.BytesIO()
+    np.savez(buffer, **flat)
+    write_atomic(path, buffer.getvalue())
     return path
 
 

@@ -376,8 +376,8 @@ def _read_at_most(path: Path, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def write_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write text so the file is either the old one or the complete new one, never half."""
+def write_atomic(path: str | os.PathLike, text: str | bytes) -> None:
+    """Write text (or bytes) so the file is either the old one or the complete new one, never half."""
     target = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
     try:
@@ -387,7 +387,7 @@ def write_atomic(path: str | os.PathLike, text: str) -> None:
         except OSError:
             mode = 0o666 & ~_umask()
         os.chmod(tmp, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with (os.fdopen(fd, "wb") if isinstance(text, bytes) else os.fdopen(fd, "w", encoding="utf-8")) as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())

@@ -4,7 +4,6 @@ folder, Rename, Delete and Compare."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
@@ -21,30 +20,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.charts import read_metrics
 from engine.past_runs import describe, full_text, run_info, set_display_name
 from gui.open_file import open_local
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 
 
-def describe_run(folder: Path) -> str:
-    """'my · 2026-12-03 16:15:23' over 'PyTorch + TF · matched init · … · cpu' (tolerates partial runs)."""
-    return describe(run_info(folder))
-
-
 def load_loss_curves(folder: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """{framework: (steps, loss)} from a run folder's metrics.csv."""
-    steps: dict[str, list[float]] = {}
-    losses: dict[str, list[float]] = {}
     try:
-        with open(folder / "metrics.csv", newline="", encoding="utf-8") as fh:
-            for row in csv.DictReader(fh):
-                fw = row["framework"]
-                steps.setdefault(fw, []).append(float(row["step"]))
-                losses.setdefault(fw, []).append(float(row["loss"]))
+        metrics = read_metrics(folder)
     except (OSError, ValueError, KeyError):
         return {}
-    return {fw: (np.asarray(steps[fw]), np.asarray(losses[fw])) for fw in steps}
+    return {fw: (cols["step"], cols["loss"]) for fw, cols in metrics.items()}
 
 
 class RunsPanel(QWidget):
