@@ -6,13 +6,13 @@ import signal
 import threading
 import time
 
-import psutil
 import pytest
 
 from engine.cli import main
 from engine.presets import load_project_arg
 from engine.session import Session
 from engine.summary import build_summary
+from tests.processes import live_children
 
 SUMMARY_KEYS = {
     "version", "device", "threads", "params", "steps", "warmup_s", "step_time_median_s", "step_time_p95_s",
@@ -21,7 +21,7 @@ SUMMARY_KEYS = {
 
 
 def no_children():
-    return [p for p in psutil.Process().children(recursive=True) if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    return live_children()
 
 
 def wait_for(predicate, timeout=60.0):

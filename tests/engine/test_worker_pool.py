@@ -10,6 +10,7 @@ import pytest
 from engine.presets import load_project_arg
 from engine.session import Session, core_plan
 from engine.worker_pool import WorkerPool, spawn_worker
+from tests.processes import alive
 
 
 def wait_for(predicate, timeout=60.0):
@@ -22,8 +23,7 @@ def wait_for(predicate, timeout=60.0):
 
 
 def gone(pids, timeout=10.0):
-    return wait_for(lambda: not any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
-                                    for p in pids), timeout)
+    return wait_for(lambda: not alive(pids), timeout)
 
 
 def run_session(pool=None, epochs=2, preset="xor_mlp", init="matched"):

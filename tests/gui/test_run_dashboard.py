@@ -8,18 +8,13 @@ import signal
 import sys
 import time
 
-import psutil
-
 from engine.presets import load_project_arg
 from engine.tensorboard_events import read_events
 from gui.run.chart_export import export_charts
 from gui.run.runs_panel import RunsPanel, load_loss_curves
+from tests.processes import live_children
 
 RUN_TIMEOUT_MS = 120_000
-
-
-def live_children():
-    return [p for p in psutil.Process().children(recursive=True) if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
 
 
 def test_train_xor_from_the_dashboard(dash, qtbot, tmp_path):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import sys
 
-import psutil
 import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
@@ -14,13 +13,10 @@ from PySide6.QtWidgets import QMessageBox
 from engine.presets import preset_path
 from gui.paths import settings_file
 from gui.run.controller import WORKER_NICE
+from tests.processes import alive
 
 RUN_TIMEOUT_MS = 120_000
 WARM_TIMEOUT_MS = 120_000
-
-
-def alive(pids):
-    return [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
 
 
 @pytest.fixture

@@ -8,47 +8,15 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import time
 from pathlib import Path
 
 import psutil
 import pytest
 
 from tests.gui.conftest import Driver, data_dir, gui, win  # noqa: F401 (fixtures)
+from tests.processes import alive, live_children, wait_for  # noqa: F401 (shared with the tests here)
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def live_children(of: psutil.Process | None = None) -> list[psutil.Process]:
-    """Descendant processes that still run (zombies not yet reaped do not count)."""
-    out = []
-    for p in (of or psutil.Process()).children(recursive=True):
-        try:
-            if p.status() != psutil.STATUS_ZOMBIE:
-                out.append(p)
-        except psutil.NoSuchProcess:
-            pass
-    return out
-
-
-def alive(pids) -> list[int]:
-    out = []
-    for pid in pids:
-        try:
-            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                out.append(pid)
-        except psutil.NoSuchProcess:
-            pass
-    return out
-
-
-def wait_for(predicate, timeout: float = 60.0, every: float = 0.01) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(every)
-    return bool(predicate())
 
 
 def child_env(**extra: str) -> dict[str, str]:
