@@ -43,7 +43,11 @@ def _batches(project, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
     out: list[tuple[np.ndarray, np.ndarray]] = []
     epoch = 0
     while len(out) < n:
-        out += [(data.x_train[i], data.y_train[i]) for i in data.batch_indices(epoch, bs, seed) if len(i) == bs]
+        out += [
+            (data.x_train[i], data.y_train[i])
+            for i in data.batch_indices(epoch, bs, seed)
+            if len(i) == bs
+        ]
         epoch += 1
     return out[:n]
 
@@ -60,6 +64,7 @@ def _mlp_layers(project) -> list[tuple[int, str]]:
 
 # ---- PyTorch ------------------------------------------------------------------------------------
 
+
 def _torch_variants(project, weights, threads: int):
     import torch
     import torch.nn.functional as F
@@ -71,7 +76,9 @@ def _torch_variants(project, weights, threads: int):
     spec = project.training["optimizer"]
     mods: list[nn.Module] = [nn.Flatten()]
     fan_in = int(np.prod(project.input_shape))
-    for (units, act), lid in zip(_mlp_layers(project), [layer.id for layer in project.layers if layer.type == "Dense"]):
+    for (units, act), lid in zip(
+        _mlp_layers(project), [layer.id for layer in project.layers if layer.type == "Dense"]
+    ):
         lin = nn.Linear(fan_in, units)
         with torch.no_grad():
             lin.weight.copy_(torch.from_numpy(weights[lid]["kernel"].T.copy()))
@@ -96,10 +103,15 @@ def _torch_variants(project, weights, threads: int):
         b = TorchBackend(project, threads=threads)
         b.build(weights, optimizer_mode=mode)
         engines[mode] = b.train_step
-    return {"hand-written": reference, "engine native": engines["native"], "engine matched": engines["matched"]}
+    return {
+        "hand-written": reference,
+        "engine native": engines["native"],
+        "engine matched": engines["matched"],
+    }
 
 
 # ---- TensorFlow ---------------------------------------------------------------------------------
+
 
 def _tf_variants(project, weights, threads: int):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -117,15 +129,24 @@ def _tf_variants(project, weights, threads: int):
 
     spec = project.training["optimizer"]
     dense = [layer.id for layer in project.layers if layer.type == "Dense"]
-    model = keras.Sequential([keras.Input(tuple(project.input_shape)), keras.layers.Flatten()]
-                             + [keras.layers.Dense(u, activation=None if a == "none" else a) for u, a in _mlp_layers(project)])
+    model = keras.Sequential(
+        [keras.Input(tuple(project.input_shape)), keras.layers.Flatten()]
+        + [
+            keras.layers.Dense(u, activation=None if a == "none" else a)
+            for u, a in _mlp_layers(project)
+        ]
+    )
     for layer, lid in zip(model.layers[1:], dense):
         layer.set_weights([weights[lid]["kernel"], weights[lid]["bias"]])
     opt = keras.optimizers.Adam(learning_rate=spec.get("learning_rate", 1e-3), epsilon=1e-7)
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
-    @tf.function(input_signature=[tf.TensorSpec((None, *project.input_shape), tf.float32),
-                                  tf.TensorSpec((None,), tf.int64)])
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec((None, *project.input_shape), tf.float32),
+            tf.TensorSpec((None,), tf.int64),
+        ]
+    )
     def step(x, y):
         with tf.GradientTape() as tape:
             loss = loss_fn(y, model(x, training=True))
@@ -136,13 +157,20 @@ def _tf_variants(project, weights, threads: int):
     def reference(x: np.ndarray, y: np.ndarray) -> float:
         return float(step(x, y))
 
-    return {"hand-written": reference, "engine native": engines["native"], "engine matched": engines["matched"]}
+    return {
+        "hand-written": reference,
+        "engine native": engines["native"],
+        "engine matched": engines["matched"],
+    }
 
 
 def worker(framework: str, preset: str, rounds: int, threads: int) -> dict:
     project = load_project_arg(preset)
     spec = project.training.get("optimizer", {})
-    if spec.get("name", "adam") != "adam" or project.training.get("loss", "cross_entropy") != "cross_entropy":
+    if (
+        spec.get("name", "adam") != "adam"
+        or project.training.get("loss", "cross_entropy") != "cross_entropy"
+    ):
         raise SystemExit("the hand-written reference loops use Adam and cross_entropy")
     weights = init_weights(project, infer(project), seed=0)
     batches = _batches(project, WARMUP + rounds * CHUNK)
@@ -164,9 +192,11 @@ def worker(framework: str, preset: str, rounds: int, threads: int) -> dict:
                 t0 = clock()
                 fn(x, y)
                 out.append(clock() - t0)
-    return {"median": {n: statistics.median(t) for n, t in times.items()},
-            "p95": {n: float(np.percentile(t, 95)) for n, t in times.items()},
-            "first_loss": first_losses}
+    return {
+        "median": {n: statistics.median(t) for n, t in times.items()},
+        "p95": {n: float(np.percentile(t, 95)) for n, t in times.items()},
+        "first_loss": first_losses,
+    }
 
 
 def main() -> None:
@@ -182,21 +212,36 @@ def main() -> None:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="0")
     results = {}
     for fw in ("torch", "tensorflow"):
-        cmd = [sys.executable, __file__, args.preset, "--rounds", str(args.rounds), "--threads", str(args.threads),
-               "--worker", fw]
+        cmd = [
+            sys.executable,
+            __file__,
+            args.preset,
+            "--rounds",
+            str(args.rounds),
+            "--threads",
+            str(args.threads),
+            "--worker",
+            fw,
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
         if proc.returncode != 0:
             print(f"{fw} failed:\n{proc.stderr[-3000:]}")
             continue
         results[fw] = json.loads(proc.stdout.strip().splitlines()[-1])
-    print(f"{args.preset}: {args.rounds} rounds x {CHUNK} steps per variant, {args.threads} thread(s); "
-          "median (p95) step time")
-    print(f"{'framework':<12}{'variant':<16}{'median us':>11}{'p95 us':>10}{'ratio':>8}   first loss")
+    print(
+        f"{args.preset}: {args.rounds} rounds x {CHUNK} steps per variant, {args.threads} thread(s); "
+        "median (p95) step time"
+    )
+    print(
+        f"{'framework':<12}{'variant':<16}{'median us':>11}{'p95 us':>10}{'ratio':>8}   first loss"
+    )
     for fw, res in results.items():
         base = res["median"]["hand-written"]
         for name, med in res["median"].items():
-            print(f"{fw:<12}{name:<16}{med * 1e6:>11.1f}{res['p95'][name] * 1e6:>10.1f}{med / base:>8.3f}"
-                  f"   {res['first_loss'][name]:.7f}")
+            print(
+                f"{fw:<12}{name:<16}{med * 1e6:>11.1f}{res['p95'][name] * 1e6:>10.1f}{med / base:>8.3f}"
+                f"   {res['first_loss'][name]:.7f}"
+            )
     print("goal: 'engine native' ratio <= 1.05 (same optimizer as the hand-written loop)")
 
 

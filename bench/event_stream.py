@@ -64,12 +64,18 @@ def main() -> None:
     lost = N - len(steps)
     in_order = steps == list(range(1, N + 1))
     rate = len(steps) / elapsed
-    print(f"step events delivered: {len(steps):,} of {N:,} (lost {lost}, in order: {in_order}) in {lines:,} lines")
+    print(
+        f"step events delivered: {len(steps):,} of {N:,} (lost {lost}, in order: {in_order}) in {lines:,} lines"
+    )
     print(f"delivered rate: {rate:,.0f} events/s  (goal >= 20,000/s: ratio {rate / 20_000:.1f}x)")
     own = emit_cost_without_backpressure()
-    print(f"cost per recorded step, serialising included: {own * 1e6:.2f} us  (goal < 5 us: ratio {own * 1e6 / 5:.2f})")
-    print(f"  through the pipe at full speed, waiting on the reader included: {per_step * 1e6:.2f} us "
-          "(the producer outruns the reader here; real steps take >100 us)")
+    print(
+        f"cost per recorded step, serialising included: {own * 1e6:.2f} us  (goal < 5 us: ratio {own * 1e6 / 5:.2f})"
+    )
+    print(
+        f"  through the pipe at full speed, waiting on the reader included: {per_step * 1e6:.2f} us "
+        "(the producer outruns the reader here; real steps take >100 us)"
+    )
 
 
 if __name__ == "__main__":

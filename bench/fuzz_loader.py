@@ -36,8 +36,23 @@ from tests.reliability.hostile_corpus import (  # noqa: E402
     write_corpus,
 )
 
-HOSTILE_TEXT = ["\ud800", "\u0000", "\u202e", "a" * 5000, "", "🙂", "..", "../x.csv", "/etc/passwd", "~", "C:\\x",
-                "a\nb", '"""', "<script>", *UNICODE_IDS]
+HOSTILE_TEXT = [
+    "\ud800",
+    "\u0000",
+    "\u202e",
+    "a" * 5000,
+    "",
+    "🙂",
+    "..",
+    "../x.csv",
+    "/etc/passwd",
+    "~",
+    "C:\\x",
+    "a\nb",
+    '"""',
+    "<script>",
+    *UNICODE_IDS,
+]
 
 
 def load(path: Path) -> str:
@@ -63,21 +78,29 @@ def random_inputs(rng: random.Random, n: int):
         if kind == "bytes":
             data = bytearray(texts[k])
             for _ in range(rng.randint(1, 8)):
-                op, at = rng.choice(("insert", "delete", "replace", "dup")), rng.randrange(len(data) + 1)
+                op, at = (
+                    rng.choice(("insert", "delete", "replace", "dup")),
+                    rng.randrange(len(data) + 1),
+                )
                 chunk = rng.randbytes(rng.randint(1, 8))
                 if op == "insert":
                     data[at:at] = chunk
                 elif op == "delete":
-                    del data[at:at + len(chunk)]
+                    del data[at : at + len(chunk)]
                 elif op == "replace":
-                    data[at:at + len(chunk)] = chunk
+                    data[at : at + len(chunk)] = chunk
                 else:
-                    data[at:at] = data[at:at + 64]
+                    data[at:at] = data[at : at + 64]
             yield f"{PRESETS[k].name} byte edits #{i}", bytes(data)
             continue
         doc = json.loads(json.dumps(docs[k]))
-        paths = _numeric_paths(doc) + [("name",), ("model", "layers", 0, "id"), ("model", "layers", 0, "type"),
-                                       ("training", "dataset", "name"), ("model", "input", "shape")]
+        paths = _numeric_paths(doc) + [
+            ("name",),
+            ("model", "layers", 0, "id"),
+            ("model", "layers", 0, "type"),
+            ("training", "dataset", "name"),
+            ("model", "input", "shape"),
+        ]
         literals = {}
         for j in range(rng.randint(1, 3)):
             path = rng.choice(paths)
@@ -107,7 +130,9 @@ def random_inputs(rng: random.Random, n: int):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--random", type=int, default=4000, help="random mutations besides the corpus")
+    parser.add_argument(
+        "--random", type=int, default=4000, help="random mutations besides the corpus"
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="twintrain-fuzz-") as tmp:
@@ -139,13 +164,19 @@ def main(argv: list[str] | None = None) -> int:
     slow = max(times, key=times.get)
     big = max(peaks, key=peaks.get)
     over = sum(1 for t in times.values() if t > 1.0)
-    print(f"Project loader fuzz: {len(inputs)} inputs tried ({n_corpus} corpus files, {args.random} random "
-          f"mutations, seed {args.seed})")
+    print(
+        f"Project loader fuzz: {len(inputs)} inputs tried ({n_corpus} corpus files, {args.random} random "
+        f"mutations, seed {args.seed})"
+    )
     print(f"  outcomes: {', '.join(f'{k} {v}' for k, v in sorted(outcomes.items()))}")
-    print(f"  time per input: median {statistics.median(times.values()) * 1e3:.2f} ms, max {times[slow] * 1e3:.0f} ms "
-          f"({slow}); over 1 s: {over}")
-    print(f"  memory (peak traced allocations) per input: median {statistics.median(peaks.values()) / 2**10:.0f} KiB, "
-          f"max {peaks[big] / 2**20:.0f} MiB ({big})")
+    print(
+        f"  time per input: median {statistics.median(times.values()) * 1e3:.2f} ms, max {times[slow] * 1e3:.0f} ms "
+        f"({slow}); over 1 s: {over}"
+    )
+    print(
+        f"  memory (peak traced allocations) per input: median {statistics.median(peaks.values()) / 2**10:.0f} KiB, "
+        f"max {peaks[big] / 2**20:.0f} MiB ({big})"
+    )
     for line in crashes[:20]:
         print(f"  CRASH {line}")
     return 0

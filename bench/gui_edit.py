@@ -27,7 +27,13 @@ def fifty_layer_project(n: int):
     while len(layers) < n - 1:
         i += 1
         block = [
-            {"id": f"dense{i}", "type": "Dense", "units": 32, "activation": "relu", "inputs": [prev]},
+            {
+                "id": f"dense{i}",
+                "type": "Dense",
+                "units": 32,
+                "activation": "relu",
+                "inputs": [prev],
+            },
             {"id": f"bn{i}", "type": "BatchNorm"},
             {"id": f"drop{i}", "type": "Dropout", "rate": 0.1},
         ]
@@ -36,11 +42,14 @@ def fifty_layer_project(n: int):
         layers += block
         prev = block[-1]["id"]
     layers = layers[: n - 1] + [{"id": "out", "type": "Dense", "units": 3}]
-    return from_dict({
-        "format": "twintrain/1", "name": "bench-50",
-        "model": {"input": {"shape": [32]}, "layers": layers},
-        "training": {"dataset": {"name": "blobs"}},
-    })
+    return from_dict(
+        {
+            "format": "twintrain/1",
+            "name": "bench-50",
+            "model": {"input": {"shape": [32]}, "layers": layers},
+            "training": {"dataset": {"name": "blobs"}},
+        }
+    )
 
 
 def main() -> None:
@@ -61,7 +70,9 @@ def main() -> None:
         win.doc.load(project)
         win.show()
         app.processEvents()
-        target = next(layer for layer in project.layers[len(project.layers) // 2:] if layer.type == "Dense")
+        target = next(
+            layer for layer in project.layers[len(project.layers) // 2 :] if layer.type == "Dense"
+        )
         win.scene.select_only([target.id])
         app.processEvents()
         spin = win.inspector.form.fields["units"].spin
@@ -83,9 +94,13 @@ def main() -> None:
         win.doc.undo_stack.setClean()
         win.close()
     ms = sorted(t * 1000 for t in totals)
-    print(f"inspector edit on a {len(project.layers)}-layer graph ({a.params:,} parameters), {args.edits} edits, offscreen")
-    print(f"  edit -> re-infer -> canvas + inspector repainted: median {statistics.median(ms):.1f} ms, "
-          f"p95 {ms[int(len(ms) * 0.95) - 1]:.1f} ms, max {ms[-1]:.1f} ms")
+    print(
+        f"inspector edit on a {len(project.layers)}-layer graph ({a.params:,} parameters), {args.edits} edits, offscreen"
+    )
+    print(
+        f"  edit -> re-infer -> canvas + inspector repainted: median {statistics.median(ms):.1f} ms, "
+        f"p95 {ms[int(len(ms) * 0.95) - 1]:.1f} ms, max {ms[-1]:.1f} ms"
+    )
     print(f"  of which shape inference alone: median {statistics.median(infer_only) * 1000:.2f} ms")
     print("  target: under 50 ms")
 

@@ -18,7 +18,9 @@ import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TWINTRAIN_DATA_DIR", tempfile.mkdtemp(prefix="twintrain-bench-"))
-os.environ["TWINTRAIN_WARM_WORKERS"] = "0"  # the cold run first; Keep Workers Warm is turned on after it
+os.environ["TWINTRAIN_WARM_WORKERS"] = (
+    "0"  # the cold run first; Keep Workers Warm is turned on after it
+)
 
 import numpy as np  # noqa: E402
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer  # noqa: E402
@@ -56,19 +58,31 @@ def measure(app, win, label: str) -> dict[str, float]:
         if all(len(s) for s in controller.series.values()) and not streaming:
             streaming.append(len(lateness))
     timer.stop()
-    lag = np.asarray(lateness[streaming[0] if streaming else 0:])
+    lag = np.asarray(lateness[streaming[0] if streaming else 0 :])
     steps = {fw: len(s) for fw, s in controller.series.items()}
-    print(f"\n[{label}] {PRESET}, {EPOCHS} epochs, steps {steps}; GUI timer ticks while both streamed: {len(lag)}")
-    print(f"event-loop lag (ms): median {np.median(lag):.2f}, p95 {np.percentile(lag, 95):.2f} (goal < 16), "
-          f"p99 {np.percentile(lag, 99):.2f} (goal < 50), max {lag.max():.1f} (goal < 100)")
+    print(
+        f"\n[{label}] {PRESET}, {EPOCHS} epochs, steps {steps}; GUI timer ticks while both streamed: {len(lag)}"
+    )
+    print(
+        f"event-loop lag (ms): median {np.median(lag):.2f}, p95 {np.percentile(lag, 95):.2f} (goal < 16), "
+        f"p99 {np.percentile(lag, 99):.2f} (goal < 50), max {lag.max():.1f} (goal < 100)"
+    )
     for fw, t in controller.first_point_s.items():
         info = controller.infos.get(fw, {})
         imp = info.get("import_s", float("nan"))
-        how = "pre-started worker: import done before Train" if info.get("prestarted") else f"import {imp:.2f} s"
+        how = (
+            "pre-started worker: import done before Train"
+            if info.get("prestarted")
+            else f"import {imp:.2f} s"
+        )
         beyond = t if info.get("prestarted") else t - imp
-        print(f"{fw:<11} Train to first plotted point {t:.2f} s ({how}); beyond the import: {beyond:.2f} s "
-              f"(goal < 0.5 s)")
-    print(f"(Train pressed to session start: {(controller.session.started_at - pressed) * 1e3:.0f} ms)")
+        print(
+            f"{fw:<11} Train to first plotted point {t:.2f} s ({how}); beyond the import: {beyond:.2f} s "
+            f"(goal < 0.5 s)"
+        )
+    print(
+        f"(Train pressed to session start: {(controller.session.started_at - pressed) * 1e3:.0f} ms)"
+    )
     return {fw: controller.first_point_s[fw] for fw in controller.first_point_s}
 
 
@@ -80,7 +94,9 @@ def wait_warm(app, win, timeout_s: float = 180.0) -> float:
         app.processEvents()
         time.sleep(0.01)
         if time.perf_counter() - t0 > timeout_s:
-            raise TimeoutError(f"warm workers not ready after {timeout_s:.0f} s: {win.training.warm_state()}")
+            raise TimeoutError(
+                f"warm workers not ready after {timeout_s:.0f} s: {win.training.warm_state()}"
+            )
     return time.perf_counter() - t0
 
 
@@ -98,12 +114,23 @@ def main() -> None:
     win.doc.project.training["epochs"] = EPOCHS
     cold = measure(app, win, "cold: workers start when Train is pressed")
     waited = wait_warm(app, win)
-    rss = [psutil.Process(pid).memory_info().rss / 2**20 for pid in win.training.controller.pool.idle_pids()]
-    print(f"\nKeep Workers Warm: both ready {waited:.1f} s after it was turned on; idle warm workers hold "
-          f"{' + '.join(f'{r:.0f}' for r in rss)} MB RSS")
+    rss = [
+        psutil.Process(pid).memory_info().rss / 2**20
+        for pid in win.training.controller.pool.idle_pids()
+    ]
+    print(
+        f"\nKeep Workers Warm: both ready {waited:.1f} s after it was turned on; idle warm workers hold "
+        f"{' + '.join(f'{r:.0f}' for r in rss)} MB RSS"
+    )
     warm = measure(app, win, "warm: Keep Workers Warm (workers pre-started)")
-    print("\nTrain to first point, cold -> warm: " + ", ".join(
-        f"{fw} {cold[fw]:.2f} s -> {warm[fw]:.2f} s ({cold[fw] / warm[fw]:.0f}x)" for fw in warm if fw in cold))
+    print(
+        "\nTrain to first point, cold -> warm: "
+        + ", ".join(
+            f"{fw} {cold[fw]:.2f} s -> {warm[fw]:.2f} s ({cold[fw] / warm[fw]:.0f}x)"
+            for fw in warm
+            if fw in cold
+        )
+    )
     win.training.shutdown()
     win.doc.undo_stack.setClean()
     win.close()

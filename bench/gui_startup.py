@@ -29,7 +29,10 @@ def evict_page_cache() -> int:
     if not hasattr(os, "posix_fadvise"):
         return 0
     site = Path(sysconfig.get_paths()["purelib"])
-    roots = [site / name for name in ("PySide6", "shiboken6", "numpy", "numpy.libs", "psutil", "platformdirs")]
+    roots = [
+        site / name
+        for name in ("PySide6", "shiboken6", "numpy", "numpy.libs", "psutil", "platformdirs")
+    ]
     roots.append(Path(sysconfig.get_paths()["stdlib"]))
     count = 0
     for root in roots:
@@ -51,10 +54,19 @@ def evict_page_cache() -> int:
 
 
 def one_run(platform: str, data_dir: str) -> float:
-    env = dict(os.environ, TWINTRAIN_SMOKE="ready", TWINTRAIN_DATA_DIR=data_dir, QT_QPA_PLATFORM=platform)
+    env = dict(
+        os.environ, TWINTRAIN_SMOKE="ready", TWINTRAIN_DATA_DIR=data_dir, QT_QPA_PLATFORM=platform
+    )
     code = "import sys; from gui.launch import main; sys.exit(main([]))"
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     for line in proc.stdout:
         if line.strip() == "twintrain: ready":
             elapsed = time.perf_counter() - start
@@ -77,7 +89,9 @@ def main() -> None:
         warm = [one_run(args.platform, data_dir) for _ in range(max(args.runs - 1, 1))]
     print(f"gui start-up to shown idle window ({args.platform}, {os.cpu_count()} cpus)")
     print(f"  cold (page cache of {evicted} library files evicted): {cold:.3f} s")
-    print(f"  warm: median {statistics.median(warm):.3f} s, min {min(warm):.3f} s, max {max(warm):.3f} s ({len(warm)} runs)")
+    print(
+        f"  warm: median {statistics.median(warm):.3f} s, min {min(warm):.3f} s, max {max(warm):.3f} s ({len(warm)} runs)"
+    )
     print("  target: under 1.5 s")
 
 

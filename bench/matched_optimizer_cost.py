@@ -48,7 +48,9 @@ def main() -> None:
     from engine.backends.torch_backend import TorchBackend
 
     torch.set_num_threads(1)
-    print(f"preset {args.preset}, torch {torch.__version__}, 1 thread, {args.rounds} rounds of {CHUNK} steps per mode")
+    print(
+        f"preset {args.preset}, torch {torch.__version__}, 1 thread, {args.rounds} rounds of {CHUNK} steps per mode"
+    )
     print(f"{'optimizer':<14} {'matched ms':>10} {'stock ms':>9} {'ratio':>7}  spread")
     for label, opt in OPTIMIZERS.items():
         project = load_project_arg(args.preset)
@@ -57,7 +59,9 @@ def main() -> None:
         weights = init_weights(project, graph, seed=0)
         data = load_data(project)
         bs = int(project.training.get("batch_size", 32))
-        batches = [(data.x_train[i], data.y_train[i]) for i in data.batch_indices(0, bs, 0) if len(i) == bs]
+        batches = [
+            (data.x_train[i], data.y_train[i]) for i in data.batch_indices(0, bs, 0) if len(i) == bs
+        ]
         backends = {}
         for mode in ("matched", "native"):
             b = TorchBackend(project, threads=1)
@@ -83,7 +87,9 @@ def main() -> None:
             ratios.append(med["matched"] / med["native"])
         m, s = statistics.median(times["matched"]) * 1e3, statistics.median(times["native"]) * 1e3
         q = np.percentile(ratios, [25, 75])
-        print(f"{label:<14} {m:>10.3f} {s:>9.3f} {statistics.median(ratios):>7.3f}  IQR {q[0]:.3f}-{q[1]:.3f}")
+        print(
+            f"{label:<14} {m:>10.3f} {s:>9.3f} {statistics.median(ratios):>7.3f}  IQR {q[0]:.3f}-{q[1]:.3f}"
+        )
 
 
 if __name__ == "__main__":

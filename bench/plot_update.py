@@ -33,11 +33,18 @@ def measure(n: int, repeats: int = 40) -> np.ndarray:
     series = {}
     for fw in ("torch", "tensorflow"):
         s = Series(capacity=n)
-        s.extend({
-            "step": list(range(1, n + 1)), "epoch": [1] * n, "loss": list(rng.random(n)),
-            "step_time_s": list(rng.random(n) * 1e-3 + 1e-4), "samples": [32] * n, "rss_bytes": [4e8] * n,
-            "device_bytes": [None] * n, "wall_s": list(np.arange(n) * 1e-3),
-        })
+        s.extend(
+            {
+                "step": list(range(1, n + 1)),
+                "epoch": [1] * n,
+                "loss": list(rng.random(n)),
+                "step_time_s": list(rng.random(n) * 1e-3 + 1e-4),
+                "samples": [32] * n,
+                "rss_bytes": [4e8] * n,
+                "device_bytes": [None] * n,
+                "wall_s": list(np.arange(n) * 1e-3),
+            }
+        )
         series[fw] = s
     app = QApplication.instance()
     app.processEvents()
@@ -114,13 +121,18 @@ def measure_growing(keep_axes: bool, total: int = 3000, per_frame: int = 25) -> 
     for start in range(0, total, per_frame):
         steps = np.arange(start + 1, start + per_frame + 1)
         for s in series.values():
-            s.extend({
-                "step": list(steps), "epoch": [1] * per_frame,
-                "loss": list(2.3 * np.exp(-steps / 800) + rng.random(per_frame) * 0.1),
-                "step_time_s": list(rng.random(per_frame) * 1e-3 + 1e-4), "samples": [32] * per_frame,
-                "rss_bytes": list(4e8 + steps * 1e4), "device_bytes": [None] * per_frame,
-                "wall_s": list(steps * 1e-3),
-            })
+            s.extend(
+                {
+                    "step": list(steps),
+                    "epoch": [1] * per_frame,
+                    "loss": list(2.3 * np.exp(-steps / 800) + rng.random(per_frame) * 0.1),
+                    "step_time_s": list(rng.random(per_frame) * 1e-3 + 1e-4),
+                    "samples": [32] * per_frame,
+                    "rss_bytes": list(4e8 + steps * 1e4),
+                    "device_bytes": [None] * per_frame,
+                    "wall_s": list(steps * 1e-3),
+                }
+            )
         t0 = time.perf_counter()
         plots.update_from(series, {})
         plots.repaint()
@@ -135,18 +147,24 @@ def main() -> None:
     for n in (100_000, 1_000_000):
         repeats = 20 if n == 1_000_000 else 40
         base, t = measure_eight(n, repeats, keep_axes=False), measure_eight(n, repeats)
-        print(f"8 curves x {n:>9,} points: update+repaint median {np.median(t):.1f} ms, p95 {np.percentile(t, 95):.1f} ms"
-              + ("  (goal p95 < 8 ms)" if n == 100_000 else "  (goal: interactive)")
-              + f"; with pyqtgraph's auto range: median {np.median(base):.1f} ms, p95 {np.percentile(base, 95):.1f} ms "
-              f"({np.median(base) / np.median(t):.2f}x)")
+        print(
+            f"8 curves x {n:>9,} points: update+repaint median {np.median(t):.1f} ms, p95 {np.percentile(t, 95):.1f} ms"
+            + ("  (goal p95 < 8 ms)" if n == 100_000 else "  (goal: interactive)")
+            + f"; with pyqtgraph's auto range: median {np.median(base):.1f} ms, p95 {np.percentile(base, 95):.1f} ms "
+            f"({np.median(base) / np.median(t):.2f}x)"
+        )
     for n in (10_000, 100_000):
         t = measure(n, 30)
-        print(f"whole dashboard, both frameworks, {n:>7,} steps each: update+repaint median {np.median(t):.1f} ms, "
-              f"p95 {np.percentile(t, 95):.1f} ms")
+        print(
+            f"whole dashboard, both frameworks, {n:>7,} steps each: update+repaint median {np.median(t):.1f} ms, "
+            f"p95 {np.percentile(t, 95):.1f} ms"
+        )
     base, kept = measure_growing(False), measure_growing(True)
-    print(f"whole dashboard during a run (3,000 steps, 25 per redraw): pyqtgraph auto range median "
-          f"{np.median(base):.1f} ms, p95 {np.percentile(base, 95):.1f} ms; kept ranges median {np.median(kept):.1f} ms, "
-          f"p95 {np.percentile(kept, 95):.1f} ms ({np.median(base) / np.median(kept):.2f}x faster)")
+    print(
+        f"whole dashboard during a run (3,000 steps, 25 per redraw): pyqtgraph auto range median "
+        f"{np.median(base):.1f} ms, p95 {np.percentile(base, 95):.1f} ms; kept ranges median {np.median(kept):.1f} ms, "
+        f"p95 {np.percentile(kept, 95):.1f} ms ({np.median(base) / np.median(kept):.2f}x faster)"
+    )
 
 
 if __name__ == "__main__":

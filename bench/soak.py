@@ -57,8 +57,12 @@ def live_children() -> list[psutil.Process]:
 
 
 def resources() -> dict[str, int]:
-    return {"processes": len(live_children()), "fds": ME.num_fds(), "threads": threading.active_count(),
-            "rss": ME.memory_info().rss}
+    return {
+        "processes": len(live_children()),
+        "fds": ME.num_fds(),
+        "threads": threading.active_count(),
+        "rss": ME.memory_info().rss,
+    }
 
 
 def settle(baseline: dict[str, int], timeout: float = 8.0) -> dict[str, int]:
@@ -76,7 +80,9 @@ def settle(baseline: dict[str, int], timeout: float = 8.0) -> dict[str, int]:
 
 def draw_stop(rng: random.Random, training_share: float) -> tuple[str, float]:
     rest = sum(w for p, w in PHASES if p != "training")
-    weights = [training_share if p == "training" else w / rest * (1 - training_share) for p, w in PHASES]
+    weights = [
+        training_share if p == "training" else w / rest * (1 - training_share) for p, w in PHASES
+    ]
     phase = rng.choices([p for p, _ in PHASES], weights=weights)[0]
     if phase == "early":
         return phase, rng.uniform(0.0, 1.0)
@@ -118,11 +124,16 @@ def session_cycle(frameworks: tuple[str, ...], phase: str, point: float) -> dict
     session.close()
     left = [p.pid for p in live_children() if p.pid in pids]
     result = {
-        "frameworks": frameworks, "phase": phase, "point": point, "stopped_in_s": stop_s, "ended": stopped,
+        "frameworks": frameworks,
+        "phase": phase,
+        "point": point,
+        "stopped_in_s": stop_s,
+        "ended": stopped,
         "status": {f: r.status for f, r in session.runs.items()},
         "errors": {f: r.error for f, r in session.runs.items() if r.error},
         "steps": {f: len(r.steps["step"]) for f, r in session.runs.items()},
-        "leftover_pids": left, "elapsed_s": time.perf_counter() - t0,
+        "leftover_pids": left,
+        "elapsed_s": time.perf_counter() - t0,
     }
     return result
 
@@ -161,7 +172,9 @@ def soak_gui(cycles: int, rng: random.Random, log, training_share: float) -> dic
         loop = QEventLoop()
         timer = QTimer()
         timer.setInterval(5)
-        timer.timeout.connect(lambda: loop.quit() if predicate() or time.perf_counter() > deadline else None)
+        timer.timeout.connect(
+            lambda: loop.quit() if predicate() or time.perf_counter() > deadline else None
+        )
         timer.start()
         if not (predicate() or time.perf_counter() > deadline):
             loop.exec()
@@ -189,12 +202,25 @@ def soak_gui(cycles: int, rng: random.Random, log, training_share: float) -> dic
         t0 = time.perf_counter()
         ticks_before = ticks[0]
         if not training.train():
-            return {"frameworks": frameworks, "phase": phase, "ended": False, "errors": {"train": messages[-1:]},
-                    "status": {}, "steps": {}, "leftover_pids": [], "stopped_in_s": 0.0, "point": point}
+            return {
+                "frameworks": frameworks,
+                "phase": phase,
+                "ended": False,
+                "errors": {"train": messages[-1:]},
+                "status": {},
+                "steps": {},
+                "leftover_pids": [],
+                "stopped_in_s": 0.0,
+                "point": point,
+            }
         session = controller.session
         if phase == "training":
-            wait_until(lambda: all(len(s) >= point for s in controller.series.values()) or session.finished,
-                       RUN_TIMEOUT_S)
+            wait_until(
+                lambda: (
+                    all(len(s) >= point for s in controller.series.values()) or session.finished
+                ),
+                RUN_TIMEOUT_S,
+            )
         else:
             wait_until(lambda: False, point)
         stop_at = time.perf_counter()
@@ -205,10 +231,17 @@ def soak_gui(cycles: int, rng: random.Random, log, training_share: float) -> dic
         left = [p.pid for p in live_children()]
         elapsed = time.perf_counter() - t0
         return {
-            "frameworks": frameworks, "phase": phase, "point": point, "stopped_in_s": stop_s, "ended": ended,
-            "status": dict(controller.status), "errors": {f: e[0] for f, e in controller.errors.items()},
-            "steps": {f: len(s) for f, s in controller.series.items()}, "leftover_pids": left,
-            "worker_pids": pids, "elapsed_s": elapsed,
+            "frameworks": frameworks,
+            "phase": phase,
+            "point": point,
+            "stopped_in_s": stop_s,
+            "ended": ended,
+            "status": dict(controller.status),
+            "errors": {f: e[0] for f, e in controller.errors.items()},
+            "steps": {f: len(s) for f, s in controller.series.items()},
+            "leftover_pids": left,
+            "worker_pids": pids,
+            "elapsed_s": elapsed,
             "ticks_per_s": (ticks[0] - ticks_before) / elapsed if elapsed > 0 else 0.0,
         }
 
@@ -243,21 +276,31 @@ def soak_gui(cycles: int, rng: random.Random, log, training_share: float) -> dic
 def summarize(kind: str, results: list[dict], baseline: dict, after: dict, elapsed: float) -> dict:
     reached = sum(1 for r in results if any(r["steps"].values()))
     stops = [r["stopped_in_s"] for r in results]
-    bad = [r for r in results if r["errors"] or not r["ended"]
-           or any(s not in ("stopped", "finished") for s in r["status"].values())]
+    bad = [
+        r
+        for r in results
+        if r["errors"]
+        or not r["ended"]
+        or any(s not in ("stopped", "finished") for s in r["status"].values())
+    ]
     return {
         "kind": kind,
         "cycles": len(results),
         "elapsed_s": elapsed,
         "by_phase": {p: sum(1 for r in results if r["phase"] == p) for p, _ in PHASES},
-        "by_frameworks": {"+".join(f): sum(1 for r in results if tuple(r["frameworks"]) == f)
-                          for f in dict.fromkeys(FRAMEWORK_TURNS)},
+        "by_frameworks": {
+            "+".join(f): sum(1 for r in results if tuple(r["frameworks"]) == f)
+            for f in dict.fromkeys(FRAMEWORK_TURNS)
+        },
         "stopped_while_training": reached,
         "steps_total": sum(sum(r["steps"].values()) for r in results),
         "stop_to_end_median_s": statistics.median(stops) if stops else None,
         "stop_to_end_max_s": max(stops) if stops else None,
         "failed_cycles": len(bad),
-        "failures": [{k: v for k, v in r.items() if k in ("frameworks", "phase", "status", "errors")} for r in bad][:5],
+        "failures": [
+            {k: v for k, v in r.items() if k in ("frameworks", "phase", "status", "errors")}
+            for r in bad
+        ][:5],
         "leftover_after_cycle": sum(len(r["leftover_pids"]) for r in results),
         "leaked_processes": after["processes"] - baseline["processes"],
         "leaked_fds": after["fds"] - baseline["fds"],
@@ -282,9 +325,11 @@ def report(s: dict) -> str:
         f"({s['baseline']['threads']} -> {s['after']['threads']}); RSS {s['rss_growth_mb']:+.1f} MB",
     ]
     if s["kind"] == "gui":
-        lines.append(f"  GUI process RSS growth: {s['rss_growth_mb']:+.1f} MB at the end, "
-                     f"{s['rss_max_growth_mb']:+.1f} MB at most (goal < 50 MB); heartbeat timer (10 ms) "
-                     f"at least {s['min_ticks_per_s']:.0f} ticks/s in every cycle")
+        lines.append(
+            f"  GUI process RSS growth: {s['rss_growth_mb']:+.1f} MB at the end, "
+            f"{s['rss_max_growth_mb']:+.1f} MB at most (goal < 50 MB); heartbeat timer (10 ms) "
+            f"at least {s['min_ticks_per_s']:.0f} ticks/s in every cycle"
+        )
     return "\n".join(lines)
 
 
@@ -293,8 +338,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cycles", type=int, default=200, help="engine Session start/stop cycles")
     parser.add_argument("--gui-cycles", type=int, default=50, help="GUI start/stop cycles")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--training-share", type=float, default=dict(PHASES)["training"],
-                        help="share of cycles stopped while training (the rest while starting)")
+    parser.add_argument(
+        "--training-share",
+        type=float,
+        default=dict(PHASES)["training"],
+        help="share of cycles stopped while training (the rest while starting)",
+    )
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
@@ -311,7 +360,9 @@ def main(argv: list[str] | None = None) -> int:
         figures["gui"] = soak_gui(args.gui_cycles, rng, log, args.training_share)
         print(report(figures["gui"]), flush=True)
     if args.json:
-        Path(args.json).write_text(json.dumps(figures, indent=2, default=str) + "\n", encoding="utf-8")
+        Path(args.json).write_text(
+            json.dumps(figures, indent=2, default=str) + "\n", encoding="utf-8"
+        )
     return 0
 
 

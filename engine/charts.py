@@ -42,7 +42,15 @@ class RunData:
     epochs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
-METRIC_COLUMNS = ("step", "epoch", "loss", "step_time_s", "samples_per_s", "rss_bytes", "device_bytes")
+METRIC_COLUMNS = (
+    "step",
+    "epoch",
+    "loss",
+    "step_time_s",
+    "samples_per_s",
+    "rss_bytes",
+    "device_bytes",
+)
 
 
 def read_metrics(folder: Path) -> dict[str, dict[str, np.ndarray]]:
@@ -54,7 +62,10 @@ def read_metrics(folder: Path) -> dict[str, dict[str, np.ndarray]]:
             for key in cols:
                 value = row.get(key)
                 cols[key].append(float(value) if value not in ("", None) else np.nan)
-    return {fw: {k: np.asarray(v, dtype=np.float64) for k, v in cols.items()} for fw, cols in rows.items()}
+    return {
+        fw: {k: np.asarray(v, dtype=np.float64) for k, v in cols.items()}
+        for fw, cols in rows.items()
+    }
 
 
 def load_run(folder: Path) -> RunData:
@@ -70,11 +81,16 @@ def load_run(folder: Path) -> RunData:
             epoch = int(row["epoch"])
             cols = steps.get(fw)
             ends = cols["step"][cols["epoch"] == epoch] if cols is not None else np.array([])
-            epochs.setdefault(fw, []).append({
-                "epoch": epoch,
-                "steps": float(ends.max()) if len(ends) else float("nan"),
-                **{k: (float(row[k]) if row[k] else None) for k in ("train_loss", "val_loss", "val_accuracy")},
-            })
+            epochs.setdefault(fw, []).append(
+                {
+                    "epoch": epoch,
+                    "steps": float(ends.max()) if len(ends) else float("nan"),
+                    **{
+                        k: (float(row[k]) if row[k] else None)
+                        for k in ("train_loss", "val_loss", "val_accuracy")
+                    },
+                }
+            )
     return RunData(summary, steps, epochs)
 
 
@@ -84,8 +100,13 @@ def _no_rows():
     return io.StringIO("framework,epoch,train_loss,val_loss,val_accuracy,epoch_time_s\n")
 
 
-def write_charts(run: RunData, folder: Path, names: tuple[str, ...] = CHARTS,
-                 size: tuple[float, float] = (7, 3.6), dpi: int = 110) -> list[Path]:
+def write_charts(
+    run: RunData,
+    folder: Path,
+    names: tuple[str, ...] = CHARTS,
+    size: tuple[float, float] = (7, 3.6),
+    dpi: int = 110,
+) -> list[Path]:
     """PNG and SVG of each chart. The legend sits below the axes, never over a curve."""
     import matplotlib
 
@@ -100,9 +121,14 @@ def write_charts(run: RunData, folder: Path, names: tuple[str, ...] = CHARTS,
         ax.grid(True, alpha=0.3)
         handles, labels = ax.get_legend_handles_labels()
         if handles:
-            fig.legend(handles, labels, loc="outside lower center", ncols=min(len(handles), 4 if size[0] >= 10 else 2),
-                       frameon=False,
-                       fontsize=8 if size[0] < 10 else 10)
+            fig.legend(
+                handles,
+                labels,
+                loc="outside lower center",
+                ncols=min(len(handles), 4 if size[0] >= 10 else 2),
+                frameon=False,
+                fontsize=8 if size[0] < 10 else 10,
+            )
         for ext in ("png", "svg"):
             path = folder / f"{name}.{ext}"
             fig.savefig(path)
@@ -135,8 +161,11 @@ def export_command(run_dir: str, folder: str) -> list[str]:
 
     from engine.child_process import relaunch_command
 
-    return [*relaunch_command("engine.charts", ["--twintrain-export-charts"]), os.path.abspath(run_dir),
-            os.path.abspath(folder)]
+    return [
+        *relaunch_command("engine.charts", ["--twintrain-export-charts"]),
+        os.path.abspath(run_dir),
+        os.path.abspath(folder),
+    ]
 
 
 def _chart_data(name: str, run: RunData):
@@ -145,7 +174,11 @@ def _chart_data(name: str, run: RunData):
         steps = cols["step"]
         if name == "loss":
             yield fw, "loss", steps, cols["loss"]
-            val = [(e["steps"], e["val_loss"]) for e in run.epochs.get(fw, []) if e.get("val_loss") is not None]
+            val = [
+                (e["steps"], e["val_loss"])
+                for e in run.epochs.get(fw, [])
+                if e.get("val_loss") is not None
+            ]
             yield fw, "val_loss", [v[0] for v in val], np.asarray([v[1] for v in val], dtype=float)
         elif name == "step_time":
             yield fw, "step_time_ms", steps, cols["step_time_s"] * 1e3
@@ -155,8 +188,17 @@ def _chart_data(name: str, run: RunData):
         elif name == "throughput":
             yield fw, "samples_per_s", steps, cols["samples_per_s"]
         elif name == "accuracy":
-            acc = [(e["steps"], e["val_accuracy"]) for e in run.epochs.get(fw, []) if e.get("val_accuracy") is not None]
-            yield fw, "val_accuracy", [a[0] for a in acc], np.asarray([a[1] for a in acc], dtype=float)
+            acc = [
+                (e["steps"], e["val_accuracy"])
+                for e in run.epochs.get(fw, [])
+                if e.get("val_accuracy") is not None
+            ]
+            yield (
+                fw,
+                "val_accuracy",
+                [a[0] for a in acc],
+                np.asarray([a[1] for a in acc], dtype=float),
+            )
 
 
 def _draw(name: str, run: RunData, ax) -> None:
@@ -170,15 +212,39 @@ def _draw(name: str, run: RunData, ax) -> None:
         if name == "loss":
             loss = cols["loss"]
             ax.plot(steps, loss, color=color, alpha=0.25, lw=0.8)
-            ax.plot(steps, smooth(loss, max(1, len(loss) // 50)), color=color, lw=1.6, label=f"{label} train")
-            val = [(e["steps"], e["val_loss"]) for e in run.epochs.get(fw, []) if e.get("val_loss") is not None]
+            ax.plot(
+                steps,
+                smooth(loss, max(1, len(loss) // 50)),
+                color=color,
+                lw=1.6,
+                label=f"{label} train",
+            )
+            val = [
+                (e["steps"], e["val_loss"])
+                for e in run.epochs.get(fw, [])
+                if e.get("val_loss") is not None
+            ]
             if val:
-                ax.plot([v[0] for v in val], [v[1] for v in val], "o--", color=color, ms=3, lw=1, label=f"{label} val")
+                ax.plot(
+                    [v[0] for v in val],
+                    [v[1] for v in val],
+                    "o--",
+                    color=color,
+                    ms=3,
+                    lw=1,
+                    label=f"{label} val",
+                )
             ax.set_ylabel("loss")
         elif name == "step_time":
             t = cols["step_time_s"] * 1e3
             ax.plot(steps[w:], t[w:], color=color, alpha=0.3, lw=0.6)
-            ax.plot(steps[w:], _rolling_median(t[w:], 25), color=color, lw=1.6, label=f"{label} (rolling median)")
+            ax.plot(
+                steps[w:],
+                _rolling_median(t[w:], 25),
+                color=color,
+                lw=1.6,
+                label=f"{label} (rolling median)",
+            )
             if w:
                 ax.plot(steps[:w], t[:w], "x", color=color, ms=4, label=f"{label} warm-up")
             ax.set_yscale("log")
@@ -195,19 +261,41 @@ def _draw(name: str, run: RunData, ax) -> None:
             ax.plot(steps[w:], _rolling_median(rate, 25), color=color, lw=1.6, label=label)
             ax.set_ylabel("samples / s")
         elif name == "accuracy":
-            acc = [(e["steps"], e["val_accuracy"]) for e in run.epochs.get(fw, [])
-                   if e.get("val_accuracy") is not None]
+            acc = [
+                (e["steps"], e["val_accuracy"])
+                for e in run.epochs.get(fw, [])
+                if e.get("val_accuracy") is not None
+            ]
             if acc:
-                ax.plot([a[0] for a in acc], [a[1] for a in acc], "o-", color=color, ms=4, lw=1.4, label=label)
+                ax.plot(
+                    [a[0] for a in acc],
+                    [a[1] for a in acc],
+                    "o-",
+                    color=color,
+                    ms=4,
+                    lw=1.4,
+                    label=label,
+                )
             ax.set_ylabel("validation accuracy")
     summary = run.summary
-    title = {"loss": "Loss", "step_time": "Step time", "memory": "Memory", "throughput": "Throughput",
-             "accuracy": "Validation accuracy"}[name]
+    title = {
+        "loss": "Loss",
+        "step_time": "Step time",
+        "memory": "Memory",
+        "throughput": "Throughput",
+        "accuracy": "Validation accuracy",
+    }[name]
     if summary.get("schedule"):
         title += f"  ({summary.get('schedule')}, init {summary.get('init')})"
     parity = summary.get("parity") or {}
-    if name == "loss" and parity.get("max_loss_abs_diff") is not None and parity.get("first_divergent_step") is None:
-        title += f"\nthe two curves overlap: max |loss difference| {parity['max_loss_abs_diff']:.2g}"
+    if (
+        name == "loss"
+        and parity.get("max_loss_abs_diff") is not None
+        and parity.get("first_divergent_step") is None
+    ):
+        title += (
+            f"\nthe two curves overlap: max |loss difference| {parity['max_loss_abs_diff']:.2g}"
+        )
     ax.set_title(title, fontsize=10)
 
 
@@ -216,7 +304,7 @@ def _rolling_median(values: np.ndarray, window: int) -> np.ndarray:
         return values
     out = np.empty_like(values)
     for i in range(len(values)):
-        out[i] = np.median(values[max(0, i - window + 1): i + 1])
+        out[i] = np.median(values[max(0, i - window + 1) : i + 1])
     return out
 
 

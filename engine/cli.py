@@ -27,7 +27,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="twintrain", description="Train one network in PyTorch and TensorFlow/Keras side by side.")
+    parser = argparse.ArgumentParser(
+        prog="twintrain",
+        description="Train one network in PyTorch and TensorFlow/Keras side by side.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("presets", help="list the bundled presets")
     p.set_defaults(func=_cmd_presets)
@@ -37,38 +40,85 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_check)
     p = sub.add_parser("train", help="train headless in both frameworks and write a run folder")
     p.add_argument("file", help="a project file or a preset name")
-    p.add_argument("--frameworks", default="torch,tensorflow", help="comma-separated: torch,tensorflow")
+    p.add_argument(
+        "--frameworks", default="torch,tensorflow", help="comma-separated: torch,tensorflow"
+    )
     p.add_argument("--epochs", type=int, default=None, help="override the project's epochs")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    p.add_argument("--schedule", choices=("parallel", "alternate", "sequential"), default=None,
-                   help="default: parallel on CPU, alternate on a GPU")
-    p.add_argument("--init", choices=("matched", "native"), default="matched",
-                   help="matched: same initial weights and optimizer math in both (default)")
-    p.add_argument("--optimizer", choices=("matched", "native"), default=None,
-                   help="optimizer math (default: follows --init)")
+    p.add_argument(
+        "--schedule",
+        choices=("parallel", "alternate", "sequential"),
+        default=None,
+        help="default: parallel on CPU, alternate on a GPU",
+    )
+    p.add_argument(
+        "--init",
+        choices=("matched", "native"),
+        default="matched",
+        help="matched: same initial weights and optimizer math in both (default)",
+    )
+    p.add_argument(
+        "--optimizer",
+        choices=("matched", "native"),
+        default=None,
+        help="optimizer math (default: follows --init)",
+    )
     p.add_argument("--out", default=None, help="run folder (default: runs/<project>-<time>)")
     p.add_argument("--force", action="store_true", help="write into a non-empty run folder")
-    p.add_argument("--export", default=None, metavar="FORMATS",
-                   help="also write the trained models to DIR/models/ (comma-separated formats, or all)")
+    p.add_argument(
+        "--export",
+        default=None,
+        metavar="FORMATS",
+        help="also write the trained models to DIR/models/ (comma-separated formats, or all)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    p.add_argument("--json", action="store_true", help="print summary.json's content on stdout instead of the table")
-    p.add_argument("--max-memory", type=float, default=None, metavar="MB",
-                   help="stop a framework whose worker's memory (RSS) exceeds MB; the other goes on")
-    p.add_argument("--hang-timeout", type=float, default=120.0, metavar="S",
-                   help="stop a framework whose worker sends nothing for S seconds (default 120)")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print summary.json's content on stdout instead of the table",
+    )
+    p.add_argument(
+        "--max-memory",
+        type=float,
+        default=None,
+        metavar="MB",
+        help="stop a framework whose worker's memory (RSS) exceeds MB; the other goes on",
+    )
+    p.add_argument(
+        "--hang-timeout",
+        type=float,
+        default=120.0,
+        metavar="S",
+        help="stop a framework whose worker sends nothing for S seconds (default 120)",
+    )
     p.set_defaults(func=_cmd_train)
-    p = sub.add_parser("export", help="write the untrained models (matched initial weights) in every format")
+    p = sub.add_parser(
+        "export", help="write the untrained models (matched initial weights) in every format"
+    )
     p.add_argument("file", help="a project file or a preset name")
-    p.add_argument("--out", required=True, help="output folder (must be new or empty unless --force)")
-    p.add_argument("--formats", default="all", help="comma-separated: safetensors, pt2, torchscript, onnx, "
-                   "keras, savedmodel, tflite, code; or all (default)")
+    p.add_argument(
+        "--out", required=True, help="output folder (must be new or empty unless --force)"
+    )
+    p.add_argument(
+        "--formats",
+        default="all",
+        help="comma-separated: safetensors, pt2, torchscript, onnx, "
+        "keras, savedmodel, tflite, code; or all (default)",
+    )
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
     p.add_argument("--force", action="store_true", help="write into a non-empty folder")
-    p.add_argument("--base-dir", default=None,
-                   help="with FILE '-' (project JSON on stdin): the folder data-file paths are relative to")
-    p.add_argument("--weights", default=None, metavar="RUN_DIR",
-                   help="export the trained weights a run kept (RUN_DIR/weights/<framework>.npz) "
-                   "instead of the initial ones")
+    p.add_argument(
+        "--base-dir",
+        default=None,
+        help="with FILE '-' (project JSON on stdin): the folder data-file paths are relative to",
+    )
+    p.add_argument(
+        "--weights",
+        default=None,
+        metavar="RUN_DIR",
+        help="export the trained weights a run kept (RUN_DIR/weights/<framework>.npz) "
+        "instead of the initial ones",
+    )
     p.set_defaults(func=_cmd_export)
     return parser
 
@@ -125,11 +175,15 @@ def _cmd_export(args) -> int:
         from engine.trained_weights import available
 
         if not available(weights):
-            print(f"twintrain export: {weights}: no trained weights there (weights/torch.npz or "
-                  "weights/tensorflow.npz)", file=sys.stderr)
+            print(
+                f"twintrain export: {weights}: no trained weights there (weights/torch.npz or "
+                "weights/tensorflow.npz)",
+                file=sys.stderr,
+            )
             return 2
-    result = export_untrained(project, Path(args.out), formats, force=args.force, device=args.device,
-                              weights=weights)
+    result = export_untrained(
+        project, Path(args.out), formats, force=args.force, device=args.device, weights=weights
+    )
     print(format_exports(result))
     return 0 if all(e["ok"] for e in result["entries"]) else 1
 
@@ -140,13 +194,19 @@ def format_exports(result: dict) -> str:
         size = f"{e['bytes']:,} B" if e.get("bytes") is not None else ""
         diff = f"max diff {e['max_abs_diff']:.2g}" if e.get("max_abs_diff") is not None else ""
         status = "ok" if e["ok"] else f"FAILED: {e.get('reason')}"
-        lines.append(f"{e['framework']:<11} {e['format']:<12} {str(e.get('file') or ''):<30} {size:>12}  {diff:<16} {status}")
+        lines.append(
+            f"{e['framework']:<11} {e['format']:<12} {str(e.get('file') or ''):<30} {size:>12}  {diff:<16} {status}"
+        )
     cross = result.get("cross_check")
     if cross:
         diff = cross.get("max_abs_diff")
-        verdict = {True: "agree", False: "DISAGREE"}.get(cross.get("ok"), cross.get("reason") or "reported")
+        verdict = {True: "agree", False: "DISAGREE"}.get(
+            cross.get("ok"), cross.get("reason") or "reported"
+        )
         shown = "–" if diff is None else f"{diff:.2g}"
-        lines.append(f"cross-check torch.onnx vs tensorflow.onnx on {cross.get('batch')} samples: max diff {shown} ({verdict})")
+        lines.append(
+            f"cross-check torch.onnx vs tensorflow.onnx on {cross.get('batch')} samples: max diff {shown} ({verdict})"
+        )
     lines.append(f"manifest: {result['path']}")
     return "\n".join(lines)
 

@@ -14,7 +14,16 @@ import time
 from typing import Any
 
 VERSION = 1
-STEP_FIELDS = ("step", "epoch", "loss", "step_time_s", "samples", "rss_bytes", "device_bytes", "wall_s")
+STEP_FIELDS = (
+    "step",
+    "epoch",
+    "loss",
+    "step_time_s",
+    "samples",
+    "rss_bytes",
+    "device_bytes",
+    "wall_s",
+)
 FLUSH_EVERY_S = 0.05
 FLUSH_EVERY_STEPS = 512
 
@@ -30,12 +39,17 @@ class EventWriter:
     def emit(self, kind: str, **fields: Any) -> None:
         """Write one event now (after any pending steps, so order is kept)."""
         self.flush()
-        self._write(json.dumps({"v": VERSION, "type": kind, **fields}, separators=(",", ":")) + "\n")
+        self._write(
+            json.dumps({"v": VERSION, "type": kind, **fields}, separators=(",", ":")) + "\n"
+        )
 
     def step(self, record: tuple) -> None:
         """Queue one step record (a tuple in STEP_FIELDS order)."""
         self._pending.append(record)
-        if len(self._pending) >= FLUSH_EVERY_STEPS or time.perf_counter() - self._last_flush >= FLUSH_EVERY_S:
+        if (
+            len(self._pending) >= FLUSH_EVERY_STEPS
+            or time.perf_counter() - self._last_flush >= FLUSH_EVERY_S
+        ):
             self.flush()
 
     def flush(self) -> None:
@@ -44,7 +58,11 @@ class EventWriter:
             return
         columns = list(zip(*self._pending))
         self._pending = []
-        payload = {"v": VERSION, "type": "steps", **{name: list(col) for name, col in zip(STEP_FIELDS, columns)}}
+        payload = {
+            "v": VERSION,
+            "type": "steps",
+            **{name: list(col) for name, col in zip(STEP_FIELDS, columns)},
+        }
         self._write(json.dumps(payload, separators=(",", ":")) + "\n")
 
     def _write(self, text: str) -> None:

@@ -20,12 +20,26 @@ def frameworks_for(formats: list[str]) -> tuple[str, ...]:
 
 
 def failed_entry(framework: str, error: str) -> dict[str, Any]:
-    return {"format": "all", "framework": framework, "file": None, "bytes": None, "ok": False,
-            "max_abs_diff": None, "check": None, "reason": f"{framework} worker failed: {error}"}
+    return {
+        "format": "all",
+        "framework": framework,
+        "file": None,
+        "bytes": None,
+        "ok": False,
+        "max_abs_diff": None,
+        "check": None,
+        "reason": f"{framework} worker failed: {error}",
+    }
 
 
-def collect(runs: dict[str, FrameworkRun], project: Project, out_dir: Path, formats: list[str], *,
-            trained: bool = False) -> dict[str, Any]:
+def collect(
+    runs: dict[str, FrameworkRun],
+    project: Project,
+    out_dir: Path,
+    formats: list[str],
+    *,
+    trained: bool = False,
+) -> dict[str, Any]:
     """After the workers exported the models: complete the export folder."""
     entries: list[dict[str, Any]] = []
     for name, run in runs.items():
@@ -36,8 +50,14 @@ def collect(runs: dict[str, FrameworkRun], project: Project, out_dir: Path, form
     return complete(entries, project, out_dir, formats, trained=trained)
 
 
-def complete(entries: list[dict[str, Any]], project: Project, out_dir: Path, formats: list[str], *,
-             trained: bool) -> dict[str, Any]:
+def complete(
+    entries: list[dict[str, Any]],
+    project: Project,
+    out_dir: Path,
+    formats: list[str],
+    *,
+    trained: bool,
+) -> dict[str, Any]:
     """Add the code scripts, cross-check the two ONNX files, write exports.json.
 
     Untrained models start from the same weights, so their ONNX files must agree; trained ones
@@ -63,8 +83,15 @@ def _sample(project: Project):
     return data.x_val[:16] if len(data.x_val) else data.x_train[:16]
 
 
-def export_untrained(project: Project, out_dir: Path, formats: list[str], *, force: bool = False,
-                     device: str = "auto", weights: Path | None = None) -> dict[str, Any]:
+def export_untrained(
+    project: Project,
+    out_dir: Path,
+    formats: list[str],
+    *,
+    force: bool = False,
+    device: str = "auto",
+    weights: Path | None = None,
+) -> dict[str, Any]:
     """`twintrain export`: build both models from the matched initial weights and write the files.
 
     ``weights``: a run folder (or its ``weights/`` folder): build each framework from the trained
@@ -75,14 +102,23 @@ def export_untrained(project: Project, out_dir: Path, formats: list[str], *, for
     if weights is not None:
         weights_dir = resolve_dir(weights)
         if not available(weights_dir):
-            raise FileNotFoundError(f"{weights}: no trained weights here (torch.npz or tensorflow.npz)")
+            raise FileNotFoundError(
+                f"{weights}: no trained weights here (torch.npz or tensorflow.npz)"
+            )
     out_dir = prepare_run_dir(out_dir, force=force)
     (out_dir / "charts").rmdir()
     frameworks = frameworks_for(formats)
     trained = weights_dir is not None
     if frameworks:
-        with Session(project, frameworks=frameworks, device=device, schedule="parallel", mode="export",
-                     export={"formats": formats, "dir": str(out_dir.resolve())}, load_weights=weights_dir) as session:
+        with Session(
+            project,
+            frameworks=frameworks,
+            device=device,
+            schedule="parallel",
+            mode="export",
+            export={"formats": formats, "dir": str(out_dir.resolve())},
+            load_weights=weights_dir,
+        ) as session:
             session.start()
             session.wait()
             return collect(session.runs, project, out_dir, formats, trained=trained)
@@ -109,7 +145,9 @@ def complete_trained(run_dir: Path) -> dict[str, Any] | None:
         return None
     formats = json.loads(request.read_text(encoding="utf-8"))["formats"]
     summary = json.loads((Path(run_dir) / "summary.json").read_text(encoding="utf-8"))
-    project = from_dict(json.loads((Path(run_dir) / "project.twintrain.json").read_text(encoding="utf-8")))
+    project = from_dict(
+        json.loads((Path(run_dir) / "project.twintrain.json").read_text(encoding="utf-8"))
+    )
     source = summary.get("project_path")
     if source:
         project.path = Path(source)

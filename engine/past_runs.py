@@ -55,17 +55,31 @@ def run_info(folder: Path) -> dict[str, Any]:
     summary = read_summary(folder)
     meta = read_meta(folder)
     path = summary.get("project_path")
-    name = meta.get("name") or (Path(path).name.split(".")[0] if path else None) or summary.get("project") \
-        or _STAMP.sub("", folder.name) or folder.name
+    name = (
+        meta.get("name")
+        or (Path(path).name.split(".")[0] if path else None)
+        or summary.get("project")
+        or _STAMP.sub("", folder.name)
+        or folder.name
+    )
     match = _STAMP.search(folder.name)
     try:
-        when = datetime.strptime("".join(match.groups()), "%Y%m%d%H%M%S") if match else \
-            datetime.fromtimestamp(folder.stat().st_mtime)
+        when = (
+            datetime.strptime("".join(match.groups()), "%Y%m%d%H%M%S")
+            if match
+            else datetime.fromtimestamp(folder.stat().st_mtime)
+        )
         stamp = f"{when:%Y-%m-%d %H:%M:%S}"
     except (ValueError, OSError):
         stamp = ""
     frameworks = summary.get("frameworks") if isinstance(summary.get("frameworks"), dict) else {}
-    devices = sorted({str(f.get("device")) for f in frameworks.values() if isinstance(f, dict) and f.get("device")})
+    devices = sorted(
+        {
+            str(f.get("device"))
+            for f in frameworks.values()
+            if isinstance(f, dict) and f.get("device")
+        }
+    )
     settings = {}
     if frameworks:
         settings["frameworks"] = " + ".join(SHORT.get(fw, fw) for fw in frameworks)
@@ -84,8 +98,15 @@ def run_info(folder: Path) -> dict[str, Any]:
         if status != "finished":
             states.append(f"{SHORT.get(fw, fw)} {status}")
     state = ", ".join(states) if summary else "incomplete"
-    return {"name": str(name), "time": stamp, "settings": settings, "state": state, "folder": folder,
-            "project": summary.get("project"), "project_path": path}
+    return {
+        "name": str(name),
+        "time": stamp,
+        "settings": settings,
+        "state": state,
+        "folder": folder,
+        "project": summary.get("project"),
+        "project_path": path,
+    }
 
 
 def settings_text(info: dict[str, Any], keys=SETTINGS) -> str:
@@ -102,8 +123,13 @@ def describe(info: dict[str, Any]) -> str:
 
 def full_text(info: dict[str, Any]) -> str:
     lines = [info["name"], f"Started {info['time']}"]
-    labels = {"frameworks": "Frameworks", "init": "Init", "optimizer": "Optimizer", "schedule": "Schedule",
-              "device": "Device"}
+    labels = {
+        "frameworks": "Frameworks",
+        "init": "Init",
+        "optimizer": "Optimizer",
+        "schedule": "Schedule",
+        "device": "Device",
+    }
     lines += [f"{labels[k]}: {v}" for k, v in info["settings"].items()]
     lines.append(f"State: {info['state'] or 'finished'}")
     if info.get("project_path"):

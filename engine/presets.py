@@ -48,7 +48,10 @@ def resolve_project_path(arg: str) -> Path:
     if found is not None:
         return found
     keys = [p.name[: -len(SUFFIX)] for p in sorted(presets_dir().glob(f"*{SUFFIX}"))]
-    raise SpecError(f"no such file, and no preset of that name{closest(arg, keys)} (see `twintrain presets`)", file=arg)
+    raise SpecError(
+        f"no such file, and no preset of that name{closest(arg, keys)} (see `twintrain presets`)",
+        file=arg,
+    )
 
 
 def load_project_arg(arg: str) -> Project:

@@ -34,15 +34,15 @@ ROWS = [
 ROW_HELP = {
     "startup": "From the worker's job to its first step (framework import included unless pre-started).",
     "warmup_s": "Total time of the warm-up steps (the first steps, up to 5 and at most a tenth of the run: "
-                "tracing, first-call caches); they are left out of every figure below.",
+    "tracing, first-call caches); they are left out of every figure below.",
     "step_time_median_s": "Median of the steady steps' times (warm-up left out); each step's time covers "
-                          "the whole training step with the loss read back.",
+    "the whole training step with the loss read back.",
     "step_time_p95_s": "95th percentile of the steady steps' times (warm-up left out).",
     "samples_per_s": "Steady-state throughput: mean samples per steady step ÷ the median step time, from the "
-                     "same steps as the median, so it ranks the frameworks as the median step does "
-                     "(the throughput chart's line follows it over a rolling window).",
+    "same steps as the median, so it ranks the frameworks as the median step does "
+    "(the throughput chart's line follows it over a rolling window).",
     "samples_per_s_overall": "All steady samples ÷ all steady step time (a mean): a few slow steps "
-                             "(a pause, a collection, a busy core) pull it down, the median-based row above not.",
+    "(a pause, a collection, a busy core) pull it down, the median-based row above not.",
     "peak_rss_bytes": "Highest resident memory (RSS) of the framework's worker process during the run.",
     "peak_device_bytes": "Highest GPU memory the framework had allocated (GPU runs only).",
 }
@@ -60,14 +60,22 @@ BETTER = {
 
 # Run-wide rows (one value for the whole run): key in summary.json, label, value -> text.
 RUN_ROWS = [
-    ("init", "Init", {"matched": "matched (same initial weights)", "native": "native (each framework's own)"}),
-    ("optimizer", "Optimizer math", {"matched": "matched (Keras formulas)", "native": "native (stock)"}),
+    (
+        "init",
+        "Init",
+        {"matched": "matched (same initial weights)", "native": "native (each framework's own)"},
+    ),
+    (
+        "optimizer",
+        "Optimizer math",
+        {"matched": "matched (Keras formulas)", "native": "native (stock)"},
+    ),
 ]
 RUN_HELP = {
     "init": "Matched: the initial weights are drawn once from the seed and loaded into every framework. "
-            "Native: each framework initialises its own layers.",
+    "Native: each framework initialises its own layers.",
     "optimizer": "Matched: PyTorch runs Keras' update formulas, so both compute the same update. "
-                 "Native: each framework's stock optimizer.",
+    "Native: each framework's stock optimizer.",
 }
 
 
@@ -82,8 +90,9 @@ def run_rows(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 def footnotes() -> list[tuple[str, str]]:
     """(row label, how it is computed) in table order: the report's and the CLI's footnotes."""
-    return ([(label, RUN_HELP[key]) for key, label, _ in RUN_ROWS]
-            + [(label, ROW_HELP[key]) for key, label, _ in ROWS if key in ROW_HELP])
+    return [(label, RUN_HELP[key]) for key, label, _ in RUN_ROWS] + [
+        (label, ROW_HELP[key]) for key, label, _ in ROWS if key in ROW_HELP
+    ]
 
 
 def comparison(key: str, values: list[Any], names: list[str]) -> tuple[int | None, str]:
@@ -93,7 +102,11 @@ def comparison(key: str, values: list[Any], names: list[str]) -> tuple[int | Non
     kind = next((k for k_, _, k in ROWS if k_ == key), "")
     if key not in BETTER or not kind.startswith(("lower", "higher")):
         return None, ""
-    ok = [i for i, v in enumerate(values) if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0]
+    ok = [
+        i
+        for i, v in enumerate(values)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+    ]
     if len(ok) < 2:
         return None, ""
     ranked = sorted(ok, key=lambda i: values[i], reverse=kind.startswith("higher"))
@@ -148,7 +161,11 @@ def write_report(summary: dict[str, Any], out: Path) -> Path:
 
     def th(label: str) -> str:
         mark = marks.get(label)
-        return f"<th>{label}" + (f'<sup><a href="#note{mark}">{mark}</a></sup>' if mark else "") + "</th>"
+        return (
+            f"<th>{label}"
+            + (f'<sup><a href="#note{mark}">{mark}</a></sup>' if mark else "")
+            + "</th>"
+        )
 
     rows = "".join(
         f"<tr>{th(label)}<td class='run' colspan='{len(names) + 1}'>{html.escape(text)}</td></tr>"
@@ -157,8 +174,10 @@ def write_report(summary: dict[str, Any], out: Path) -> Path:
         f"<tr>{th(label)}{''.join(f'<td>{c}</td>' for c in cells)}<td class='note'>{note}</td></tr>"
         for label, cells, note in summary_rows(summary)
     )
-    notes_html = "".join(f'<li id="note{marks[label]}"><b>{html.escape(label)}</b>: {html.escape(text)}</li>'
-                         for label, text in footnotes())
+    notes_html = "".join(
+        f'<li id="note{marks[label]}"><b>{html.escape(label)}</b>: {html.escape(text)}</li>'
+        for label, text in footnotes()
+    )
     parity = summary.get("parity")
     parity_html = ""
     if parity:
@@ -176,14 +195,14 @@ def write_report(summary: dict[str, Any], out: Path) -> Path:
         svg = out / "charts" / f"{name}.svg"
         if svg.is_file():
             text = svg.read_text(encoding="utf-8")
-            text = text[text.find("<svg"):]
-            charts.append(f'<figure>{text}</figure>')
+            text = text[text.find("<svg") :]
+            charts.append(f"<figure>{text}</figure>")
     machine = (
         f"{html.escape(platform.platform())}, Python {platform.python_version()}, "
         f"{html.escape(platform.processor() or platform.machine())}, {__import__('os').cpu_count()} CPUs"
     )
     page = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>TwinTrain report: {html.escape(summary['project'])}</title>
+<html lang="en"><head><meta charset="utf-8"><title>TwinTrain report: {html.escape(summary["project"])}</title>
 <style>
 body{{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;max-width:1000px;color:#222;padding:0 1em}}
 table{{border-collapse:collapse;margin:1em 0}} th,td{{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:right}}
@@ -191,16 +210,16 @@ th:first-child{{text-align:left}} td.note{{color:#666;text-align:left;font-size:
 .error{{color:#b00020}} figure{{margin:1em 0}} figure svg{{max-width:100%;height:auto}}
 .meta{{color:#555;font-size:.9em}}
 </style></head><body>
-<h1>{html.escape(summary['project'])}</h1>
-<p class="meta">Schedule <b>{summary['schedule']}</b>, init <b>{summary['init']}</b>, optimizer math <b>{summary.get('optimizer', summary['init'])}</b>.
+<h1>{html.escape(summary["project"])}</h1>
+<p class="meta">Schedule <b>{summary["schedule"]}</b>, init <b>{summary["init"]}</b>, optimizer math <b>{summary.get("optimizer", summary["init"])}</b>.
 Machine: {machine}.</p>
-{''.join(body)}
+{"".join(body)}
 <table><tr><th></th>{head}<th></th></tr>{rows}</table>
 <ol class="meta">{notes_html}</ol>
 {parity_html}
 <h2>Charts</h2>
-{''.join(charts)}
-{''.join(f'<p class="meta">{html.escape(n)}</p>' for n in summary.get('notes', []))}
+{"".join(charts)}
+{"".join(f'<p class="meta">{html.escape(n)}</p>' for n in summary.get("notes", []))}
 <p class="meta">Warm-up steps (tracing, first-call caches) are excluded from medians and throughput.
 Step time covers the whole training step with the loss read back.</p>
 </body></html>

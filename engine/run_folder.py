@@ -21,7 +21,16 @@ from engine.spec.errors import SpecError
 from engine.spec.project import write_atomic
 from engine.summary import build_summary
 
-METRICS_HEADER = ("framework", "epoch", "step", "loss", "step_time_s", "samples_per_s", "rss_bytes", "device_bytes")
+METRICS_HEADER = (
+    "framework",
+    "epoch",
+    "step",
+    "loss",
+    "step_time_s",
+    "samples_per_s",
+    "rss_bytes",
+    "device_bytes",
+)
 EPOCHS_HEADER = ("framework", "epoch", "train_loss", "val_loss", "val_accuracy", "epoch_time_s")
 
 
@@ -40,7 +49,9 @@ def prepare_run_dir(out: Path, *, force: bool = False) -> Path:
     if out.exists() and not out.is_dir():
         raise SpecError(f"'{out}' exists and is not a folder")
     if out.is_dir() and any(out.iterdir()) and not force:
-        raise SpecError(f"run folder '{out}' is not empty; pick another --out or pass --force to write into it")
+        raise SpecError(
+            f"run folder '{out}' is not empty; pick another --out or pass --force to write into it"
+        )
     out.mkdir(parents=True, exist_ok=True)
     (out / "charts").mkdir(exist_ok=True)
     return out
@@ -70,7 +81,9 @@ class RunRecorder:
             write_atomic(models / REQUEST, json.dumps({"formats": list(session.export["formats"])}))
         self._last_summary = 0.0
         if session.mode == "train":
-            session.tensorboard_dir = os.path.abspath(self.out / "tb")  # absolute: workers run elsewhere
+            session.tensorboard_dir = os.path.abspath(
+                self.out / "tb"
+            )  # absolute: workers run elsewhere
         session.subscribe(self.on_event)
 
     def on_event(self, framework: str, event: dict[str, Any]) -> None:
@@ -81,11 +94,18 @@ class RunRecorder:
             if kind == "steps":
                 for s in expand_steps(event):
                     rate = s["samples"] / s["step_time_s"] if s["step_time_s"] > 0 else ""
-                    self._metrics.writerow((
-                        framework, s["epoch"], s["step"], repr(s["loss"]), f"{s['step_time_s']:.9f}",
-                        f"{rate:.1f}" if rate != "" else "", s["rss_bytes"],
-                        "" if s["device_bytes"] is None else s["device_bytes"],
-                    ))
+                    self._metrics.writerow(
+                        (
+                            framework,
+                            s["epoch"],
+                            s["step"],
+                            repr(s["loss"]),
+                            f"{s['step_time_s']:.9f}",
+                            f"{rate:.1f}" if rate != "" else "",
+                            s["rss_bytes"],
+                            "" if s["device_bytes"] is None else s["device_bytes"],
+                        )
+                    )
                 self._metrics_file.flush()
             elif kind == "exports" and self.session.export:
                 from engine.exporting import partial_name
@@ -93,10 +113,16 @@ class RunRecorder:
                 path = Path(self.session.export["dir"]) / partial_name(framework)
                 write_atomic(path, json.dumps(event.get("entries", [])))
             elif kind == "epoch":
-                self._epochs.writerow((
-                    framework, event["epoch"], _fmt(event.get("train_loss")), _fmt(event.get("val_loss")),
-                    _fmt(event.get("val_accuracy")), f"{event['epoch_time_s']:.6f}",
-                ))
+                self._epochs.writerow(
+                    (
+                        framework,
+                        event["epoch"],
+                        _fmt(event.get("train_loss")),
+                        _fmt(event.get("val_loss")),
+                        _fmt(event.get("val_accuracy")),
+                        f"{event['epoch_time_s']:.6f}",
+                    )
+                )
                 self._epochs_file.flush()
                 if time.perf_counter() - self._last_summary > 1.0:
                     self._last_summary = time.perf_counter()

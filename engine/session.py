@@ -71,7 +71,7 @@ def core_plan(frameworks: tuple[str, ...], schedule: str) -> Plan:
     if len(cores) < n:
         return {f: (cores, 1) for f in frameworks}
     size = len(cores) // n
-    return {f: (cores[i * size:(i + 1) * size], size) for i, f in enumerate(frameworks)}
+    return {f: (cores[i * size : (i + 1) * size], size) for i, f in enumerate(frameworks)}
 
 
 @dataclass
@@ -144,7 +144,9 @@ class Session:
         self.device = device
         self.schedule = schedule or default_schedule(device)
         if self.schedule not in SCHEDULES:
-            raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got '{self.schedule}'")
+            raise ValueError(
+                f"schedule must be one of {', '.join(SCHEDULES)}, got '{self.schedule}'"
+            )
         self.init = init
         self.optimizer = optimizer or init
         self.epochs = epochs
@@ -155,8 +157,12 @@ class Session:
         self.pinning = pinning  # framework -> (cores, threads); overrides the schedule's plan
         # {"formats": [...], "dir": str}: workers write model files (dir absolute: engine.child_process)
         self.export = None if export is None else {**export, "dir": os.path.abspath(export["dir"])}
-        self.mode = mode  # "train", or "export" (build from the initial weights, write files, no training)
-        self.tensorboard_dir: str | None = None  # workers write tb/<framework>/ event files there (RunRecorder sets it)
+        self.mode = (
+            mode  # "train", or "export" (build from the initial weights, write files, no training)
+        )
+        self.tensorboard_dir: str | None = (
+            None  # workers write tb/<framework>/ event files there (RunRecorder sets it)
+        )
         self.pool = pool  # warm workers to take from, where one matches exactly
         # Folders (absolute) of <framework>.npz trained weights: written when training ends, or
         # read instead of the initial weights (an export of a run's trained models).
@@ -355,19 +361,25 @@ class Session:
                 run.status = "running"
             elif kind == "error":
                 self._emit(run, event)
-                self._finish(run, "error", event.get("message", "unknown error"), event.get("traceback"))
+                self._finish(
+                    run, "error", event.get("message", "unknown error"), event.get("traceback")
+                )
                 self._kill(run)
                 return
             elif kind == "done":
                 run.done = {k: v for k, v in event.items() if k not in ("v", "type")}
                 self._emit(run, event)
-                self._finish(run, "stopped" if event.get("status") == "stopped" else "finished", None)
+                self._finish(
+                    run, "stopped" if event.get("status") == "stopped" else "finished", None
+                )
                 return
             self._emit(run, event)
             if self.schedule != "parallel":
                 self._schedule(run, kind)
 
-    def _finish(self, run: FrameworkRun, status: str, error: str | None, detail: str | None = None) -> None:
+    def _finish(
+        self, run: FrameworkRun, status: str, error: str | None, detail: str | None = None
+    ) -> None:
         if run.finished:
             return
         run.status = status
@@ -424,10 +436,19 @@ class Session:
                     if run.status in ("paused",) or waiting:
                         run.last_event_at = now
                         continue
-                    limit = self.hang_timeout_s if run.status != "starting" else max(self.hang_timeout_s, 300.0)
+                    limit = (
+                        self.hang_timeout_s
+                        if run.status != "starting"
+                        else max(self.hang_timeout_s, 300.0)
+                    )
                     if now - run.last_event_at > limit:
-                        self._finish(run, "error", f"{run.name} worker sent nothing for {limit:.0f} s and was "
-                                                   "declared unresponsive; it was stopped", None)
+                        self._finish(
+                            run,
+                            "error",
+                            f"{run.name} worker sent nothing for {limit:.0f} s and was "
+                            "declared unresponsive; it was stopped",
+                            None,
+                        )
                         self._kill(run)
 
     def _reap_after_grace(self) -> None:

@@ -36,8 +36,12 @@ def steady_figures(times, samples) -> dict[str, float | None]:
     t = np.asarray(times, dtype=np.float64)
     s = np.asarray(samples, dtype=np.float64)
     if not len(t):
-        return {"step_time_median_s": None, "step_time_p95_s": None, "samples_per_s": None,
-                "samples_per_s_overall": None}
+        return {
+            "step_time_median_s": None,
+            "step_time_p95_s": None,
+            "samples_per_s": None,
+            "samples_per_s_overall": None,
+        }
     median = float(np.median(t))
     total = float(t.sum())
     return {
@@ -68,7 +72,9 @@ def framework_summary(run: FrameworkRun) -> dict[str, Any]:
         "device_note": info.get("device_note"),
         "threads": info.get("threads", run.threads),
         "cores": run.cores,
-        "nice": info.get("nice"),  # the worker's niceness: the app lowers its workers below the window
+        "nice": info.get(
+            "nice"
+        ),  # the worker's niceness: the app lowers its workers below the window
         "params": info.get("params"),
         "steps": n,
         "warmup_steps": w,
@@ -79,7 +85,8 @@ def framework_summary(run: FrameworkRun) -> dict[str, Any]:
         "preload_s": info.get("preload_s"),
         "startup": startup_text(info),
         **steady_figures(steady_t, steady_s),
-        "peak_rss_bytes": run.done.get("peak_rss_bytes") or (max(run.steps["rss_bytes"]) if n else None),
+        "peak_rss_bytes": run.done.get("peak_rss_bytes")
+        or (max(run.steps["rss_bytes"]) if n else None),
         "peak_device_bytes": run.done.get("peak_device_bytes"),
         "final_train_loss": _num(last_epoch.get("train_loss")),
         "final_val_loss": _num(last_epoch.get("val_loss")),
@@ -96,7 +103,10 @@ def parity(session: Session) -> dict[str, Any] | None:
     b = np.asarray(session.runs["tensorflow"].steps["loss"], dtype=np.float64)
     figures = loss_parity(a, b)
     parted = figures["first_divergent_step"] is not None
-    return {**figures, "notes": parity_notes(session.project, session.init, session.optimizer, parted=parted)}
+    return {
+        **figures,
+        "notes": parity_notes(session.project, session.init, session.optimizer, parted=parted),
+    }
 
 
 # Where each framework's stock optimizer computes differently (native mode); SGD with a constant
@@ -105,7 +115,7 @@ NATIVE_OPTIMIZER_DIFFERENCES = {
     "adam": "Adam: Keras adds epsilon to sqrt(v) before the bias correction, PyTorch after it",
     "adamw": "AdamW: Keras adds epsilon to sqrt(v) before the bias correction, PyTorch after it",
     "rmsprop": "RMSprop: Keras divides by sqrt(v + epsilon) and applies the learning rate before the momentum "
-               "buffer, PyTorch divides by sqrt(v) + epsilon and applies it after",
+    "buffer, PyTorch divides by sqrt(v) + epsilon and applies it after",
 }
 # Optimizers that keep per-row state, which Keras on TensorFlow updates only for the rows in the batch.
 _ROW_STATE_OPTIMIZERS = ("adam", "adamw", "rmsprop")
@@ -116,18 +126,30 @@ def parity_notes(project: Project, init: str, optimizer: str, *, parted: bool = 
     once they have parted (``parted``), the real differences of the stock optimizers in native mode."""
     notes = []
     if init != "matched":
-        notes.append("native init: each framework drew its own initial weights, so the losses are not expected to agree")
+        notes.append(
+            "native init: each framework drew its own initial weights, so the losses are not expected to agree"
+        )
     elif optimizer != "matched":
-        notes.append("native optimizers: each framework ran its stock update formula, so the losses part slowly")
-    if any(layer.type == "Dropout" and layer.resolved().get("rate", 0) > 0 for layer in project.layers):
-        notes.append("Dropout draws different random masks in each framework, so the losses are expected to part")
+        notes.append(
+            "native optimizers: each framework ran its stock update formula, so the losses part slowly"
+        )
+    if any(
+        layer.type == "Dropout" and layer.resolved().get("rate", 0) > 0 for layer in project.layers
+    ):
+        notes.append(
+            "Dropout draws different random masks in each framework, so the losses are expected to part"
+        )
     if optimizer != "matched" and parted:
         name = str(project.training.get("optimizer", {}).get("name", "adam"))
         if name in NATIVE_OPTIMIZER_DIFFERENCES:
             notes.append(NATIVE_OPTIMIZER_DIFFERENCES[name])
-        if name in _ROW_STATE_OPTIMIZERS and any(layer.type == "Embedding" for layer in project.layers):
-            notes.append(f"Embedding: Keras on TensorFlow gets a sparse gradient and updates {name}'s moments only for "
-                         "the ids in the batch; PyTorch's dense gradient decays every row's moments at every step")
+        if name in _ROW_STATE_OPTIMIZERS and any(
+            layer.type == "Embedding" for layer in project.layers
+        ):
+            notes.append(
+                f"Embedding: Keras on TensorFlow gets a sparse gradient and updates {name}'s moments only for "
+                "the ids in the batch; PyTorch's dense gradient decays every row's moments at every step"
+            )
     return notes
 
 
@@ -136,8 +158,13 @@ def loss_parity(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
     a tolerance of 1e-3 x max(1, mean |loss|) (a NaN on one side counts as parted)."""
     n = min(len(a), len(b))
     if n == 0:
-        return {"initial_loss_abs_diff": None, "max_loss_abs_diff": None, "first_divergent_step": None,
-                "steps_compared": 0, "tolerance": None}
+        return {
+            "initial_loss_abs_diff": None,
+            "max_loss_abs_diff": None,
+            "first_divergent_step": None,
+            "steps_compared": 0,
+            "tolerance": None,
+        }
     a, b = np.asarray(a[:n], dtype=np.float64), np.asarray(b[:n], dtype=np.float64)
     diff = np.abs(a - b)
     finite = np.isfinite(diff)
@@ -163,17 +190,27 @@ def build_summary(session: Session) -> dict[str, Any]:
         "device_requested": session.device,
         "frameworks": {name: framework_summary(run) for name, run in session.runs.items()},
         "parity": parity(session),
-        "notes": timing_notes(session.optimizer, tuple(session.runs), session.project.training.get("optimizer")),
+        "notes": timing_notes(
+            session.optimizer, tuple(session.runs), session.project.training.get("optimizer")
+        ),
     }
 
 
 # Matched mode's Keras-formula optimizer on PyTorch against torch.optim's stock one: median step
 # time ratio, digits_mlp, one CPU thread (bench/matched_optimizer_cost.py, two runs, December 2026).
-MATCHED_OPTIMIZER_COST = {"sgd": 0.99, "sgd+momentum": 0.96, "adam": 0.85, "adamw": 0.93, "rmsprop": 0.93}
+MATCHED_OPTIMIZER_COST = {
+    "sgd": 0.99,
+    "sgd+momentum": 0.96,
+    "adam": 0.85,
+    "adamw": 0.93,
+    "rmsprop": 0.93,
+}
 _STOCK_NAMES = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop"}
 
 
-def timing_notes(optimizer: str, frameworks: tuple[str, ...], spec: dict | None = None) -> list[str]:
+def timing_notes(
+    optimizer: str, frameworks: tuple[str, ...], spec: dict | None = None
+) -> list[str]:
     """What the user must know to read the timings right; ``spec`` is the project's optimizer section."""
     if optimizer != "matched" or "torch" not in frameworks:
         return []
@@ -189,11 +226,15 @@ def timing_notes(optimizer: str, frameworks: tuple[str, ...], spec: dict | None 
         cost = f"on a CPU (digits MLP, one thread) it measured as fast as torch.optim.{stock}, within 2%"
     else:
         pct = round(abs(1 - ratio) * 100)
-        cost = (f"on a CPU (digits MLP, one thread) it measured about {pct}% {'faster' if ratio < 1 else 'slower'} "
-                f"than torch.optim.{stock}")
-    return [f"PyTorch ran TwinTrain's Keras-formula {label} (matched mode), not torch.optim.{stock}; {cost}. "
-            "To time each framework's stock optimizer, train with --optimizer native "
-            "(in the app, choose Native optimizers above the plots)."]
+        cost = (
+            f"on a CPU (digits MLP, one thread) it measured about {pct}% {'faster' if ratio < 1 else 'slower'} "
+            f"than torch.optim.{stock}"
+        )
+    return [
+        f"PyTorch ran TwinTrain's Keras-formula {label} (matched mode), not torch.optim.{stock}; {cost}. "
+        "To time each framework's stock optimizer, train with --optimizer native "
+        "(in the app, choose Native optimizers above the plots)."
+    ]
 
 
 def _num(value) -> float | None:

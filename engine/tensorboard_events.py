@@ -53,14 +53,20 @@ def _field(number: int, payload: bytes) -> bytes:
     return _varint(number << 3 | 2) + _varint(len(payload)) + payload
 
 
-def encode_event(wall_time: float, step: int = 0, scalars: dict[str, float] | None = None,
-                 file_version: str | None = None) -> bytes:
+def encode_event(
+    wall_time: float,
+    step: int = 0,
+    scalars: dict[str, float] | None = None,
+    file_version: str | None = None,
+) -> bytes:
     out = b"\x09" + struct.pack("<d", wall_time) + b"\x10" + _varint(int(step))
     if file_version is not None:
         out += _field(3, file_version.encode())
     if scalars:
-        values = b"".join(_field(1, _field(1, tag.encode()) + b"\x15" + struct.pack("<f", float(v)))
-                          for tag, v in scalars.items())
+        values = b"".join(
+            _field(1, _field(1, tag.encode()) + b"\x15" + struct.pack("<f", float(v)))
+            for tag, v in scalars.items()
+        )
         out += _field(5, values)
     return out
 
@@ -68,7 +74,12 @@ def encode_event(wall_time: float, step: int = 0, scalars: dict[str, float] | No
 def frame(record: bytes) -> bytes:
     """One TFRecord."""
     length = struct.pack("<Q", len(record))
-    return length + struct.pack("<I", masked_crc(length)) + record + struct.pack("<I", masked_crc(record))
+    return (
+        length
+        + struct.pack("<I", masked_crc(length))
+        + record
+        + struct.pack("<I", masked_crc(record))
+    )
 
 
 class EventWriter:
@@ -86,7 +97,9 @@ class EventWriter:
     def scalars(self, step: int, values: dict[str, float], wall_time: float | None = None) -> None:
         values = {k: v for k, v in values.items() if v is not None}
         if values:
-            self._fh.write(frame(encode_event(time.time() if wall_time is None else wall_time, step, values)))
+            self._fh.write(
+                frame(encode_event(time.time() if wall_time is None else wall_time, step, values))
+            )
 
     def flush(self) -> None:
         if not self._fh.closed:
@@ -107,15 +120,15 @@ def read_records(path: Path | str) -> Iterator[bytes]:
     while pos < len(data):
         if pos + 12 > len(data):
             raise ValueError(f"torn record header at byte {pos}")
-        header = data[pos:pos + 8]
+        header = data[pos : pos + 8]
         (length,) = struct.unpack("<Q", header)
-        (crc,) = struct.unpack("<I", data[pos + 8:pos + 12])
+        (crc,) = struct.unpack("<I", data[pos + 8 : pos + 12])
         if crc != masked_crc(header):
             raise ValueError(f"bad length CRC at byte {pos}")
-        record = data[pos + 12:pos + 12 + length]
+        record = data[pos + 12 : pos + 12 + length]
         if len(record) != length or pos + 16 + length > len(data):
             raise ValueError(f"torn record at byte {pos}")
-        (crc,) = struct.unpack("<I", data[pos + 12 + length:pos + 16 + length])
+        (crc,) = struct.unpack("<I", data[pos + 12 + length : pos + 16 + length])
         if crc != masked_crc(record):
             raise ValueError(f"bad data CRC at byte {pos}")
         yield record
@@ -130,12 +143,12 @@ def _fields(buf: bytes) -> Iterator[tuple[int, int, object]]:
         if wire == 0:
             value, pos = _read_varint(buf, pos)
         elif wire == 1:
-            value, pos = buf[pos:pos + 8], pos + 8
+            value, pos = buf[pos : pos + 8], pos + 8
         elif wire == 2:
             n, pos = _read_varint(buf, pos)
-            value, pos = buf[pos:pos + n], pos + n
+            value, pos = buf[pos : pos + n], pos + n
         elif wire == 5:
-            value, pos = buf[pos:pos + 4], pos + 4
+            value, pos = buf[pos : pos + 4], pos + 4
         else:
             raise ValueError(f"unsupported wire type {wire}")
         yield number, wire, value

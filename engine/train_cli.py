@@ -31,9 +31,13 @@ def _limits(args) -> tuple[int | None, float]:
     mb = getattr(args, "max_memory", None)
     hang = getattr(args, "hang_timeout", 120.0)
     if mb is not None and not (math.isfinite(mb) and mb >= 64):
-        raise SpecError(f"--max-memory must be at least 64 (MB), got {mb:g}; a framework alone needs more")
+        raise SpecError(
+            f"--max-memory must be at least 64 (MB), got {mb:g}; a framework alone needs more"
+        )
     if not (math.isfinite(hang) and hang >= 5):
-        raise SpecError(f"--hang-timeout must be at least 5 (seconds), got {hang:g}; a framework's import takes seconds")
+        raise SpecError(
+            f"--hang-timeout must be at least 5 (seconds), got {hang:g}; a framework's import takes seconds"
+        )
     return (None if mb is None else int(mb * 2**20)), float(hang)
 
 
@@ -50,7 +54,9 @@ def train_command(args) -> int:
     out = Path(args.out) if args.out else Path("runs") / f"{stem}-{datetime.now():%Y%m%d-%H%M%S}"
     out = prepare_run_dir(out, force=args.force)
     training = resolve_training(project.training, graph.dataset.task if graph.dataset else None)
-    n_train = graph.dataset.n_samples - round(graph.dataset.n_samples * training["dataset"]["validation_split"])
+    n_train = graph.dataset.n_samples - round(
+        graph.dataset.n_samples * training["dataset"]["validation_split"]
+    )
     total = training["epochs"] * math.ceil(n_train / training["batch_size"])
 
     export = None
@@ -60,15 +66,27 @@ def train_command(args) -> int:
         formats = parse_formats(args.export)
         (out / "models").mkdir(exist_ok=True)
         export = {"formats": formats, "dir": str((out / "models").resolve())}
-    session = Session(project, frameworks=frameworks, device=args.device, schedule=args.schedule,
-                      init=args.init, optimizer=args.optimizer, export=export, rss_cap_bytes=rss_cap,
-                      hang_timeout_s=hang_timeout, save_weights=out / WEIGHTS_DIR)
+    session = Session(
+        project,
+        frameworks=frameworks,
+        device=args.device,
+        schedule=args.schedule,
+        init=args.init,
+        optimizer=args.optimizer,
+        export=export,
+        rss_cap_bytes=rss_cap,
+        hang_timeout_s=hang_timeout,
+        save_weights=out / WEIGHTS_DIR,
+    )
     recorder = RunRecorder(session, out)
     events: queue.Queue = queue.Queue()
     session.subscribe(lambda fw, ev: events.put((fw, ev)))
     progress = _Progress(frameworks, total, training["epochs"], quiet=args.quiet)
-    print(f"Training '{project.name}' in {', '.join(LABELS[f] for f in frameworks)} "
-          f"({session.schedule}, init {session.init}); run folder {out}", file=sys.stderr)
+    print(
+        f"Training '{project.name}' in {', '.join(LABELS[f] for f in frameworks)} "
+        f"({session.schedule}, init {session.init}); run folder {out}",
+        file=sys.stderr,
+    )
     session.start()
     interrupted = False
     try:
@@ -108,8 +126,15 @@ def _print_result(summary: dict, out: Path, *, as_json: bool, exported: bool) ->
         from engine.cli import format_exports
 
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        print(format_exports({"entries": manifest["files"], "cross_check": manifest["cross_check"],
-                              "path": str(manifest_path)}))
+        print(
+            format_exports(
+                {
+                    "entries": manifest["files"],
+                    "cross_check": manifest["cross_check"],
+                    "path": str(manifest_path),
+                }
+            )
+        )
     print(where)
     sys.stdout.flush()
 
@@ -122,7 +147,9 @@ class _Progress:
         self.stream = stream or sys.stderr
         self.epochs = epochs
         self.quiet = quiet
-        self.bars = {} if quiet or not _is_terminal(self.stream) else _bars(frameworks, total, self.stream)
+        self.bars = (
+            {} if quiet or not _is_terminal(self.stream) else _bars(frameworks, total, self.stream)
+        )
 
     def update(self, fw: str, ev: dict) -> None:
         if self.bars:
@@ -148,8 +175,15 @@ def _bars(frameworks, total: int, stream):
     from tqdm import tqdm
 
     return {
-        fw: tqdm(total=total, desc=f"{LABELS[fw]:<16}", position=i, unit="step", leave=True,
-                 dynamic_ncols=True, file=stream)
+        fw: tqdm(
+            total=total,
+            desc=f"{LABELS[fw]:<16}",
+            position=i,
+            unit="step",
+            leave=True,
+            dynamic_ncols=True,
+            file=stream,
+        )
         for i, fw in enumerate(frameworks)
     }
 
@@ -158,7 +192,11 @@ def _plain_line(fw: str, ev: dict, epochs: int) -> str | None:
     kind = ev["type"]
     if kind == "epoch":
         parts = [f"{LABELS[fw]}: epoch {ev.get('epoch')}/{epochs}"]
-        for key, label in (("train_loss", "train loss"), ("val_loss", "val loss"), ("val_accuracy", "val acc")):
+        for key, label in (
+            ("train_loss", "train loss"),
+            ("val_loss", "val loss"),
+            ("val_accuracy", "val acc"),
+        ):
             if ev.get(key) is not None:
                 parts.append(f"{label} {ev[key]:.4f}")
         return ", ".join(parts)
@@ -174,7 +212,10 @@ def _update_bar(bar, fw: str, ev: dict) -> None:
         bar.set_postfix(loss=f"{ev['loss'][-1]:.4f}", refresh=False)
     elif kind == "epoch" and ev.get("val_loss") is not None:
         acc = ev.get("val_accuracy")
-        bar.set_postfix(val_loss=f"{ev['val_loss']:.4f}", **({"val_acc": f"{acc:.3f}"} if acc is not None else {}))
+        bar.set_postfix(
+            val_loss=f"{ev['val_loss']:.4f}",
+            **({"val_acc": f"{acc:.3f}"} if acc is not None else {}),
+        )
     elif kind == "status" and ev.get("error") and ev["status"] == "error":
         bar.write(f"{LABELS[fw]}: {ev['error']}")
 
@@ -187,10 +228,14 @@ def _summary_text(summary: dict) -> str:
     rows = [("", *[LABELS[n] for n in names], "")]
     for label, cells, note in summary_rows(summary):
         mark = f" [{marks[label]}]" if label in marks else ""
-        rows.append((label + mark, *[c.replace("<b>", "").replace("</b>", "") for c in cells], note))
+        rows.append(
+            (label + mark, *[c.replace("<b>", "").replace("</b>", "") for c in cells], note)
+        )
     run = [(f"{label} [{marks[label]}]", text) for label, text, _ in run_rows(summary)]
-    widths = [max(len(r[i]) for r in rows + [(label, *[""] * len(names), "") for label, _ in run])
-              for i in range(len(rows[0]))]
+    widths = [
+        max(len(r[i]) for r in rows + [(label, *[""] * len(names), "") for label, _ in run])
+        for i in range(len(rows[0]))
+    ]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows[:1]]
     lines += [f"{label.ljust(widths[0])}  {text}" for label, text in run]  # run-wide: one value
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows[1:]]
@@ -201,8 +246,10 @@ def _summary_text(summary: dict) -> str:
     parity = summary.get("parity")
     if parity and parity["max_loss_abs_diff"] is not None:
         first = parity["first_divergent_step"]
-        lines.append(f"Parity: max |loss diff| {parity['max_loss_abs_diff']:.3g} over {parity['steps_compared']} steps; "
-                     f"first step past {parity['tolerance']:.2g}: {first if first else 'none'}")
+        lines.append(
+            f"Parity: max |loss diff| {parity['max_loss_abs_diff']:.3g} over {parity['steps_compared']} steps; "
+            f"first step past {parity['tolerance']:.2g}: {first if first else 'none'}"
+        )
         lines += [f"  note: {n}" for n in parity["notes"]]
     lines += [f"Note: {n}" for n in summary.get("notes", [])]
     lines += [f"[{marks[label]}] {label}: {text}" for label, text in footnotes()]

@@ -29,7 +29,11 @@ def save_weights(weights: Weights, path: str | Path) -> Path:
     """Write atomically (engine.spec.project.write_atomic: the old file or the complete new one)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    flat = {f"{lid}/{name}": np.asarray(value) for lid, arrays in weights.items() for name, value in arrays.items()}
+    flat = {
+        f"{lid}/{name}": np.asarray(value)
+        for lid, arrays in weights.items()
+        for name, value in arrays.items()
+    }
     buffer = io.BytesIO()
     np.savez(buffer, **flat)
     write_atomic(path, buffer.getvalue())

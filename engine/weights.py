@@ -49,7 +49,9 @@ def orthogonal(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
     return q.reshape(shape).astype(np.float32)
 
 
-def _layer_weights(kind: str, p: dict, in_shape: tuple[int, ...], rng: np.random.Generator) -> dict[str, np.ndarray]:
+def _layer_weights(
+    kind: str, p: dict, in_shape: tuple[int, ...], rng: np.random.Generator
+) -> dict[str, np.ndarray]:
     c = int(in_shape[-1]) if in_shape else 0
     zeros = np.zeros
     if kind == "Dense":
@@ -94,7 +96,9 @@ def init_weights(project: Project, graph: GraphInfo, seed: int) -> Weights:
         layer, info = by_id[lid], graph.layers[lid]
         if info.params == 0:
             continue
-        drawn = _layer_weights(layer.type, layer.resolved(), tuple(info.input_shapes[0]), _rng(seed, lid))
+        drawn = _layer_weights(
+            layer.type, layer.resolved(), tuple(info.input_shapes[0]), _rng(seed, lid)
+        )
         if drawn:
             weights[lid] = drawn
     return weights

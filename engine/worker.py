@@ -159,7 +159,15 @@ def _preload(framework: str, datasets: bool = False) -> None:
         import sklearn.datasets  # noqa: F401
 
 
-def _build(backend_cls, project, device: str, threads: int, init: str, optimizer: str, weights_from: str | None = None):
+def _build(
+    backend_cls,
+    project,
+    device: str,
+    threads: int,
+    init: str,
+    optimizer: str,
+    weights_from: str | None = None,
+):
     """(data, resolved training section, built backend) for a project: one path for a job and for
     a warm worker's rehearsal, so the rehearsal warms up exactly what a job will run.
     ``weights_from``: a .npz of trained weights (engine.trained_weights) to build from instead."""
@@ -193,8 +201,9 @@ def _rehearse(framework: str, threads: int) -> None:
     from engine.backends import load_backend
     from engine.presets import load_project_arg
 
-    data, training, backend = _build(load_backend(framework), load_project_arg("xor_mlp"), "cpu", threads,
-                                     "matched", "matched")
+    data, training, backend = _build(
+        load_backend(framework), load_project_arg("xor_mlp"), "cpu", threads, "matched", "matched"
+    )
     n = training["batch_size"]
     backend.train_step(data.x_train[:n], data.y_train[:n])
     del backend
@@ -242,15 +251,24 @@ class _TensorBoard:
         if self.writer is None:
             return
         for step, loss, step_time, t_end in pending:
-            self.writer.scalars(step, {"train/loss": loss, "train/step_time_ms": step_time * 1e3},
-                                wall_time=self.wall_offset + t_end)
+            self.writer.scalars(
+                step,
+                {"train/loss": loss, "train/step_time_ms": step_time * 1e3},
+                wall_time=self.wall_offset + t_end,
+            )
 
     def epoch(self, step: int, train_loss: float, val_loss, val_accuracy) -> None:
         try:
             self._write_steps()
             if self.writer is not None:
-                self.writer.scalars(step, {"epoch/train_loss": train_loss, "epoch/val_loss": val_loss,
-                                           "epoch/val_accuracy": val_accuracy})
+                self.writer.scalars(
+                    step,
+                    {
+                        "epoch/train_loss": train_loss,
+                        "epoch/val_loss": val_loss,
+                        "epoch/val_accuracy": val_accuracy,
+                    },
+                )
                 self.writer.flush()
         except (OSError, ValueError):
             self.writer = None
@@ -297,8 +315,13 @@ def _peak_rss_bytes() -> int:
         return int(psutil.Process().memory_info().peak_wset)
 
 
-def run(job: dict[str, Any], events: EventWriter, control: Control, preloaded_s: float | None = None,
-        nice: int | None = None) -> None:
+def run(
+    job: dict[str, Any],
+    events: EventWriter,
+    control: Control,
+    preloaded_s: float | None = None,
+    nice: int | None = None,
+) -> None:
     """Train (or export) one job. ``preloaded_s``: this is a warm worker whose imports took that
     long before the job came; its ``import_s`` is then what was left to import (about 0).
     ``nice``: the worker's niceness, reported in its info."""
@@ -330,18 +353,41 @@ def run(job: dict[str, Any], events: EventWriter, control: Control, preloaded_s:
 
         weights_from = weights_file(job["load_weights"], framework)
         if not weights_from.is_file():
-            raise FileNotFoundError(f"no trained {framework} weights in {job['load_weights']} ({weights_from.name} missing)")
-    data, training, backend = _build(backend_cls, project, device, threads, job.get("init", "matched"),
-                                     job.get("optimizer", "matched"), weights_from)
+            raise FileNotFoundError(
+                f"no trained {framework} weights in {job['load_weights']} ({weights_from.name} missing)"
+            )
+    data, training, backend = _build(
+        backend_cls,
+        project,
+        device,
+        threads,
+        job.get("init", "matched"),
+        job.get("optimizer", "matched"),
+        weights_from,
+    )
     info = dict(backend.info())
-    info.update(device=device, device_note=device_note, pid=os.getpid(), import_s=round(import_s, 4), cores=job.get("cores"),
-                setup_s=round(time.perf_counter() - t0, 4), prestarted=preloaded_s is not None,
-                preload_s=None if preloaded_s is None else round(preloaded_s, 4), nice=nice)
+    info.update(
+        device=device,
+        device_note=device_note,
+        pid=os.getpid(),
+        import_s=round(import_s, 4),
+        cores=job.get("cores"),
+        setup_s=round(time.perf_counter() - t0, 4),
+        prestarted=preloaded_s is not None,
+        preload_s=None if preloaded_s is None else round(preloaded_s, 4),
+        nice=nice,
+    )
     events.emit("ready", info=info)
     if job.get("mode") == "export":
         _export(job, backend, data, events)
-        events.emit("done", status="finished", steps=0, peak_rss_bytes=_peak_rss_bytes(),
-                    peak_device_bytes=None, train_s=0.0)
+        events.emit(
+            "done",
+            status="finished",
+            steps=0,
+            peak_rss_bytes=_peak_rss_bytes(),
+            peak_device_bytes=None,
+            train_s=0.0,
+        )
         return
 
     process = psutil.Process()
@@ -377,17 +423,29 @@ def run(job: dict[str, Any], events: EventWriter, control: Control, preloaded_s:
                     device_bytes = backend.peak_device_bytes()
                 last_sample = t_end
                 if rss_cap and rss > rss_cap:
-                    events.emit("error", message=(
-                        f"memory (RSS) reached {_mib_up(rss)} MiB at step {step}, above the cap of "
-                        f"{rss_cap / 2**20:g} MiB; {framework} was stopped"), step=step)
+                    events.emit(
+                        "error",
+                        message=(
+                            f"memory (RSS) reached {_mib_up(rss)} MiB at step {step}, above the cap of "
+                            f"{rss_cap / 2**20:g} MiB; {framework} was stopped"
+                        ),
+                        step=step,
+                    )
                     tb.close()
                     return
-            events.step((step, epoch + 1, loss, t_end - t_step, len(idx), rss, device_bytes, t_end - start))
+            events.step(
+                (step, epoch + 1, loss, t_end - t_step, len(idx), rss, device_bytes, t_end - start)
+            )
             tb.pending.append((step, loss, t_end - t_step, t_end))
             if not math.isfinite(loss):
-                events.emit("error", message=(
-                    f"loss became {loss} at step {step} (epoch {epoch + 1}); {framework} was stopped. "
-                    "Try a smaller learning rate."), step=step)
+                events.emit(
+                    "error",
+                    message=(
+                        f"loss became {loss} at step {step} (epoch {epoch + 1}); {framework} was stopped. "
+                        "Try a smaller learning rate."
+                    ),
+                    step=step,
+                )
                 tb.close()
                 return
             loss_sum += loss * len(idx)
@@ -398,8 +456,13 @@ def run(job: dict[str, Any], events: EventWriter, control: Control, preloaded_s:
         if len(data.x_val):
             val_loss, val_acc = backend.evaluate(data.x_val, data.y_val, batch_size)
         events.emit(
-            "epoch", epoch=epoch + 1, train_loss=loss_sum / max(seen, 1), val_loss=val_loss,
-            val_accuracy=val_acc, epoch_time_s=time.perf_counter() - epoch_start, steps=step,
+            "epoch",
+            epoch=epoch + 1,
+            train_loss=loss_sum / max(seen, 1),
+            val_loss=val_loss,
+            val_accuracy=val_acc,
+            epoch_time_s=time.perf_counter() - epoch_start,
+            steps=step,
         )
         if job.get("save_weights"):
             _keep_weights(backend, job["save_weights"], framework)
@@ -409,7 +472,11 @@ def run(job: dict[str, Any], events: EventWriter, control: Control, preloaded_s:
         _export(job, backend, data, events)
     stop_latency = time.perf_counter() - control.stop_received if control.stop_received else None
     events.emit(
-        "done", status=status, steps=step, stop_latency_s=stop_latency, peak_rss_bytes=max(_peak_rss_bytes(), rss),
+        "done",
+        status=status,
+        steps=step,
+        stop_latency_s=stop_latency,
+        peak_rss_bytes=max(_peak_rss_bytes(), rss),
         peak_device_bytes=backend.peak_device_bytes() if on_device else None,
         train_s=time.perf_counter() - start,
     )
@@ -447,7 +514,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run(job, events, control, preloaded_s, nice)
     except BaseException as exc:  # every failure becomes an event for the session
-        events.emit("error", message=f"{type(exc).__name__}: {exc}".strip(), traceback=traceback.format_exc())
+        events.emit(
+            "error",
+            message=f"{type(exc).__name__}: {exc}".strip(),
+            traceback=traceback.format_exc(),
+        )
         events.flush()
         return 1
     events.flush()

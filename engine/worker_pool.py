@@ -45,26 +45,41 @@ def worker_env() -> dict[str, str]:
     return env
 
 
-def spawn_worker(framework: str, warm: tuple[list[int] | None, int] | None = None,
-                 env: dict[str, str] | None = None) -> subprocess.Popen:
+def spawn_worker(
+    framework: str,
+    warm: tuple[list[int] | None, int] | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen:
     """Start a worker process (never forked) in TwinTrain's own folder, never the user's (see
     engine.child_process); ``warm=(cores, threads)`` preloads its framework."""
     cmd = worker_command(framework)
     if warm is not None:
         cores, threads = warm
         cmd += ["--warm", ",".join(map(str, cores)) if cores else "-", str(threads)]
-    return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=worker_env() if env is None else env, bufsize=0, close_fds=True, cwd=child_cwd())
+    return subprocess.Popen(
+        cmd,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=worker_env() if env is None else env,
+        bufsize=0,
+        close_fds=True,
+        cwd=child_cwd(),
+    )
 
 
 class WarmWorker:
     """A pre-started worker process and the thread that waits for its ``warm`` line."""
 
-    def __init__(self, framework: str, cores: list[int] | None, threads: int, env: dict[str, str]) -> None:
+    def __init__(
+        self, framework: str, cores: list[int] | None, threads: int, env: dict[str, str]
+    ) -> None:
         self.framework = framework
         self.process = spawn_worker(framework, (cores, threads), env)
         self.warm: dict | None = None  # the warm event, once the imports are done
-        self.reader = threading.Thread(target=self._read_warm, daemon=True, name=f"{framework}-warm")
+        self.reader = threading.Thread(
+            target=self._read_warm, daemon=True, name=f"{framework}-warm"
+        )
         self.reader.start()
 
     def _read_warm(self) -> None:
@@ -105,7 +120,10 @@ class WorkerPool:
         """Have exactly one warm worker per entry of ``plan``; idle workers for other plans are
         stopped (they would hold memory for nothing). Returns how many were started."""
         env = worker_env()
-        wanted = {_key(fw, cores, threads, env): (fw, cores, threads) for fw, (cores, threads) in plan.items()}
+        wanted = {
+            _key(fw, cores, threads, env): (fw, cores, threads)
+            for fw, (cores, threads) in plan.items()
+        }
         started = 0
         with self._lock:
             for key in list(self._idle):
@@ -131,7 +149,11 @@ class WorkerPool:
         """framework -> "ready" or "importing", for the idle workers that are alive."""
         with self._lock:
             workers = list(self._idle.values())
-        return {w.framework: "ready" if w.ready else "importing" for w in workers if w.process.poll() is None}
+        return {
+            w.framework: "ready" if w.ready else "importing"
+            for w in workers
+            if w.process.poll() is None
+        }
 
     def idle_pids(self) -> list[int]:
         with self._lock:

@@ -73,7 +73,8 @@ def order_layers(layers: list[Layer]) -> list[Layer]:
     """
     index = {layer.id: i for i, layer in enumerate(layers)}
     pending = {
-        layer.id: {r for r in (layer.inputs or []) if r in index and r != layer.id} for layer in layers
+        layer.id: {r for r in (layer.inputs or []) if r in index and r != layer.id}
+        for layer in layers
     }
     users: dict[str, list[str]] = {lid: [] for lid in index}
     for lid, deps in pending.items():
@@ -115,7 +116,9 @@ def unconnected_reason(layer: Layer) -> str | None:
         return None
     if have == 0:
         return "input not connected: drag from a block's output port (or the Input block) to this block"
-    return f"{layer.type} needs at least {lt.min_inputs} inputs; connect {lt.min_inputs - have} more"
+    return (
+        f"{layer.type} needs at least {lt.min_inputs} inputs; connect {lt.min_inputs - have} more"
+    )
 
 
 def analyse(project: Project, base_dir: Path | None = None) -> Analysis:
@@ -128,12 +131,20 @@ def analyse(project: Project, base_dir: Path | None = None) -> Analysis:
     # An unconnected block reads itself: infer() reports that cleanly and gives it no shape,
     # and the editor replaces the message with one about connecting it.
     infer_layers = [
-        Layer(layer.id, layer.type, layer.params, [layer.id] if layer.id in unconnected else list(layer.inputs or []))
+        Layer(
+            layer.id,
+            layer.type,
+            layer.params,
+            [layer.id] if layer.id in unconnected else list(layer.inputs or []),
+        )
         for layer in ordered
     ]
     output = project.output if project.output in ids else default_output(ordered)
     probe = Project(
-        input_shape=list(project.input_shape), layers=infer_layers, training=project.training, output=output
+        input_shape=list(project.input_shape),
+        layers=infer_layers,
+        training=project.training,
+        output=output,
     )
     errors: list[SpecError] = []
     try:
@@ -145,7 +156,9 @@ def analyse(project: Project, base_dir: Path | None = None) -> Analysis:
     graph = infer(probe, check_dataset=check_dataset, base_dir=base_dir)
     blocks: dict[str, BlockInfo] = {}
     for lid, info in graph.layers.items():
-        block = BlockInfo(info.output_shape, info.params, info.torch_params, info.param_note, info.macs)
+        block = BlockInfo(
+            info.output_shape, info.params, info.torch_params, info.param_note, info.macs
+        )
         if lid in unconnected:
             block.error, block.field, block.output_shape = unconnected[lid], "inputs", None
         elif info.error is not None:
@@ -154,9 +167,18 @@ def analyse(project: Project, base_dir: Path | None = None) -> Analysis:
     for lid, info in graph.layers.items():
         block = blocks[lid]
         if block.error is None and block.output_shape is None:
-            culprit = next((r for r in info.inputs if r != INPUT_ID and blocks.get(r) and blocks[r].output_shape is None), "?")
+            culprit = next(
+                (
+                    r
+                    for r in info.inputs
+                    if r != INPUT_ID and blocks.get(r) and blocks[r].output_shape is None
+                ),
+                "?",
+            )
             block.waiting = True
-            block.error = f"no output shape: its input '{culprit}' has a problem (see the red block above it)"
+            block.error = (
+                f"no output shape: its input '{culprit}' has a problem (see the red block above it)"
+            )
             block.field = "inputs"
     errors.extend(e for e in graph.errors if e.layer is None)
     dataset = graph.dataset
@@ -177,7 +199,12 @@ def analyse(project: Project, base_dir: Path | None = None) -> Analysis:
     )
 
 
-_SECTIONS = {"model.input": "Model input", "training.dataset": "Dataset", "training.optimizer": "Optimizer", "training": "Training"}
+_SECTIONS = {
+    "model.input": "Model input",
+    "training.dataset": "Dataset",
+    "training.optimizer": "Optimizer",
+    "training": "Training",
+}
 
 
 def field_title(key: str) -> str:
@@ -200,7 +227,9 @@ def empty_network_advice(dataset: DatasetInfo | None) -> str:
         size = 1
         for n in dataset.y_shape:
             size *= n
-        want = f"a last Dense layer with {size} unit{'s' * (size != 1)} for the {dataset.name} target"
+        want = (
+            f"a last Dense layer with {size} unit{'s' * (size != 1)} for the {dataset.name} target"
+        )
     return f"{text}: for example Dense layers, ending with {want}."
 
 
@@ -209,9 +238,15 @@ def fix_advice(exc: SpecError, *, empty: bool, dataset: DatasetInfo | None = Non
     if empty:
         return empty_network_advice(dataset)
     if exc.layer:
-        where = f"block '{exc.layer}'" + (f" (its {exc.field.replace('_', ' ')} field)" if exc.field and exc.field != "inputs" else "")
+        where = f"block '{exc.layer}'" + (
+            f" (its {exc.field.replace('_', ' ')} field)"
+            if exc.field and exc.field != "inputs"
+            else ""
+        )
         return f"Fix {where}: it is selected and shown in red."
     if exc.field:
-        return (f"Fix the project setting {field_title(exc.field)}: it is shown in red in the inspector "
-                "(selecting nothing on the canvas shows the project settings).")
+        return (
+            f"Fix the project setting {field_title(exc.field)}: it is shown in red in the inspector "
+            "(selecting nothing on the canvas shows the project settings)."
+        )
     return "Fix the red block or field, then try again."

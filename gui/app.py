@@ -40,8 +40,11 @@ def create_window(argv: list[str]) -> MainWindow:
     elif preset_path(target) is not None:
         win.open_preset(target)
     else:
-        win.tell("Cannot open project", f"{target}: no such file, and no preset of that name (see `twintrain presets`)",
-                 "error")
+        win.tell(
+            "Cannot open project",
+            f"{target}: no such file, and no preset of that name (see `twintrain presets`)",
+            "error",
+        )
         win.open_preset(DEFAULT_PRESET)
     return win
 

@@ -33,11 +33,15 @@ class Recovery:
     def label(self) -> str:
         path = self.payload.get("path")
         name = Path(path).name if path else self.payload.get("project", {}).get("name", "untitled")
-        return f"'{name}', autosaved {time.strftime('%Y-%m-%d %H:%M', time.localtime(self.saved_at))}"
+        return (
+            f"'{name}', autosaved {time.strftime('%Y-%m-%d %H:%M', time.localtime(self.saved_at))}"
+        )
 
 
 class Autosaver(QObject):
-    def __init__(self, doc: Document, directory: Path | None = None, interval_ms: int = INTERVAL_MS) -> None:
+    def __init__(
+        self, doc: Document, directory: Path | None = None, interval_ms: int = INTERVAL_MS
+    ) -> None:
         super().__init__(doc)
         self.doc = doc
         self.directory = directory or autosave_dir()
@@ -86,5 +90,7 @@ def leftovers(directory: Path | None = None) -> list[Recovery]:
             continue
         if not isinstance(payload, dict) or payload.get("format") != AUTOSAVE_FORMAT:
             continue
-        found.append(Recovery(file, payload, float(payload.get("saved_at") or file.stat().st_mtime)))
+        found.append(
+            Recovery(file, payload, float(payload.get("saved_at") or file.stat().st_mtime))
+        )
     return sorted(found, key=lambda r: r.saved_at, reverse=True)

@@ -16,8 +16,10 @@ import re
 import socket
 import sys
 
-HEADLESS_HINT = ("Without a screen, use the subcommands (twintrain check, train, export FILE; see twintrain --help), "
-                 "or set QT_QPA_PLATFORM=offscreen to run the app with no window.")
+HEADLESS_HINT = (
+    "Without a screen, use the subcommands (twintrain check, train, export FILE; see twintrain --help), "
+    "or set QT_QPA_PLATFORM=offscreen to run the app with no window."
+)
 _SCREENLESS_PLATFORMS = ("offscreen", "minimal", "vnc", "eglfs", "linuxfb", "vkkhrdisplay")
 
 
@@ -43,7 +45,9 @@ def display_problem(env: dict[str, str] | None = None) -> str | None:
 def _wayland_problem(env, wayland: str | None) -> str | None:
     if not wayland:
         return "no display available (WAYLAND_DISPLAY is not set)"
-    path = wayland if os.path.isabs(wayland) else os.path.join(env.get("XDG_RUNTIME_DIR", ""), wayland)
+    path = (
+        wayland if os.path.isabs(wayland) else os.path.join(env.get("XDG_RUNTIME_DIR", ""), wayland)
+    )
     return None if os.path.exists(path) else f"no display available (no Wayland socket at {path})"
 
 

@@ -58,14 +58,22 @@ def new_project() -> Project:
     return Project(
         input_shape=[2],
         layers=[],
-        training={"dataset": {"name": "moons"}, "loss": "cross_entropy", "batch_size": 32, "epochs": 10, "seed": 0},
+        training={
+            "dataset": {"name": "moons"},
+            "loss": "cross_entropy",
+            "batch_size": 32,
+            "epochs": 10,
+            "seed": 0,
+        },
         name="untitled",
         description="",
     )
 
 
 class _StateCommand(QUndoCommand):
-    def __init__(self, doc: Document, text: str, before: DocState, after: DocState, merge: str | None) -> None:
+    def __init__(
+        self, doc: Document, text: str, before: DocState, after: DocState, merge: str | None
+    ) -> None:
         super().__init__(text)
         self.doc, self.before, self.after, self.merge = doc, before, after, merge
 
@@ -97,7 +105,9 @@ class Document(QObject):
         self._state = DocState(new_project())
         self._forced_dirty = False
         self.analysis = Analysis()
-        self.undo_stack.cleanChanged.connect(lambda _clean: self.modified_changed.emit(self.is_modified))
+        self.undo_stack.cleanChanged.connect(
+            lambda _clean: self.modified_changed.emit(self.is_modified)
+        )
         self._reanalyse()
 
     # ---- reading ----------------------------------------------------------------------------
@@ -199,16 +209,32 @@ class Document(QObject):
         for layer in ordered:
             inputs = list(layer.inputs or [])
             write = layer.id in s.explicit_inputs or inputs != [prev]
-            layers.append(Layer(layer.id, layer.type, copy.deepcopy(layer.params), inputs if write else None, copy.deepcopy(layer.extras)))
+            layers.append(
+                Layer(
+                    layer.id,
+                    layer.type,
+                    copy.deepcopy(layer.params),
+                    inputs if write else None,
+                    copy.deepcopy(layer.extras),
+                )
+            )
             prev = layer.id
         present = {layer.id for layer in ordered}
-        output = s.project.output if s.project.output in present else (default_output(ordered) if ordered else None)
+        output = (
+            s.project.output
+            if s.project.output in present
+            else (default_output(ordered) if ordered else None)
+        )
         if not s.explicit_output and layers and layers[-1].id == output:
             output = None  # "the last layer" says it, as the file did
         out = s.project.copy()
         out.layers, out.output = layers, output
         ids = [INPUT_ID, *(layer.id for layer in layers)]
-        out.layout = {lid: [round(s.layout[lid][0]), round(s.layout[lid][1])] for lid in ids if lid in s.layout}
+        out.layout = {
+            lid: [round(s.layout[lid][0]), round(s.layout[lid][1])]
+            for lid in ids
+            if lid in s.layout
+        }
         out.path = self.path
         return out
 
@@ -246,7 +272,9 @@ class Document(QObject):
         layers = (data or {}).get("model", {}).get("layers") if isinstance(data, dict) else None
         if not isinstance(layers, list):
             raise SpecError("the autosave holds no network")
-        empty = {raw.get("id") for raw in layers if isinstance(raw, dict) and raw.get("inputs") == []}
+        empty = {
+            raw.get("id") for raw in layers if isinstance(raw, dict) and raw.get("inputs") == []
+        }
         for raw in layers:
             if isinstance(raw, dict) and raw.get("inputs") == []:
                 raw.pop("inputs")
@@ -260,11 +288,15 @@ class Document(QObject):
         path = payload.get("path")
         self.load(project, Path(path) if path else None, modified=True)
         explicit = frozenset(str(x) for x in payload.get("explicit_inputs") or [])
-        self._state = DocState(self._state.project, self._state.layout, explicit, bool(payload.get("explicit_output")))
+        self._state = DocState(
+            self._state.project, self._state.layout, explicit, bool(payload.get("explicit_output"))
+        )
 
     # ---- edits (each is one undo step) ------------------------------------------------------
 
-    def _edit(self, text: str, mutate: Callable[[DocState], None], merge: str | None = None) -> bool:
+    def _edit(
+        self, text: str, mutate: Callable[[DocState], None], merge: str | None = None
+    ) -> bool:
         before = self._state
         after = copy.deepcopy(before)
         mutate(after)
@@ -418,7 +450,9 @@ class Document(QObject):
 
         def mutate(s: DocState) -> None:
             layer = s.project.layer(dst)
-            layer.inputs = [src] if layer.layer_type.max_inputs == 1 else [*(layer.inputs or []), src]
+            layer.inputs = (
+                [src] if layer.layer_type.max_inputs == 1 else [*(layer.inputs or []), src]
+            )
 
         self._edit(f"Connect {src} to {dst}", mutate)
         return None
@@ -449,7 +483,11 @@ class Document(QObject):
         if new == old:
             return False
         if len(new) > MAX_ID_LENGTH or not ID_PATTERN.match(new):
-            raise SpecError(f"'{new}' is not a valid id: use letters, digits and _, not starting with a digit", layer=old, field="id")
+            raise SpecError(
+                f"'{new}' is not a valid id: use letters, digits and _, not starting with a digit",
+                layer=old,
+                field="id",
+            )
         if new == INPUT_ID:
             raise SpecError("'input' is reserved for the model's input", layer=old, field="id")
         if self.has(new):
@@ -460,7 +498,9 @@ class Document(QObject):
                 if layer.id == old:
                     layer.id = new
                 layer.inputs = [new if r == old else r for r in layer.inputs or []]
-            if s.project.output == old or (s.project.output is None and self.analysis.output_id == old):
+            if s.project.output == old or (
+                s.project.output is None and self.analysis.output_id == old
+            ):
                 s.project.output = new
             if old in s.layout:
                 s.layout[new] = s.layout.pop(old)
@@ -473,7 +513,11 @@ class Document(QObject):
         if not positions:
             return False
         if text is None:
-            moved = [lid for lid, pos in positions.items() if tuple(map(float, pos)) != self.position(lid)] or list(positions)
+            moved = [
+                lid
+                for lid, pos in positions.items()
+                if tuple(map(float, pos)) != self.position(lid)
+            ] or list(positions)
             text = f"Move {moved[0]}" if len(moved) == 1 else f"Move {len(moved)} blocks"
 
         def mutate(s: DocState) -> None:
@@ -540,7 +584,10 @@ class Document(QObject):
 
         def mutate(s: DocState) -> None:
             old = s.project.training.get("dataset", {})
-            s.project.training["dataset"] = {"name": name, **{k: v for k, v in old.items() if k in keep or k.startswith("x-")}}
+            s.project.training["dataset"] = {
+                "name": name,
+                **{k: v for k, v in old.items() if k in keep or k.startswith("x-")},
+            }
 
         return self._edit(f"Use dataset {name}", mutate)
 
@@ -549,7 +596,10 @@ class Document(QObject):
 
         def mutate(s: DocState) -> None:
             old = s.project.training.get("optimizer", {})
-            s.project.training["optimizer"] = {"name": name, **{k: v for k, v in old.items() if k in keep or k.startswith("x-")}}
+            s.project.training["optimizer"] = {
+                "name": name,
+                **{k: v for k, v in old.items() if k in keep or k.startswith("x-")},
+            }
 
         return self._edit(f"Use optimizer {name}", mutate)
 
@@ -599,7 +649,9 @@ class Document(QObject):
 _MISSING = object()
 
 
-def _bridges(project: Project, gone: set[str], cut: set[tuple[str, str]]) -> dict[tuple[str, int], str]:
+def _bridges(
+    project: Project, gone: set[str], cut: set[tuple[str, str]]
+) -> dict[tuple[str, int], str]:
     """(reader, input slot) -> the block it should read instead of a deleted one.
 
     A deleted block is bridged only when it had exactly one input (through a run of deleted
@@ -637,7 +689,13 @@ def _bridges(project: Project, gone: set[str], cut: set[tuple[str, str]]) -> dic
     return bridges
 
 
-def _shapes_fit(project: Project, gone: set[str], cut: set[tuple[str, str]], bridges: dict[tuple[str, int], str], lid: str) -> bool:
+def _shapes_fit(
+    project: Project,
+    gone: set[str],
+    cut: set[tuple[str, str]],
+    bridges: dict[tuple[str, int], str],
+    lid: str,
+) -> bool:
     """Whether the engine infers a shape for lid once the deletion and bridges are applied."""
     layers = []
     for layer in order_layers([layer for layer in project.layers if layer.id not in gone]):
@@ -648,7 +706,9 @@ def _shapes_fit(project: Project, gone: set[str], cut: set[tuple[str, str]], bri
         ]
         # an unconnected block reads itself: infer() gives it an error and no shape (as analyse() does)
         layers.append(Layer(layer.id, layer.type, layer.params, refs or [layer.id]))
-    probe = Project(input_shape=list(project.input_shape), layers=layers, training=project.training, output=lid)
+    probe = Project(
+        input_shape=list(project.input_shape), layers=layers, training=project.training, output=lid
+    )
     try:
         info = infer(probe, check_dataset=False).layers.get(lid)
     except SpecError:
@@ -664,7 +724,11 @@ def _layer_from_dict(raw: Any) -> Layer:
     inputs = raw.pop("inputs", None)
     lt = LAYER_TYPES.get(raw.get("type")) if isinstance(raw.get("type"), str) else None
     raw["inputs"] = [INPUT_ID] * (lt.min_inputs if lt else 1)
-    probe = {"format": "twintrain/1", "model": {"input": {"shape": [1]}, "layers": [raw]}, "training": {"dataset": {"name": "xor"}}}
+    probe = {
+        "format": "twintrain/1",
+        "model": {"input": {"shape": [1]}, "layers": [raw]},
+        "training": {"dataset": {"name": "xor"}},
+    }
     layer = from_dict(probe).layers[0]
     layer.inputs = [r for r in inputs if isinstance(r, str)] if isinstance(inputs, list) else []
     return layer
@@ -678,7 +742,10 @@ def _read_layout(layout: Any) -> dict[str, Pos]:
         if (
             isinstance(value, (list, tuple))
             and len(value) == 2
-            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)
+            and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                for v in value
+            )
         ):
             out[str(key)] = (float(value[0]), float(value[1]))
     return out

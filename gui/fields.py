@@ -57,7 +57,11 @@ class FloatSpin(QDoubleSpinBox):
             float(stripped)
             return (QValidator.State.Acceptable, text, pos)
         except ValueError:
-            state = QValidator.State.Intermediate if _PARTIAL_FLOAT.fullmatch(stripped) else QValidator.State.Invalid
+            state = (
+                QValidator.State.Intermediate
+                if _PARTIAL_FLOAT.fullmatch(stripped)
+                else QValidator.State.Invalid
+            )
             return (state, text, pos)
 
     def stepBy(self, steps: int) -> None:
@@ -336,7 +340,9 @@ class ShapeField(Field):
         try:
             shape = [int(part) for part in re.split(r"[,\s×x]+", text) if part]
         except ValueError:
-            self.set_error(f"'{self.edit.text()}' is not a shape: write whole numbers separated by commas, e.g. 8, 8, 1")
+            self.set_error(
+                f"'{self.edit.text()}' is not a shape: write whole numbers separated by commas, e.g. 8, 8, 1"
+            )
             return
         self._commit(shape)
 

@@ -9,7 +9,9 @@ from PySide6.QtWidgets import QLayout, QLayoutItem, QWidget
 
 
 class FlowLayout(QLayout):
-    def __init__(self, parent: QWidget | None = None, spacing: int = 6, row_spacing: int = 2) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, spacing: int = 6, row_spacing: int = 2
+    ) -> None:
         super().__init__(parent)
         self._items: list[QLayoutItem] = []
         self._spacing, self._row_spacing = spacing, row_spacing
@@ -45,7 +47,10 @@ class FlowLayout(QLayout):
         shown = [i.sizeHint() for i in self._items if not i.isEmpty()]
         width = sum(s.width() for s in shown) + self._spacing * max(len(shown) - 1, 0)
         m = self.contentsMargins()
-        return QSize(width + m.left() + m.right(), max((s.height() for s in shown), default=0) + m.top() + m.bottom())
+        return QSize(
+            width + m.left() + m.right(),
+            max((s.height() for s in shown), default=0) + m.top() + m.bottom(),
+        )
 
     def minimumSize(self) -> QSize:  # noqa: N802
         """The widest single item: narrower than that, items would overlap."""

@@ -7,7 +7,12 @@ from typing import Any
 
 from engine.spec.layer_types import LayerType
 
-SHORT_NAMES = {"kernel_size": "kernel", "pool_size": "pool", "return_sequences": "seq", "output_dim": "dim"}
+SHORT_NAMES = {
+    "kernel_size": "kernel",
+    "pool_size": "pool",
+    "return_sequences": "seq",
+    "output_dim": "dim",
+}
 
 
 def shape_text(shape: Sequence[int] | None) -> str:
@@ -40,7 +45,11 @@ def key_params_text(lt: LayerType, resolved: dict[str, Any], n_inputs: int = 1) 
         value = resolved.get(name)
         if value is None or (name == "activation" and value == "none" and lt.name != "Activation"):
             continue
-        if name == "strides" and value == resolved.get("kernel_size", resolved.get("pool_size")) and value != 1:
+        if (
+            name == "strides"
+            and value == resolved.get("kernel_size", resolved.get("pool_size"))
+            and value != 1
+        ):
             continue
         if name == "strides" and value == 1:
             continue

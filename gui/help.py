@@ -43,8 +43,13 @@ def shortcut_rows(win: QWidget) -> list[tuple[str, str, str]]:
     """(command, shortcuts, where) for every action of the window that has a shortcut."""
     rows, seen = [], set()
     for action in win.findChildren(QAction):
-        keys = list(dict.fromkeys(k.toString(QKeySequence.SequenceFormat.NativeText)
-                                  for k in action.shortcuts() if not k.isEmpty()))
+        keys = list(
+            dict.fromkeys(
+                k.toString(QKeySequence.SequenceFormat.NativeText)
+                for k in action.shortcuts()
+                if not k.isEmpty()
+            )
+        )
         if not keys or id(action) in seen or not action.text():
             continue
         seen.add(id(action))
@@ -57,7 +62,9 @@ def shortcut_rows(win: QWidget) -> list[tuple[str, str, str]]:
 class TextDialog(QDialog):
     """A page in a QTextBrowser (HTML or Markdown); links to web pages open in the browser."""
 
-    def __init__(self, parent: QWidget | None, title: str, text: str, *, markdown: bool = False) -> None:
+    def __init__(
+        self, parent: QWidget | None, title: str, text: str, *, markdown: bool = False
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
         self.browser = QTextBrowser()
@@ -96,7 +103,10 @@ class ShortcutsDialog(QDialog):
         _close_box(self, self.table, 520, 560)
 
     def rows(self) -> list[tuple[str, str, str]]:
-        return [tuple(self.table.item(r, c).text() for c in range(3)) for r in range(self.table.rowCount())]
+        return [
+            tuple(self.table.item(r, c).text() for c in range(3))
+            for r in range(self.table.rowCount())
+        ]
 
 
 class HelpUi:
@@ -110,11 +120,21 @@ class HelpUi:
         self.act_shortcuts = win._action("&Keyboard Shortcuts", self.shortcuts)
         self.act_docs = win._action("&Documentation (README)", self.documentation)
         self.act_format = win._action("Project &File Format", self.file_format)
-        self.act_report = win._action("&Report a Problem…", self.report_problem, tip="Copy system details to the clipboard")
+        self.act_report = win._action(
+            "&Report a Problem…", self.report_problem, tip="Copy system details to the clipboard"
+        )
         menu = win.help_menu
         first = win.act_about
-        for act in (self.act_getting_started, self.act_shortcuts, None, self.act_docs, self.act_format, None,
-                    self.act_report, None):
+        for act in (
+            self.act_getting_started,
+            self.act_shortcuts,
+            None,
+            self.act_docs,
+            self.act_format,
+            None,
+            self.act_report,
+            None,
+        ):
             menu.insertSeparator(first) if act is None else menu.insertAction(first, act)
 
     def _show(self, dialog: QDialog) -> QDialog:
@@ -135,7 +155,11 @@ class HelpUi:
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
-            self.win.tell(title, f"{path}: {exc.strerror or exc} (the installation is missing this file).", "error")
+            self.win.tell(
+                title,
+                f"{path}: {exc.strerror or exc} (the installation is missing this file).",
+                "error",
+            )
             return None
         return self._show(TextDialog(self.win, title, text, markdown=markdown))
 
@@ -155,18 +179,31 @@ class HelpUi:
         text = system_info.report_text(getattr(self.win, "gpus", None))
         QGuiApplication.clipboard().setText(text)
         self.win.statusBar().showMessage("System details copied to the clipboard", 6000)
-        self.win.tell("Report a Problem",
-                      "Your system details were copied to the clipboard; paste them into your report, with "
-                      f"what you did and what happened:\n\n{text}", "info")
+        self.win.tell(
+            "Report a Problem",
+            "Your system details were copied to the clipboard; paste them into your report, with "
+            f"what you did and what happened:\n\n{text}",
+            "info",
+        )
         return text
 
 
 def about_text() -> str:
-    return (f"<b>TwinTrain {system_info.app_version()}</b><br>Build a small network once; train it in PyTorch and "
-            f"TensorFlow/Keras side by side.<br><br>{system_info.versions_text()}")
+    return (
+        f"<b>TwinTrain {system_info.app_version()}</b><br>Build a small network once; train it in PyTorch and "
+        f"TensorFlow/Keras side by side.<br><br>{system_info.versions_text()}"
+    )
 
 
 def about_box(parent: QWidget | None) -> QMessageBox:
-    box = QMessageBox(QMessageBox.Icon.NoIcon, "About TwinTrain", about_text(), QMessageBox.StandardButton.Ok, parent)
-    box.setIconPixmap(parent.windowIcon().pixmap(64, 64) if parent is not None else box.iconPixmap())
+    box = QMessageBox(
+        QMessageBox.Icon.NoIcon,
+        "About TwinTrain",
+        about_text(),
+        QMessageBox.StandardButton.Ok,
+        parent,
+    )
+    box.setIconPixmap(
+        parent.windowIcon().pixmap(64, 64) if parent is not None else box.iconPixmap()
+    )
     return box

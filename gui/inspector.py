@@ -33,8 +33,12 @@ from gui.fields import Field, label_for, make_field
 from gui.formatting import shape_text
 
 _SHAPE = Param("shape", "shape", doc="Shape of one sample, channels last (an image is H, W, C).")
-_DATASET = Param("name", "choice", "digits", choices=catalog.NAMES, doc="Where the training data comes from.")
-_OPTIMIZER = Param("name", "choice", "adam", choices=OPTIMIZERS, doc="Optimizer, set the same in both frameworks.")
+_DATASET = Param(
+    "name", "choice", "digits", choices=catalog.NAMES, doc="Where the training data comes from."
+)
+_OPTIMIZER = Param(
+    "name", "choice", "adam", choices=OPTIMIZERS, doc="Optimizer, set the same in both frameworks."
+)
 
 
 def _label(text: str, name: str = "") -> QLabel:
@@ -151,7 +155,11 @@ class LayerForm(_Form):
         refs = layer.inputs or []
         self.inputs_label.setText(", ".join(refs) if refs else "not connected")
         self.output_button.setEnabled(doc.output_id != self.lid)
-        self.output_button.setText("This is the model output" if doc.output_id == self.lid else "Make this the model output")
+        self.output_button.setText(
+            "This is the model output"
+            if doc.output_id == self.lid
+            else "Make this the model output"
+        )
         if info is None:
             self.stats.setText("")
             self.show_errors([])
@@ -165,7 +173,9 @@ class LayerForm(_Form):
             f"Parameters: <b>{info.params:,}</b>",
         ]
         if info.torch_params != info.params:
-            lines.append(f"PyTorch counts {info.torch_params:,} (Keras {info.params:,}): {info.param_note}")
+            lines.append(
+                f"PyTorch counts {info.torch_params:,} (Keras {info.params:,}): {info.param_note}"
+            )
         lines.append(f"MACs per sample: {info.macs:,}")
         self.stats.setText("<br>".join(lines))
 
@@ -181,7 +191,9 @@ class ProjectForm(_Form):
         optimizer = training.get("optimizer", {}).get("name", "adam")
         self.key = ("project", dataset, optimizer)
         self.box.addWidget(_label("Project", "Heading"))
-        self.box.addWidget(_label("Nothing is selected: these settings apply to the whole project.", "Subtle"))
+        self.box.addWidget(
+            _label("Nothing is selected: these settings apply to the whole project.", "Subtle")
+        )
         self.box.addWidget(self.error_box)
         self.fields: dict[str, Field] = {}
 
@@ -241,10 +253,14 @@ class ProjectForm(_Form):
 
     def _training_field(self, form: QFormLayout, path: tuple[str, ...], param: Param) -> None:
         field = make_field(param)
-        field.committed.connect(lambda value, path=path, param=param: self._set_training(path, param, value))
+        field.committed.connect(
+            lambda value, path=path, param=param: self._set_training(path, param, value)
+        )
         if param.name == "path":
             browse = QPushButton("Browse…")
-            browse.clicked.connect(lambda _=False, path=path, param=param: self._browse(path, param))
+            browse.clicked.connect(
+                lambda _=False, path=path, param=param: self._browse(path, param)
+            )
             field.row.addWidget(browse, 0)
         form.addRow(label_for(param.name), field)
         self.fields["training." + ".".join(path)] = field
@@ -270,16 +286,22 @@ class ProjectForm(_Form):
     def _browse(self, path: tuple[str, ...], param: Param) -> None:
         base = self.doc.base_dir
         if base is None:
-            self.fields["training." + ".".join(path)].set_error("save the project first: data paths are relative to the project file")
+            self.fields["training." + ".".join(path)].set_error(
+                "save the project first: data paths are relative to the project file"
+            )
             return
-        chosen, _ = QFileDialog.getOpenFileName(self, "Choose a data file", str(base), "Data (*.csv *.npz);;All files (*)")
+        chosen, _ = QFileDialog.getOpenFileName(
+            self, "Choose a data file", str(base), "Data (*.csv *.npz);;All files (*)"
+        )
         if chosen:
             from pathlib import Path
 
             try:
                 rel = Path(chosen).resolve().relative_to(base.resolve())
             except ValueError:
-                self.fields["training." + ".".join(path)].set_error("the data file must be in the project file's folder (or below it)")
+                self.fields["training." + ".".join(path)].set_error(
+                    "the data file must be in the project file's folder (or below it)"
+                )
                 return
             self._set_training(path, param, rel.as_posix())
 
@@ -306,7 +328,9 @@ class ProjectForm(_Form):
         }
         dataset = training.get("dataset", {})
         for param in catalog.COMMON + catalog.DATASET_PARAMS.get(dataset.get("name"), ()):
-            values[f"training.dataset.{param.name}"] = dataset.get(param.name, None if param.required else param.default)
+            values[f"training.dataset.{param.name}"] = dataset.get(
+                param.name, None if param.required else param.default
+            )
         for param in TRAINING_PARAMS:
             values[f"training.{param.name}"] = training.get(param.name, param.default)
         optimizer = training.get("optimizer", {})
@@ -328,7 +352,9 @@ class ProjectForm(_Form):
         a = doc.analysis
         lines = [f"{len(doc.layers)} layers · {a.params:,} parameters · {a.macs:,} MACs per sample"]
         if a.dataset is not None:
-            lines.append(f"Dataset gives {shape_text(a.dataset.x_shape)} per sample, {a.dataset.describe_target()}")
+            lines.append(
+                f"Dataset gives {shape_text(a.dataset.x_shape)} per sample, {a.dataset.describe_target()}"
+            )
         self.stats.setText("<br>".join(lines))
 
 
@@ -372,7 +398,11 @@ class Inspector(QScrollArea):
         if ids or edges:
             return ("info", tuple(ids), tuple(edges), self.doc.analysis.params)
         training = self.doc.project.training
-        return ("project", training.get("dataset", {}).get("name"), training.get("optimizer", {}).get("name", "adam"))
+        return (
+            "project",
+            training.get("dataset", {}).get("name"),
+            training.get("optimizer", {}).get("name", "adam"),
+        )
 
     def refresh(self) -> None:
         key = self._key()
@@ -398,14 +428,28 @@ class Inspector(QScrollArea):
         ids, edges = key[1], key[2]
         a = self.doc.analysis
         if ids == (INPUT_ID,) and not edges:
-            return InfoForm(self.doc, key, "Input", "The model's input. Select nothing (click the empty canvas) to edit its shape and the dataset.")
+            return InfoForm(
+                self.doc,
+                key,
+                "Input",
+                "The model's input. Select nothing (click the empty canvas) to edit its shape and the dataset.",
+            )
         if len(edges) == 1 and not ids:
             src, dst = edges[0]
             shape = a.shape_of(src, self.doc.project.input_shape)
-            return InfoForm(self.doc, key, "Connection", f"{src} → {dst}, carrying {shape_text(shape)} per sample.\nPress Delete to remove it.")
+            return InfoForm(
+                self.doc,
+                key,
+                "Connection",
+                f"{src} → {dst}, carrying {shape_text(shape)} per sample.\nPress Delete to remove it.",
+            )
         params = sum(a.blocks[i].params for i in ids if i in a.blocks)
         parts = [f"{len(ids)} blocks"] if ids else []
         if edges:
             parts.append(f"{len(edges)} connections")
-        return InfoForm(self.doc, key, " and ".join(parts) + " selected", f"{params:,} parameters in the selected blocks.\nDelete, copy or drag them together.")
-
+        return InfoForm(
+            self.doc,
+            key,
+            " and ".join(parts) + " selected",
+            f"{params:,} parameters in the selected blocks.\nDelete, copy or drag them together.",
+        )

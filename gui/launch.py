@@ -26,14 +26,18 @@ def main(argv: list[str] | None = None) -> int:
         from gui.self_test import main as self_test_main
 
         return self_test_main(argv[1:])
-    if argv and argv[0] == "--twintrain-finalize":  # the frozen app drawing a run's charts and report
+    if (
+        argv and argv[0] == "--twintrain-finalize"
+    ):  # the frozen app drawing a run's charts and report
         from pathlib import Path
 
         from engine.run_folder import finalize
 
         finalize(Path(argv[1]))
         return 0
-    if argv and argv[0] == "--twintrain-export-charts":  # the frozen app drawing the dashboard's export
+    if (
+        argv and argv[0] == "--twintrain-export-charts"
+    ):  # the frozen app drawing the dashboard's export
         from pathlib import Path
 
         from engine.charts import export_charts

@@ -103,16 +103,23 @@ class MainWindow(QMainWindow):
 
     # ---- construction -------------------------------------------------------------------------
 
-    def _dock(self, widget: QWidget, title: str, area: Qt.DockWidgetArea, width: int) -> QDockWidget:
+    def _dock(
+        self, widget: QWidget, title: str, area: Qt.DockWidgetArea, width: int
+    ) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(title)
         dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
         self.addDockWidget(area, dock)
         self.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
         return dock
 
-    def _action(self, text: str, slot, shortcut=None, icon_name: str | None = None, tip: str = "") -> QAction:
+    def _action(
+        self, text: str, slot, shortcut=None, icon_name: str | None = None, tip: str = ""
+    ) -> QAction:
         action = QAction(text, self)
         if icon_name:
             action.setIcon(icon(icon_name))
@@ -134,20 +141,36 @@ class MainWindow(QMainWindow):
         self.act_save_as = self._action("Save &As…", self.save_as, S.SaveAs, "save-as")
         self.act_quit = self._action("&Quit", self.close, S.Quit)
         self.act_undo = self._action("&Undo", self.doc.undo_stack.undo, S.Undo, "undo")
-        self.act_redo = self._action("&Redo", self.doc.undo_stack.redo, [QKeySequence(S.Redo), "Ctrl+Y"], "redo")
+        self.act_redo = self._action(
+            "&Redo", self.doc.undo_stack.redo, [QKeySequence(S.Redo), "Ctrl+Y"], "redo"
+        )
         self.act_undo.setEnabled(False)
         self.act_redo.setEnabled(False)
         self.act_cut = self._action("Cu&t", self.cut, S.Cut, "cut")
         self.act_copy = self._action("&Copy", self.copy, S.Copy, "copy")
         self.act_paste = self._action("&Paste", self.paste, S.Paste, "paste")
-        self.act_delete = self._action("&Delete", self.delete_selection, [QKeySequence(S.Delete), "Backspace"], "delete")
-        self.act_select_all = self._action("Select &All", self.select_all, S.SelectAll, "select-all")
-        self.act_zoom_in = self._action("Zoom &In", self.view.zoom_in, [QKeySequence(S.ZoomIn), "Ctrl+="], "zoom-in")
+        self.act_delete = self._action(
+            "&Delete", self.delete_selection, [QKeySequence(S.Delete), "Backspace"], "delete"
+        )
+        self.act_select_all = self._action(
+            "Select &All", self.select_all, S.SelectAll, "select-all"
+        )
+        self.act_zoom_in = self._action(
+            "Zoom &In", self.view.zoom_in, [QKeySequence(S.ZoomIn), "Ctrl+="], "zoom-in"
+        )
         self.act_zoom_out = self._action("Zoom &Out", self.view.zoom_out, S.ZoomOut, "zoom-out")
         self.act_fit = self._action("&Fit to Window", self.view.zoom_fit, "Ctrl+0", "zoom-fit")
-        self.act_arrange = self._action("Auto-&arrange", self.arrange, "Ctrl+L", "arrange", "Auto-arrange top to bottom")
+        self.act_arrange = self._action(
+            "Auto-&arrange", self.arrange, "Ctrl+L", "arrange", "Auto-arrange top to bottom"
+        )
         self.act_about = self._action("&About TwinTrain", self.about)
-        for act in (self.act_delete, self.act_select_all, self.act_cut, self.act_copy, self.act_paste):
+        for act in (
+            self.act_delete,
+            self.act_select_all,
+            self.act_cut,
+            self.act_copy,
+            self.act_paste,
+        ):
             # Text fields keep their own Delete/Ctrl+A/copy/paste; the canvas gets them elsewhere.
             act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.view.addAction(act)
@@ -167,7 +190,17 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
         edit = bar.addMenu("&Edit")
-        for act in (self.act_undo, self.act_redo, None, self.act_cut, self.act_copy, self.act_paste, self.act_delete, None, self.act_select_all):
+        for act in (
+            self.act_undo,
+            self.act_redo,
+            None,
+            self.act_cut,
+            self.act_copy,
+            self.act_paste,
+            self.act_delete,
+            None,
+            self.act_select_all,
+        ):
             edit.addSeparator() if act is None else edit.addAction(act)
         view = bar.addMenu("&View")
         for act in (self.act_zoom_in, self.act_zoom_out, self.act_fit, None, self.act_arrange):
@@ -190,15 +223,29 @@ class MainWindow(QMainWindow):
         tools.addAction(self.act_save)
         tools.addAction(self.act_save_as)
         tools.addSeparator()
-        for act in (self.act_undo, self.act_redo, None, self.act_cut, self.act_copy, self.act_paste, self.act_delete, None,
-                    self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_arrange):
+        for act in (
+            self.act_undo,
+            self.act_redo,
+            None,
+            self.act_cut,
+            self.act_copy,
+            self.act_paste,
+            self.act_delete,
+            None,
+            self.act_zoom_in,
+            self.act_zoom_out,
+            self.act_fit,
+            self.act_arrange,
+        ):
             tools.addSeparator() if act is None else tools.addAction(act)
         self.addToolBar(tools)
 
     def _make_status_bar(self) -> None:
         status = self.statusBar()
         self.versions_label = QLabel(system_info.versions_text())
-        self.versions_label.setToolTip("Read from package metadata; the frameworks load only in worker processes.")
+        self.versions_label.setToolTip(
+            "Read from package metadata; the frameworks load only in worker processes."
+        )
         self.devices_label = QLabel(self._devices_text([]))
         status.addPermanentWidget(self.versions_label)
         status.addPermanentWidget(self.devices_label)
@@ -257,7 +304,9 @@ class MainWindow(QMainWindow):
             parts = [f"{len(doc.layers)} layers", f"<b>{a.params:,}</b> parameters"]
             diffs = a.differences()
             if diffs:
-                parts[-1] = f"<b>{a.params:,}</b> parameters in Keras, <b>{a.torch_params:,}</b> in PyTorch"
+                parts[-1] = (
+                    f"<b>{a.params:,}</b> parameters in Keras, <b>{a.torch_params:,}</b> in PyTorch"
+                )
             parts.append(f"{count_text(a.macs)} MACs per sample")
             if a.output_id and a.blocks.get(a.output_id) and a.blocks[a.output_id].output_shape:
                 parts.append(f"output {shape_text(a.blocks[a.output_id].output_shape)}")
@@ -265,8 +314,12 @@ class MainWindow(QMainWindow):
             if diffs:
                 lid, _k, _t, why = diffs[0]
                 more = f" (and {len(diffs) - 1} more)" if len(diffs) > 1 else ""
-                text += f"<br><span style='color:#607D8B'>Counts differ at {lid}{more}: {why}.</span>"
-            problems = [f"{lid}: {b.error}" for lid, b in a.blocks.items() if b.error and not b.waiting]
+                text += (
+                    f"<br><span style='color:#607D8B'>Counts differ at {lid}{more}: {why}.</span>"
+                )
+            problems = [
+                f"{lid}: {b.error}" for lid, b in a.blocks.items() if b.error and not b.waiting
+            ]
             problems += [e.reason for e in a.project_errors]
             if problems:
                 n = len(problems)
@@ -318,7 +371,11 @@ class MainWindow(QMainWindow):
 
     def paste(self) -> list[str]:
         data = QGuiApplication.clipboard().mimeData()
-        raw = bytes(data.data(BLOCKS_MIME)).decode("utf-8") if data and data.hasFormat(BLOCKS_MIME) else (data.text() if data else "")
+        raw = (
+            bytes(data.data(BLOCKS_MIME)).decode("utf-8")
+            if data and data.hasFormat(BLOCKS_MIME)
+            else (data.text() if data else "")
+        )
         try:
             payload = json.loads(raw) if raw else None
         except ValueError:
@@ -348,7 +405,9 @@ class MainWindow(QMainWindow):
             return True
         B = QMessageBox.StandardButton
         name = self.doc.path.name if self.doc.path else self.doc.project.name
-        answer = self.ask("Unsaved changes", f"Save the changes to {name}?", B.Save | B.Discard | B.Cancel, B.Save)
+        answer = self.ask(
+            "Unsaved changes", f"Save the changes to {name}?", B.Save | B.Discard | B.Cancel, B.Save
+        )
         if answer == B.Save:
             return self.save()
         return answer == B.Discard
@@ -417,7 +476,9 @@ class MainWindow(QMainWindow):
             self.recent_menu.addAction("No recent files").setEnabled(False)
             return
         self.recent_menu.addSeparator()
-        self.recent_menu.addAction("Clear list").triggered.connect(lambda _c=False: self.recent.clear())
+        self.recent_menu.addAction("Clear list").triggered.connect(
+            lambda _c=False: self.recent.clear()
+        )
 
     def _open_recent(self, path: Path) -> None:
         if not path.exists():
@@ -432,7 +493,10 @@ class MainWindow(QMainWindow):
         return self.save_to(self.doc.path)
 
     def save_as(self) -> bool:
-        start = str(self.doc.path or (folders.start_dir(self.doc.base_dir) / f"{self.doc.project.name}{SUFFIX}"))
+        start = str(
+            self.doc.path
+            or (folders.start_dir(self.doc.base_dir) / f"{self.doc.project.name}{SUFFIX}")
+        )
         path, _ = QFileDialog.getSaveFileName(self, "Save project", start, FILE_FILTER)
         if not path:
             return False
@@ -448,7 +512,11 @@ class MainWindow(QMainWindow):
             self.tell("Cannot save project", f"{exc}\n\nNothing was written.", Kind.ERROR)
             return False
         except OSError as exc:
-            self.tell("Cannot save project", f"{path}: {exc.strerror or exc}\n\nNothing was written.", Kind.ERROR)
+            self.tell(
+                "Cannot save project",
+                f"{path}: {exc.strerror or exc}\n\nNothing was written.",
+                Kind.ERROR,
+            )
             return False
         self.recent.add(path)
         self._update_title()
@@ -483,9 +551,13 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.training.controller.running:
-            answer = self.ask("A run is going", "Stop the run and close TwinTrain? What was measured so far is kept "
-                              "in its run folder.", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                              QMessageBox.StandardButton.Cancel)
+            answer = self.ask(
+                "A run is going",
+                "Stop the run and close TwinTrain? What was measured so far is kept "
+                "in its run folder.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel,
+            )
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return
@@ -516,4 +588,3 @@ def _clear_clipboard_at_exit() -> None:
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-

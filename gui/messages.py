@@ -29,7 +29,9 @@ def as_kind(kind: Kind | str) -> Kind:
     return kind if isinstance(kind, Kind) else Kind(kind)
 
 
-def message_box(parent: QWidget | None, title: str, text: str, kind: Kind | str = Kind.ERROR) -> QMessageBox:
+def message_box(
+    parent: QWidget | None, title: str, text: str, kind: Kind | str = Kind.ERROR
+) -> QMessageBox:
     """A box with the icon of ``kind`` and an OK button; the caller shows it (exec or open)."""
     box = QMessageBox(ICONS[as_kind(kind)], title, text, QMessageBox.StandardButton.Ok, parent)
     box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)  # paths can be copied

@@ -40,9 +40,11 @@ class CannotOpenDialog(QDialog):
         self.path = path
         self.setWindowTitle("Cannot open")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
-        self.message = QLabel(f"TwinTrain could not open {what}: no application to open it is registered on "
-                              f"this system (a web browser for .html, a file manager for folders).\n\n"
-                              f"It is here:")
+        self.message = QLabel(
+            f"TwinTrain could not open {what}: no application to open it is registered on "
+            f"this system (a web browser for .html, a file manager for folders).\n\n"
+            f"It is here:"
+        )
         self.message.setWordWrap(True)
         self.path_edit = QLineEdit(str(path))
         self.path_edit.setReadOnly(True)
@@ -70,6 +72,9 @@ class CannotOpenDialog(QDialog):
     def open_folder(self) -> bool:
         folder = self.path if self.path.is_dir() else self.path.parent
         ok = QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
-        self.status.setText(f"Opened {folder}." if ok else
-                            f"No file manager either: copy the path and open {folder} yourself.")
+        self.status.setText(
+            f"Opened {folder}."
+            if ok
+            else f"No file manager either: copy the path and open {folder} yourself."
+        )
         return ok

@@ -94,8 +94,15 @@ class Palette(QWidget):
                 item = QTreeWidgetItem([lt.name])
                 item.setData(0, TYPE_ROLE, lt.name)
                 item.setIcon(0, _swatch(theme.GROUP_COLORS.get(group, theme.EDGE)))
-                item.setToolTip(0, f"<b>{lt.name}</b><br>{lt.doc}<br><i>Drag onto the canvas or double-click.</i>")
-                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled)
+                item.setToolTip(
+                    0,
+                    f"<b>{lt.name}</b><br>{lt.doc}<br><i>Drag onto the canvas or double-click.</i>",
+                )
+                item.setFlags(
+                    Qt.ItemFlag.ItemIsEnabled
+                    | Qt.ItemFlag.ItemIsSelectable
+                    | Qt.ItemFlag.ItemIsDragEnabled
+                )
                 head.addChild(item)
         self.tree.expandAll()
         self.filter.textChanged.connect(self.apply_filter)
@@ -108,12 +115,21 @@ class Palette(QWidget):
             for i in range(head.childCount()):
                 child = head.child(i)
                 name = child.data(0, TYPE_ROLE)
-                match = not needle or needle in name.lower() or needle in group.lower() or needle in LAYER_TYPES[name].doc.lower()
+                match = (
+                    not needle
+                    or needle in name.lower()
+                    or needle in group.lower()
+                    or needle in LAYER_TYPES[name].doc.lower()
+                )
                 child.setHidden(not match)
                 shown += match
             head.setHidden(shown == 0)
         nothing = not self.visible_types()
-        self.no_match.setText(f"No matching layer for “{text.strip()}”. Clear the filter to see all layers." if nothing else "")
+        self.no_match.setText(
+            f"No matching layer for “{text.strip()}”. Clear the filter to see all layers."
+            if nothing
+            else ""
+        )
         self.no_match.setVisible(nothing)
 
     def visible_types(self) -> list[str]:
@@ -121,7 +137,11 @@ class Palette(QWidget):
         for head in self._groups.values():
             if head.isHidden():
                 continue
-            out += [head.child(i).data(0, TYPE_ROLE) for i in range(head.childCount()) if not head.child(i).isHidden()]
+            out += [
+                head.child(i).data(0, TYPE_ROLE)
+                for i in range(head.childCount())
+                if not head.child(i).isHidden()
+            ]
         return out
 
     def _double_clicked(self, item: QTreeWidgetItem, _column: int) -> None:

@@ -16,7 +16,9 @@ APP_NAME = "TwinTrain"
 
 def data_dir() -> Path:
     override = os.environ.get("TWINTRAIN_DATA_DIR")
-    base = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    base = (
+        Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    )
     base.mkdir(parents=True, exist_ok=True)
     return base
 

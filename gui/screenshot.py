@@ -22,7 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out")
     parser.add_argument("project", nargs="?", default="digits_cnn")
     parser.add_argument("--select", help="a block id to select before the shot")
-    parser.add_argument("--maximized", action="store_true", help="fill the screen (no window manager here)")
+    parser.add_argument(
+        "--maximized", action="store_true", help="fill the screen (no window manager here)"
+    )
     args = parser.parse_args(argv)
     app = create_app()
     win = create_window([args.project])

@@ -70,8 +70,11 @@ def run_self_test() -> int:
     t0 = time.perf_counter()
     checks = Checks()
     frozen = bool(getattr(sys, "frozen", False))
-    print(f"twintrain self-test: {'frozen app ' + sys.executable if frozen else 'python ' + sys.executable}, "
-          f"platform {os.environ.get('QT_QPA_PLATFORM')}, data {os.environ.get('TWINTRAIN_DATA_DIR')}", flush=True)
+    print(
+        f"twintrain self-test: {'frozen app ' + sys.executable if frozen else 'python ' + sys.executable}, "
+        f"platform {os.environ.get('QT_QPA_PLATFORM')}, data {os.environ.get('TWINTRAIN_DATA_DIR')}",
+        flush=True,
+    )
 
     from engine.worker_pool import worker_command
     from gui.app import create_app, create_window
@@ -79,17 +82,26 @@ def run_self_test() -> int:
     app = create_app()
     win = create_window([PRESET])
     messages: list[tuple[str, str]] = []
-    win.tell = lambda title, text, kind="error": messages.append((title, text))  # never block on a dialog
+    win.tell = lambda title, text, kind="error": messages.append(
+        (title, text)
+    )  # never block on a dialog
     win.ask = lambda title, text, buttons, default: _no(default)
     win.show()
     app.processEvents()
     shown_s = time.perf_counter() - t0
-    checks.add("window", win.isVisible() and win.doc.project.name == "xor-mlp" and not messages,
-               f"main window shown with preset {PRESET} ({len(win.doc.layers)} layers) in {shown_s:.2f} s"
-               + (f"; messages: {messages}" if messages else ""))
+    checks.add(
+        "window",
+        win.isVisible() and win.doc.project.name == "xor-mlp" and not messages,
+        f"main window shown with preset {PRESET} ({len(win.doc.layers)} layers) in {shown_s:.2f} s"
+        + (f"; messages: {messages}" if messages else ""),
+    )
 
     command = worker_command("torch")
-    expected = [sys.executable, "--twintrain-worker", "torch"] if frozen else [sys.executable, "-m", "engine.worker", "torch"]
+    expected = (
+        [sys.executable, "--twintrain-worker", "torch"]
+        if frozen
+        else [sys.executable, "-m", "engine.worker", "torch"]
+    )
     checks.add("worker-command", command == expected, " ".join(command))
 
     summary = _train(app, win, checks, messages)
@@ -99,9 +111,13 @@ def run_self_test() -> int:
     _export(app, win, checks)
 
     loaded = sorted(m for m in FRAMEWORK_MODULES if m in sys.modules)
-    checks.add("gui-process", not loaded,
-               "no framework in the GUI process (torch, tensorflow, keras not in sys.modules)" if not loaded
-               else f"the GUI process imported {', '.join(loaded)}")
+    checks.add(
+        "gui-process",
+        not loaded,
+        "no framework in the GUI process (torch, tensorflow, keras not in sys.modules)"
+        if not loaded
+        else f"the GUI process imported {', '.join(loaded)}",
+    )
 
     win.doc.undo_stack.setClean()  # closing must not ask to save the one-epoch edit
     pool = win.training.controller.pool
@@ -109,15 +125,24 @@ def run_self_test() -> int:
     win.close()
     app.processEvents()
     controller = win.training.controller
-    left = [fw for fw, run in (controller.session.runs.items() if controller.session else [])
-            if run.process is not None and run.process.poll() is None]
+    left = [
+        fw
+        for fw, run in (controller.session.runs.items() if controller.session else [])
+        if run.process is not None and run.process.poll() is None
+    ]
     left += [f"warm worker {pid}" for pid in warm_pids if _alive(pid)]
-    checks.add("cleanup", not win.isVisible() and not left,
-               "window closed, no worker process left" if not left else f"workers still running: {left}")
+    checks.add(
+        "cleanup",
+        not win.isVisible() and not left,
+        "window closed, no worker process left" if not left else f"workers still running: {left}",
+    )
 
     n_ok = sum(ok for _, ok, _ in checks.results)
     verdict = "passed" if checks.passed else "FAILED"
-    print(f"self-test {verdict}: {n_ok}/{len(checks.results)} checks in {time.perf_counter() - t0:.1f} s", flush=True)
+    print(
+        f"self-test {verdict}: {n_ok}/{len(checks.results)} checks in {time.perf_counter() - t0:.1f} s",
+        flush=True,
+    )
     return 0 if checks.passed else 1
 
 
@@ -157,16 +182,27 @@ def _train(app, win, checks: Checks, messages: list) -> dict[str, Any] | None:
     elapsed = time.perf_counter() - started
     if not finished:
         controller.shutdown()
-        checks.add("train", False, f"the run did not finish in {TRAIN_TIMEOUT_S:.0f} s; status {controller.status}")
+        checks.add(
+            "train",
+            False,
+            f"the run did not finish in {TRAIN_TIMEOUT_S:.0f} s; status {controller.status}",
+        )
         return None
     summary = controller.summary
     frameworks = summary.get("frameworks", {})
     statuses = {fw: frameworks.get(fw, {}).get("status") for fw in FRAMEWORKS}
     errors = {fw: controller.errors[fw][0] for fw in controller.errors}
     ok = all(s == "finished" for s in statuses.values()) and not errors
-    detail = ", ".join(f"{fw} {statuses[fw]} ({frameworks.get(fw, {}).get('steps')} steps, "
-                       f"first point {controller.first_point_s.get(fw, math.nan):.1f} s)" for fw in FRAMEWORKS)
-    checks.add("train", ok, f"{detail}; run took {elapsed:.1f} s" + (f"; errors: {errors}" if errors else ""))
+    detail = ", ".join(
+        f"{fw} {statuses[fw]} ({frameworks.get(fw, {}).get('steps')} steps, "
+        f"first point {controller.first_point_s.get(fw, math.nan):.1f} s)"
+        for fw in FRAMEWORKS
+    )
+    checks.add(
+        "train",
+        ok,
+        f"{detail}; run took {elapsed:.1f} s" + (f"; errors: {errors}" if errors else ""),
+    )
     return summary
 
 
@@ -179,21 +215,37 @@ def _train_warm(app, win, checks: Checks) -> None:
     both = {fw: "ready" for fw in FRAMEWORKS}
     started = time.perf_counter()
     if not _wait(app, lambda: training.warm_state() == both, TRAIN_TIMEOUT_S):
-        checks.add("warm-workers", False, f"not ready after {TRAIN_TIMEOUT_S:.0f} s: {training.warm_state()}")
+        checks.add(
+            "warm-workers",
+            False,
+            f"not ready after {TRAIN_TIMEOUT_S:.0f} s: {training.warm_state()}",
+        )
         return
     ready_s = time.perf_counter() - started
     controller = training.controller
     training.act_train.trigger()
-    if not controller.running or not _wait(app, lambda: controller.summary is not None, TRAIN_TIMEOUT_S):
+    if not controller.running or not _wait(
+        app, lambda: controller.summary is not None, TRAIN_TIMEOUT_S
+    ):
         controller.shutdown()
-        checks.add("warm-workers", False, f"the run with warm workers did not finish; status {controller.status}")
+        checks.add(
+            "warm-workers",
+            False,
+            f"the run with warm workers did not finish; status {controller.status}",
+        )
         return
     frameworks = controller.summary.get("frameworks", {})
-    ok = all(frameworks.get(fw, {}).get("status") == "finished" and controller.infos.get(fw, {}).get("prestarted")
-             for fw in FRAMEWORKS)
-    detail = ", ".join(f"{fw} {frameworks.get(fw, {}).get('status')} on a "
-                       f"{'pre-started' if controller.infos.get(fw, {}).get('prestarted') else 'fresh'} worker "
-                       f"(first point {controller.first_point_s.get(fw, math.nan):.2f} s)" for fw in FRAMEWORKS)
+    ok = all(
+        frameworks.get(fw, {}).get("status") == "finished"
+        and controller.infos.get(fw, {}).get("prestarted")
+        for fw in FRAMEWORKS
+    )
+    detail = ", ".join(
+        f"{fw} {frameworks.get(fw, {}).get('status')} on a "
+        f"{'pre-started' if controller.infos.get(fw, {}).get('prestarted') else 'fresh'} worker "
+        f"(first point {controller.first_point_s.get(fw, math.nan):.2f} s)"
+        for fw in FRAMEWORKS
+    )
     checks.add("warm-workers", ok, f"both ready {ready_s:.1f} s after Keep Workers Warm; {detail}")
 
 
@@ -217,29 +269,50 @@ def _check_run(win, summary: dict[str, Any], checks: Checks) -> None:
             values = [] if series is None else [float(v) for v in series["loss"]]
             final = frameworks.get(fw, {}).get("final_train_loss")
             steps = frameworks.get(fw, {}).get("steps") or 0
-            finite = final is not None and math.isfinite(final) and all(math.isfinite(v) for v in values)
+            finite = (
+                final is not None and math.isfinite(final) and all(math.isfinite(v) for v in values)
+            )
             ok = ok and finite and steps > 0 and len(values) == steps
-            parts.append(f"{fw} {len(values)} plotted / {steps} steps, final train loss "
-                         f"{final if final is None else f'{final:.5f}'}")
+            parts.append(
+                f"{fw} {len(values)} plotted / {steps} steps, final train loss "
+                f"{final if final is None else f'{final:.5f}'}"
+            )
         return ok, "; ".join(parts)
 
     def parity() -> tuple[bool, str]:
         p = summary.get("parity") or {}
         diff, tol = p.get("max_loss_abs_diff"), p.get("tolerance")
-        ok = diff is not None and tol is not None and diff <= tol and p.get("first_divergent_step") is None
-        return ok, f"max |loss torch - loss tensorflow| {diff if diff is None else f'{diff:.2e}'} over " \
-                   f"{p.get('steps_compared')} steps (tolerance {tol if tol is None else f'{tol:.1e}'})"
+        ok = (
+            diff is not None
+            and tol is not None
+            and diff <= tol
+            and p.get("first_divergent_step") is None
+        )
+        return (
+            ok,
+            f"max |loss torch - loss tensorflow| {diff if diff is None else f'{diff:.2e}'} over "
+            f"{p.get('steps_compared')} steps (tolerance {tol if tol is None else f'{tol:.1e}'})",
+        )
 
     def run_folder() -> tuple[bool, str]:
         folder = controller.run_dir
-        wanted = ("metrics.csv", "epochs.csv", "summary.json", "project.twintrain.json", "report.html")
+        wanted = (
+            "metrics.csv",
+            "epochs.csv",
+            "summary.json",
+            "project.twintrain.json",
+            "report.html",
+        )
         missing = [n for n in wanted if folder is None or not (folder / n).is_file()]
         charts = sorted(p.name for p in (folder / "charts").glob("*")) if folder else []
         if "report_error" in summary:
             missing.append(f"report ({summary['report_error']})")
         ok = not missing and bool(charts)
-        return ok, (f"{folder} has {', '.join(wanted)} and {len(charts)} charts" if ok
-                    else f"{folder}: missing {', '.join(missing) or 'charts'}")
+        return ok, (
+            f"{folder} has {', '.join(wanted)} and {len(charts)} charts"
+            if ok
+            else f"{folder}: missing {', '.join(missing) or 'charts'}"
+        )
 
     checks.run("losses", losses)
     checks.run("parity", parity)
@@ -272,8 +345,11 @@ def _export(app, win, checks: Checks) -> None:
         checks.add("export", False, result["error"])
         return
     manifest = result["value"]
-    checks.add("export", (out_dir / "exports.json").is_file(),
-               f"exports.json written in {time.perf_counter() - started:.1f} s")
+    checks.add(
+        "export",
+        (out_dir / "exports.json").is_file(),
+        f"exports.json written in {time.perf_counter() - started:.1f} s",
+    )
     entries = {e["framework"]: e for e in manifest["entries"] if e.get("format") in ("onnx", "all")}
     for fw in FRAMEWORKS:
         e = entries.get(fw)
@@ -281,11 +357,21 @@ def _export(app, win, checks: Checks) -> None:
             checks.add(f"onnx-{fw}", False, "no ONNX entry")
             continue
         diff = e.get("max_abs_diff")
-        detail = (f"{e.get('file')} {e.get('bytes')} bytes, max diff {diff if diff is None else f'{diff:.1e}'} "
-                  f"({e.get('check')})") if e.get("ok") else f"{e.get('file')}: {e.get('reason')}"
+        detail = (
+            (
+                f"{e.get('file')} {e.get('bytes')} bytes, max diff {diff if diff is None else f'{diff:.1e}'} "
+                f"({e.get('check')})"
+            )
+            if e.get("ok")
+            else f"{e.get('file')}: {e.get('reason')}"
+        )
         checks.add(f"onnx-{fw}", bool(e.get("ok")), detail)
     cross = manifest.get("cross_check") or {}
     diff = cross.get("max_abs_diff")
-    checks.add("onnx-cross-check", cross.get("ok") is True,
-               f"torch.onnx vs tensorflow.onnx in onnxruntime: max diff {diff if diff is None else f'{diff:.1e}'} "
-               f"(tolerance {cross.get('tolerance')})" + (f"; {cross.get('reason')}" if cross.get("reason") else ""))
+    checks.add(
+        "onnx-cross-check",
+        cross.get("ok") is True,
+        f"torch.onnx vs tensorflow.onnx in onnxruntime: max diff {diff if diff is None else f'{diff:.1e}'} "
+        f"(tolerance {cross.get('tolerance')})"
+        + (f"; {cross.get('reason')}" if cross.get("reason") else ""),
+    )

@@ -10,7 +10,14 @@ from importlib import metadata
 # Distribution names under which each framework may be installed.
 _DISTS = {
     "PyTorch": ("torch",),
-    "TensorFlow": ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel", "tensorflow-macos", "tf-nightly"),
+    "TensorFlow": (
+        "tensorflow",
+        "tensorflow-cpu",
+        "tensorflow-gpu",
+        "tensorflow-intel",
+        "tensorflow-macos",
+        "tf-nightly",
+    ),
 }
 
 
@@ -76,8 +83,12 @@ def report_text(gpus: list[str] | None = None) -> str:
     for name in _DISTS:
         lines.append(f"{name} {framework_version(name) or 'not installed'}")
     lines.append(f"OS {platform.platform()}")
-    lines.append(f"CPU {platform.machine()}, {cpu_cores()} cores available ({os.cpu_count()} in the machine)")
-    lines.append(f"GPU {', '.join(gpus) if gpus else ('none found' if not nvidia_smi() else 'not probed or none found')}")
+    lines.append(
+        f"CPU {platform.machine()}, {cpu_cores()} cores available ({os.cpu_count()} in the machine)"
+    )
+    lines.append(
+        f"GPU {', '.join(gpus) if gpus else ('none found' if not nvidia_smi() else 'not probed or none found')}"
+    )
     frozen = getattr(sys, "frozen", False)
     lines.append(f"Bundle {'frozen (PyInstaller)' if frozen else 'from source'}")
     return "\n".join(lines)

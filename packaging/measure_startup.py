@@ -43,9 +43,13 @@ def evict(bundle: Path) -> int:
 
 
 def one_run(exe: Path, platform: str, data_dir: str) -> float:
-    env = dict(os.environ, TWINTRAIN_SMOKE="ready", TWINTRAIN_DATA_DIR=data_dir, QT_QPA_PLATFORM=platform)
+    env = dict(
+        os.environ, TWINTRAIN_SMOKE="ready", TWINTRAIN_DATA_DIR=data_dir, QT_QPA_PLATFORM=platform
+    )
     start = time.perf_counter()
-    proc = subprocess.Popen([str(exe)], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [str(exe)], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     assert proc.stdout is not None
     for line in proc.stdout:
         if line.strip() == "twintrain: ready":
@@ -72,10 +76,16 @@ def main() -> None:
             cold.append(one_run(exe, args.platform, data_dir))
         for _ in range(max(args.runs, 1)):
             warm.append(one_run(exe, args.platform, data_dir))
-    print(f"packaged app start-up to shown idle window ({args.platform}, {os.cpu_count()} cpus, {exe})")
-    print(f"  cold (page cache of the bundle's {evicted} files evicted): median {statistics.median(cold):.3f} s, "
-          f"max {max(cold):.3f} s ({len(cold)} runs)")
-    print(f"  warm: median {statistics.median(warm):.3f} s, min {min(warm):.3f} s, max {max(warm):.3f} s ({len(warm)} runs)")
+    print(
+        f"packaged app start-up to shown idle window ({args.platform}, {os.cpu_count()} cpus, {exe})"
+    )
+    print(
+        f"  cold (page cache of the bundle's {evicted} files evicted): median {statistics.median(cold):.3f} s, "
+        f"max {max(cold):.3f} s ({len(cold)} runs)"
+    )
+    print(
+        f"  warm: median {statistics.median(warm):.3f} s, min {min(warm):.3f} s, max {max(warm):.3f} s ({len(warm)} runs)"
+    )
 
 
 if __name__ == "__main__":

@@ -10,4 +10,3 @@ os.environ.setdefault("TWINTRAIN_WARM_WORKERS", "0")
 
 ROOT = Path(__file__).resolve().parent.parent
 PRESETS = sorted((ROOT / "presets").glob("*.twintrain.json"))
-

@@ -12,7 +12,8 @@ def shadowing_folder(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     for name in SHADOWING_MODULES:
         (path / f"{name}.py").write_text(
-            f"import pathlib\npathlib.Path(__file__).with_name('{name}.imported').write_text('x')\n")
+            f"import pathlib\npathlib.Path(__file__).with_name('{name}.imported').write_text('x')\n"
+        )
     return path
 
 

@@ -25,4 +25,3 @@ def preload(framework: str) -> None:
         import torch._dynamo  # noqa: F401
     else:
         import keras.optimizers  # noqa: F401
-

@@ -76,10 +76,16 @@ def make_plan(project: Project) -> Plan:
     for lid in graph.order:
         info = graph.layers[lid]
         assert info.output_shape is not None
-        nodes.append(Node(
-            lid, info.type, by_id[lid].resolved(), tuple(info.inputs),
-            tuple(tuple(s) for s in info.input_shapes), tuple(info.output_shape),
-        ))
+        nodes.append(
+            Node(
+                lid,
+                info.type,
+                by_id[lid].resolved(),
+                tuple(info.inputs),
+                tuple(tuple(s) for s in info.input_shapes),
+                tuple(info.output_shape),
+            )
+        )
     # Every used layer is an ancestor of the output, so the output comes last.
     order = nodes
     assert order[-1].id == graph.output_id
@@ -94,8 +100,14 @@ def make_plan(project: Project) -> Plan:
     for n in order:
         chain = chain and n.inputs == (prev,)
         prev = n.id
-    return Plan(tuple(project.input_shape), tuple(order), graph.output_id, training["loss"],
-                training["optimizer"], chain)
+    return Plan(
+        tuple(project.input_shape),
+        tuple(order),
+        graph.output_id,
+        training["loss"],
+        training["optimizer"],
+        chain,
+    )
 
 
 def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:

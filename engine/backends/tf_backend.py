@@ -13,7 +13,9 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-os.environ["KERAS_BACKEND"] = "tensorflow"  # this is the TensorFlow backend, whatever the user's default
+os.environ["KERAS_BACKEND"] = (
+    "tensorflow"  # this is the TensorFlow backend, whatever the user's default
+)
 
 from typing import Any  # noqa: E402
 
@@ -36,22 +38,33 @@ _PARAMETRISED = {
     "elu": lambda name: keras.layers.ELU(alpha=ELU_ALPHA, name=name),
 }
 # Keras names for the others (gelu is exact, approximate=False; swish is silu; softmax: last axis).
-_NAMES = {"relu": "relu", "gelu": "gelu", "tanh": "tanh", "sigmoid": "sigmoid", "softmax": "softmax",
-          "softplus": "softplus", "swish": "silu"}
+_NAMES = {
+    "relu": "relu",
+    "gelu": "gelu",
+    "tanh": "tanh",
+    "sigmoid": "sigmoid",
+    "softmax": "softmax",
+    "softplus": "softplus",
+    "swish": "silu",
+}
 
 
 def _set_threads(threads: int) -> None:
     """Thread pools can be sized only before TF's runtime starts; a second backend in the same
     process (tests) keeps the first one's sizes when they are equal."""
     t = tf.config.threading
-    for get, put in ((t.get_intra_op_parallelism_threads, t.set_intra_op_parallelism_threads),
-                     (t.get_inter_op_parallelism_threads, t.set_inter_op_parallelism_threads)):
+    for get, put in (
+        (t.get_intra_op_parallelism_threads, t.set_intra_op_parallelism_threads),
+        (t.get_inter_op_parallelism_threads, t.set_inter_op_parallelism_threads),
+    ):
         if get() == threads:
             continue
         try:
             put(threads)
         except RuntimeError as exc:
-            raise RuntimeError(f"TensorFlow already runs with {get()} threads; cannot switch to {threads}") from exc
+            raise RuntimeError(
+                f"TensorFlow already runs with {get()} threads; cannot switch to {threads}"
+            ) from exc
 
 
 def _set_device(device: str) -> None:
@@ -93,21 +106,43 @@ class _Builder:
         p, name, kl = node.params, node.id, keras.layers
         kind = node.type
         if kind == "Dense":
-            return self._activated(node, lambda a: kl.Dense(p["units"], activation=a, use_bias=p["use_bias"], name=name), ins[0])
+            return self._activated(
+                node,
+                lambda a: kl.Dense(p["units"], activation=a, use_bias=p["use_bias"], name=name),
+                ins[0],
+            )
         if kind in ("Conv1D", "Conv2D"):
             rank = 1 if kind == "Conv1D" else 2
             k = (p["kernel_size"],) if rank == 1 else pair(p["kernel_size"])
             s = (p["strides"],) if rank == 1 else pair(p["strides"])
             cls = kl.Conv1D if rank == 1 else kl.Conv2D
-            return self._activated(node, lambda a: cls(p["filters"], k, strides=s, padding=p["padding"], activation=a,
-                                                       use_bias=p["use_bias"], data_format="channels_last", name=name), ins[0])
+            return self._activated(
+                node,
+                lambda a: cls(
+                    p["filters"],
+                    k,
+                    strides=s,
+                    padding=p["padding"],
+                    activation=a,
+                    use_bias=p["use_bias"],
+                    data_format="channels_last",
+                    name=name,
+                ),
+                ins[0],
+            )
         if kind in ("MaxPool1D", "MaxPool2D", "AvgPool1D", "AvgPool2D"):
             rank = 1 if kind.endswith("1D") else 2
             k = (p["pool_size"],) if rank == 1 else pair(p["pool_size"])
             s = (p["strides"],) if rank == 1 else pair(p["strides"])
-            cls = {"MaxPool1D": kl.MaxPooling1D, "MaxPool2D": kl.MaxPooling2D,
-                   "AvgPool1D": kl.AveragePooling1D, "AvgPool2D": kl.AveragePooling2D}[kind]
-            return cls(k, strides=s, padding=p["padding"], data_format="channels_last", name=name)(ins[0])
+            cls = {
+                "MaxPool1D": kl.MaxPooling1D,
+                "MaxPool2D": kl.MaxPooling2D,
+                "AvgPool1D": kl.AveragePooling1D,
+                "AvgPool2D": kl.AveragePooling2D,
+            }[kind]
+            return cls(k, strides=s, padding=p["padding"], data_format="channels_last", name=name)(
+                ins[0]
+            )
         if kind == "GlobalAvgPool1D":
             return kl.GlobalAveragePooling1D(data_format="channels_last", name=name)(ins[0])
         if kind == "GlobalAvgPool2D":
@@ -119,7 +154,9 @@ class _Builder:
         if kind == "Dropout":
             return kl.Dropout(p["rate"], name=name)(ins[0])
         if kind == "BatchNorm":
-            return kl.BatchNormalization(axis=-1, momentum=p["momentum"], epsilon=p["epsilon"], name=name)(ins[0])
+            return kl.BatchNormalization(
+                axis=-1, momentum=p["momentum"], epsilon=p["epsilon"], name=name
+            )(ins[0])
         if kind == "LayerNorm":
             return kl.LayerNormalization(axis=-1, epsilon=p["epsilon"], name=name)(ins[0])
         if kind == "Activation":
@@ -127,14 +164,32 @@ class _Builder:
         if kind == "Embedding":
             return kl.Embedding(p["input_dim"], p["output_dim"], name=name)(ins[0])
         if kind == "LSTM":
-            return kl.LSTM(p["units"], activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                           return_sequences=p["return_sequences"], name=name)(ins[0])
+            return kl.LSTM(
+                p["units"],
+                activation="tanh",
+                recurrent_activation="sigmoid",
+                use_bias=True,
+                return_sequences=p["return_sequences"],
+                name=name,
+            )(ins[0])
         if kind == "GRU":
-            return kl.GRU(p["units"], activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                          reset_after=True, return_sequences=p["return_sequences"], name=name)(ins[0])
+            return kl.GRU(
+                p["units"],
+                activation="tanh",
+                recurrent_activation="sigmoid",
+                use_bias=True,
+                reset_after=True,
+                return_sequences=p["return_sequences"],
+                name=name,
+            )(ins[0])
         if kind == "SimpleRNN":
-            return kl.SimpleRNN(p["units"], activation="tanh", use_bias=True,
-                                return_sequences=p["return_sequences"], name=name)(ins[0])
+            return kl.SimpleRNN(
+                p["units"],
+                activation="tanh",
+                use_bias=True,
+                return_sequences=p["return_sequences"],
+                name=name,
+            )(ins[0])
         if kind == "Add":
             return kl.Add(name=name)(ins)
         if kind == "Concatenate":
@@ -156,24 +211,46 @@ def make_optimizer(spec: dict) -> keras.optimizers.Optimizer:
     """Keras' stock optimizer for a resolved optimizer section, every hyper-parameter explicit."""
     name, lr, opt = spec["name"], spec["learning_rate"], keras.optimizers
     if name == "sgd":
-        return opt.SGD(learning_rate=lr, momentum=float(spec["momentum"]), nesterov=spec["nesterov"])
+        return opt.SGD(
+            learning_rate=lr, momentum=float(spec["momentum"]), nesterov=spec["nesterov"]
+        )
     if name == "adam":
-        return opt.Adam(learning_rate=lr, beta_1=spec["beta_1"], beta_2=spec["beta_2"], epsilon=spec["epsilon"],
-                        amsgrad=False)
+        return opt.Adam(
+            learning_rate=lr,
+            beta_1=spec["beta_1"],
+            beta_2=spec["beta_2"],
+            epsilon=spec["epsilon"],
+            amsgrad=False,
+        )
     if name == "adamw":
-        return opt.AdamW(learning_rate=lr, weight_decay=spec["weight_decay"], beta_1=spec["beta_1"],
-                         beta_2=spec["beta_2"], epsilon=spec["epsilon"], amsgrad=False)
+        return opt.AdamW(
+            learning_rate=lr,
+            weight_decay=spec["weight_decay"],
+            beta_1=spec["beta_1"],
+            beta_2=spec["beta_2"],
+            epsilon=spec["epsilon"],
+            amsgrad=False,
+        )
     if name == "rmsprop":
-        return opt.RMSprop(learning_rate=lr, rho=spec["rho"], momentum=spec["momentum"], epsilon=spec["epsilon"],
-                           centered=False)
+        return opt.RMSprop(
+            learning_rate=lr,
+            rho=spec["rho"],
+            momentum=spec["momentum"],
+            epsilon=spec["epsilon"],
+            centered=False,
+        )
     raise ValueError(f"unknown optimizer '{name}'")
 
 
 def _loss_fn(loss: str):
     if loss == "cross_entropy":
-        return lambda y, out: tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=out))
+        return lambda y, out: tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=out)
+        )
     if loss == "binary_cross_entropy":
-        return lambda y, out: tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=out))
+        return lambda y, out: tf.reduce_mean(
+            tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=out)
+        )
     if loss == "mse":
         return lambda y, out: tf.reduce_mean(tf.square(out - y))
     if loss == "mae":
@@ -207,7 +284,11 @@ class TFBackend:
         if requested == "cuda" and not available:
             raise RuntimeError("device 'cuda' was asked for but TensorFlow sees no GPU")
         if requested == "auto":
-            return ("cuda", None) if available else ("cpu", "device auto: TensorFlow sees no GPU; using the CPU")
+            return (
+                ("cuda", None)
+                if available
+                else ("cpu", "device auto: TensorFlow sees no GPU; using the CPU")
+            )
         return requested, None
 
     # ---- set-up --------------------------------------------------------------------------------
@@ -228,8 +309,13 @@ class TFBackend:
         self._eval_fn = tf.function(self._eval, input_signature=[self._x_spec, self._y_spec])
 
     def info(self) -> dict[str, Any]:
-        return {"version": tf.__version__, "keras_version": keras.__version__, "device": self.device,
-                "threads": self.threads, "params": None if self.model is None else int(self.model.count_params())}
+        return {
+            "version": tf.__version__,
+            "keras_version": keras.__version__,
+            "device": self.device,
+            "threads": self.threads,
+            "params": None if self.model is None else int(self.model.count_params()),
+        }
 
     # ---- steps ---------------------------------------------------------------------------------
 
@@ -237,8 +323,12 @@ class TFBackend:
         with tf.GradientTape() as tape:
             loss = self._loss(y, self.model(x, training=True))
         grads = tape.gradient(loss, self._trainable)
-        if self._dense_grads:  # an Embedding's gradient arrives as IndexedSlices (rows in the batch)
-            grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
+        if (
+            self._dense_grads
+        ):  # an Embedding's gradient arrives as IndexedSlices (rows in the batch)
+            grads = [
+                tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads
+            ]
         self.optimizer.apply(grads, self._trainable)
         return loss
 
@@ -284,7 +374,9 @@ class TFBackend:
         for node in self.plan.nodes:
             layer = self.model.get_layer(node.id)
             if layer.weights:
-                out[node.id] = {v.name: np.array(v.numpy(), dtype=np.float32) for v in layer.weights}
+                out[node.id] = {
+                    v.name: np.array(v.numpy(), dtype=np.float32) for v in layer.weights
+                }
         return out
 
     def peak_device_bytes(self) -> int | None:
@@ -303,5 +395,7 @@ def _load(model: keras.Model, weights: Weights) -> None:
         for v in layer.weights:
             value = np.asarray(arrays[v.name], dtype=np.float32)
             if tuple(value.shape) != tuple(v.shape):
-                raise ValueError(f"layer '{lid}': {v.name} has shape {list(value.shape)}, expected {list(v.shape)}")
+                raise ValueError(
+                    f"layer '{lid}': {v.name} has shape {list(value.shape)}, expected {list(v.shape)}"
+                )
             v.assign(value)

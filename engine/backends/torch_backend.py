@@ -72,7 +72,9 @@ class Net(nn.Module):
         if layout[last] == "cf" and rank[last] > 2:
             steps.append((L.Permute(rank[last], False), (slot[last],)))
         self._chain = all(ins == (i,) for i, (_, ins) in enumerate(steps))
-        self._modules_in_order = [m for m, _ in steps]  # plain list: modules are owned by self.layers
+        self._modules_in_order = [
+            m for m, _ in steps
+        ]  # plain list: modules are owned by self.layers
         self._steps = steps
 
     def forward(self, x: Tensor) -> Tensor:
@@ -88,6 +90,7 @@ class Net(nn.Module):
 
 # ---- weights: spec (Keras) layout <-> PyTorch ---------------------------------------------------
 
+
 def _to_torch(kind: str, w: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Spec arrays of one layer as {torch parameter/buffer name: array}."""
     if kind == "Dense":
@@ -96,22 +99,35 @@ def _to_torch(kind: str, w: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         k = w["kernel"]
         out = {"weight": k.transpose(k.ndim - 1, k.ndim - 2, *range(k.ndim - 2))}
     elif kind == "BatchNorm":
-        return {"weight": w["gamma"], "bias": w["beta"], "running_mean": w["moving_mean"],
-                "running_var": w["moving_variance"]}
+        return {
+            "weight": w["gamma"],
+            "bias": w["beta"],
+            "running_mean": w["moving_mean"],
+            "running_var": w["moving_variance"],
+        }
     elif kind == "LayerNorm":
         return {"weight": w["gamma"], "bias": w["beta"]}
     elif kind == "Embedding":
         return {"weight": w["embeddings"]}
     elif kind == "GRU":
+
         def reorder(a: np.ndarray) -> np.ndarray:
             parts = np.split(a, 3, axis=-1)
             return np.concatenate([parts[i] for i in _GRU_ORDER], axis=-1)
 
-        return {"weight_ih_l0": reorder(w["kernel"]).T, "weight_hh_l0": reorder(w["recurrent_kernel"]).T,
-                "bias_ih_l0": reorder(w["bias"][0]), "bias_hh_l0": reorder(w["bias"][1])}
+        return {
+            "weight_ih_l0": reorder(w["kernel"]).T,
+            "weight_hh_l0": reorder(w["recurrent_kernel"]).T,
+            "bias_ih_l0": reorder(w["bias"][0]),
+            "bias_hh_l0": reorder(w["bias"][1]),
+        }
     elif kind in ("LSTM", "SimpleRNN"):  # LSTM gates i, f, c, o are in PyTorch's order already
-        return {"weight_ih_l0": w["kernel"].T, "weight_hh_l0": w["recurrent_kernel"].T,
-                "bias_ih_l0": w["bias"], "bias_hh_l0": np.zeros_like(w["bias"])}
+        return {
+            "weight_ih_l0": w["kernel"].T,
+            "weight_hh_l0": w["recurrent_kernel"].T,
+            "bias_ih_l0": w["bias"],
+            "bias_hh_l0": np.zeros_like(w["bias"]),
+        }
     else:
         raise ValueError(f"{kind} has no weights")
     if "bias" in w:
@@ -126,22 +142,35 @@ def _from_torch(kind: str, t: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         k = t["weight"]
         out = {"kernel": k.transpose(*range(2, k.ndim), 1, 0)}
     elif kind == "BatchNorm":
-        return {"gamma": t["weight"], "beta": t["bias"], "moving_mean": t["running_mean"],
-                "moving_variance": t["running_var"]}
+        return {
+            "gamma": t["weight"],
+            "beta": t["bias"],
+            "moving_mean": t["running_mean"],
+            "moving_variance": t["running_var"],
+        }
     elif kind == "LayerNorm":
         return {"gamma": t["weight"], "beta": t["bias"]}
     elif kind == "Embedding":
         return {"embeddings": t["weight"]}
     elif kind == "GRU":
-        def reorder(a: np.ndarray) -> np.ndarray:  # r, z, n -> z, r, h (the swap is its own inverse)
+
+        def reorder(
+            a: np.ndarray,
+        ) -> np.ndarray:  # r, z, n -> z, r, h (the swap is its own inverse)
             parts = np.split(a, 3, axis=-1)
             return np.concatenate([parts[i] for i in _GRU_ORDER], axis=-1)
 
-        return {"kernel": reorder(t["weight_ih_l0"].T), "recurrent_kernel": reorder(t["weight_hh_l0"].T),
-                "bias": np.stack([reorder(t["bias_ih_l0"]), reorder(t["bias_hh_l0"])])}
+        return {
+            "kernel": reorder(t["weight_ih_l0"].T),
+            "recurrent_kernel": reorder(t["weight_hh_l0"].T),
+            "bias": np.stack([reorder(t["bias_ih_l0"]), reorder(t["bias_hh_l0"])]),
+        }
     elif kind in ("LSTM", "SimpleRNN"):
-        return {"kernel": t["weight_ih_l0"].T, "recurrent_kernel": t["weight_hh_l0"].T,
-                "bias": t["bias_ih_l0"] + t["bias_hh_l0"]}
+        return {
+            "kernel": t["weight_ih_l0"].T,
+            "recurrent_kernel": t["weight_hh_l0"].T,
+            "bias": t["bias_ih_l0"] + t["bias_hh_l0"],
+        }
     else:
         return {}
     if "bias" in t:
@@ -187,7 +216,11 @@ class TorchBackend:
         if requested == "cuda" and not available:
             raise RuntimeError("device 'cuda' was asked for but PyTorch sees no CUDA device")
         if requested == "auto":
-            return ("cuda", None) if available else ("cpu", "device auto: PyTorch sees no CUDA device; using the CPU")
+            return (
+                ("cuda", None)
+                if available
+                else ("cpu", "device auto: PyTorch sees no CUDA device; using the CPU")
+            )
         return requested, None
 
     # ---- set-up --------------------------------------------------------------------------------
@@ -200,7 +233,9 @@ class TorchBackend:
         self.model = model.to(self.device).train()
         trainable = [p for p in self.model.parameters() if p.requires_grad]
         # A network without trainable weights (pooling only) still runs its forward and loss.
-        self.optimizer = make_optimizer(trainable, self.plan.optimizer, optimizer_mode) if trainable else None
+        self.optimizer = (
+            make_optimizer(trainable, self.plan.optimizer, optimizer_mode) if trainable else None
+        )
 
     def _load(self, model: Net, weights: Weights) -> None:
         with torch.no_grad():
@@ -211,14 +246,20 @@ class TorchBackend:
                     target = named[name]
                     src = torch.from_numpy(np.ascontiguousarray(value, dtype=np.float32))
                     if tuple(src.shape) != tuple(target.shape):
-                        raise ValueError(f"layer '{lid}': {name} has shape {list(src.shape)}, "
-                                         f"expected {list(target.shape)}")
+                        raise ValueError(
+                            f"layer '{lid}': {name} has shape {list(src.shape)}, "
+                            f"expected {list(target.shape)}"
+                        )
                     target.copy_(src)
 
     def info(self) -> dict[str, Any]:
         params = None if self.model is None else sum(p.numel() for p in self.model.parameters())
-        return {"version": torch.__version__, "device": self.device.type, "threads": self.threads,
-                "params": params}
+        return {
+            "version": torch.__version__,
+            "device": self.device.type,
+            "threads": self.threads,
+            "params": params,
+        }
 
     # ---- steps ---------------------------------------------------------------------------------
 
@@ -284,7 +325,9 @@ class TorchBackend:
             arrays = {k: v.detach().cpu().numpy().copy() for k, v in named.items() if v is not None}
             converted = _from_torch(self._kinds[lid], arrays)
             if converted:
-                out[lid] = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in converted.items()}
+                out[lid] = {
+                    k: np.ascontiguousarray(v, dtype=np.float32) for k, v in converted.items()
+                }
         return out
 
     def peak_device_bytes(self) -> int | None:

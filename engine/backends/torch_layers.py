@@ -132,7 +132,12 @@ class Pool(nn.Module):
         self.kernel, self.stride = _sizes(node, rank, "pool_size"), _sizes(node, rank, "strides")
         pads = _pads(node, self.kernel, self.stride)
         self.padding, self.extra_pad = _split(pads)
-        fns = {(1, True): F.max_pool1d, (2, True): F.max_pool2d, (1, False): F.avg_pool1d, (2, False): F.avg_pool2d}
+        fns = {
+            (1, True): F.max_pool1d,
+            (2, True): F.max_pool2d,
+            (1, False): F.avg_pool1d,
+            (2, False): F.avg_pool2d,
+        }
         self.fn = fns[(rank, self.is_max)]
         scale = None
         if self.extra_pad and not self.is_max:
@@ -230,7 +235,9 @@ class BatchNorm(nn.Module):
                 self.running_mean.lerp_(mean, self.momentum)
                 self.running_var.lerp_(var, self.momentum)
         else:
-            y = F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps)
+            y = F.batch_norm(
+                x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps
+            )
         return y if self.channels_first else y.reshape(shape)
 
 
@@ -289,7 +296,13 @@ class GRU(_Recurrent, nn.GRU):
 
 class SimpleRNN(_Recurrent, nn.RNN):
     def __init__(self, node: Node) -> None:
-        nn.RNN.__init__(self, node.input_shapes[0][-1], node.params["units"], nonlinearity="tanh", batch_first=True)
+        nn.RNN.__init__(
+            self,
+            node.input_shapes[0][-1],
+            node.params["units"],
+            nonlinearity="tanh",
+            batch_first=True,
+        )
         self._finish(node.params["return_sequences"])
 
     def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]
@@ -335,11 +348,24 @@ class Permute(nn.Module):
 
 
 SIMPLE = {
-    "Dense": Dense, "Conv1D": Conv1D, "Conv2D": Conv2D,
-    "MaxPool1D": Pool, "MaxPool2D": Pool, "AvgPool1D": Pool, "AvgPool2D": Pool,
-    "GlobalAvgPool1D": GlobalAvgPool, "GlobalAvgPool2D": GlobalAvgPool,
-    "Flatten": Flatten, "Reshape": Reshape, "Dropout": Dropout, "LayerNorm": LayerNorm,
-    "Embedding": Embedding, "LSTM": LSTM, "GRU": GRU, "SimpleRNN": SimpleRNN, "Add": Add,
+    "Dense": Dense,
+    "Conv1D": Conv1D,
+    "Conv2D": Conv2D,
+    "MaxPool1D": Pool,
+    "MaxPool2D": Pool,
+    "AvgPool1D": Pool,
+    "AvgPool2D": Pool,
+    "GlobalAvgPool1D": GlobalAvgPool,
+    "GlobalAvgPool2D": GlobalAvgPool,
+    "Flatten": Flatten,
+    "Reshape": Reshape,
+    "Dropout": Dropout,
+    "LayerNorm": LayerNorm,
+    "Embedding": Embedding,
+    "LSTM": LSTM,
+    "GRU": GRU,
+    "SimpleRNN": SimpleRNN,
+    "Add": Add,
 }
 # Layers whose behaviour depends on the layout they are handed.
 LAYOUT_AWARE = {"Activation": Activation, "BatchNorm": BatchNorm, "Concatenate": Concatenate}

@@ -135,7 +135,9 @@ class _KerasOptimizer(torch.optim.Optimizer):
 
 
 class KerasSGD(_KerasOptimizer):
-    def __init__(self, params: Iterable[Tensor], lr: float, momentum: float = 0.0, nesterov: bool = False) -> None:
+    def __init__(
+        self, params: Iterable[Tensor], lr: float, momentum: float = 0.0, nesterov: bool = False
+    ) -> None:
         super().__init__(params, {"lr": lr, "momentum": momentum, "nesterov": nesterov})
 
     @torch.no_grad()
@@ -164,10 +166,25 @@ class KerasSGD(_KerasOptimizer):
 class KerasAdam(_KerasOptimizer):
     """Adam, and AdamW when weight_decay > 0 (decoupled, applied before the Adam step)."""
 
-    def __init__(self, params: Iterable[Tensor], lr: float, beta_1: float, beta_2: float, epsilon: float,
-                 weight_decay: float = 0.0) -> None:
-        super().__init__(params, {"lr": lr, "beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon,
-                                  "weight_decay": weight_decay})
+    def __init__(
+        self,
+        params: Iterable[Tensor],
+        lr: float,
+        beta_1: float,
+        beta_2: float,
+        epsilon: float,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(
+            params,
+            {
+                "lr": lr,
+                "beta_1": beta_1,
+                "beta_2": beta_2,
+                "epsilon": epsilon,
+                "weight_decay": weight_decay,
+            },
+        )
 
     @torch.no_grad()
     def step(self, closure=None):  # type: ignore[override]
@@ -194,7 +211,9 @@ class KerasAdam(_KerasOptimizer):
 
 
 class KerasRMSprop(_KerasOptimizer):
-    def __init__(self, params: Iterable[Tensor], lr: float, rho: float, momentum: float, epsilon: float) -> None:
+    def __init__(
+        self, params: Iterable[Tensor], lr: float, rho: float, momentum: float, epsilon: float
+    ) -> None:
         super().__init__(params, {"lr": lr, "rho": rho, "momentum": momentum, "epsilon": epsilon})
 
     @torch.no_grad()
@@ -238,5 +257,7 @@ def make_optimizer(params: list[Tensor], spec: dict, mode: str) -> torch.optim.O
     if name == "rmsprop":
         if matched:
             return KerasRMSprop(params, lr, spec["rho"], spec["momentum"], spec["epsilon"])
-        return torch.optim.RMSprop(params, lr=lr, alpha=spec["rho"], eps=spec["epsilon"], momentum=spec["momentum"])
+        return torch.optim.RMSprop(
+            params, lr=lr, alpha=spec["rho"], eps=spec["epsilon"], momentum=spec["momentum"]
+        )
     raise ValueError(f"unknown optimizer '{name}'")

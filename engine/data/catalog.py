@@ -20,31 +20,72 @@ NAMES = SYNTHETIC + BUNDLED + FILES
 # Pixel sets are scaled to [0, 1]; tabular sets are standardised on the training split;
 # sequences and user arrays are left as they are unless the project says otherwise.
 PIXEL_SETS = ("digits",)
-TABULAR_SETS = ("xor", "moons", "circles", "spirals", "blobs", "iris", "wine", "breast_cancer", "diabetes", "csv")
-
-COMMON = (
-    Param("validation_split", "float", 0.2, minimum=0.0, maximum=0.9, doc="Fraction held out for validation."),
-    Param("normalize", "choice", "default", choices=("default", "standard", "none"),
-          doc="'standard' scales features on the training split; 'default' picks per dataset."),
+TABULAR_SETS = (
+    "xor",
+    "moons",
+    "circles",
+    "spirals",
+    "blobs",
+    "iris",
+    "wine",
+    "breast_cancer",
+    "diabetes",
+    "csv",
 )
 
-_N = Param("n_samples", "int", 1000, minimum=10, maximum=1_000_000, doc="Number of samples generated.")
+COMMON = (
+    Param(
+        "validation_split",
+        "float",
+        0.2,
+        minimum=0.0,
+        maximum=0.9,
+        doc="Fraction held out for validation.",
+    ),
+    Param(
+        "normalize",
+        "choice",
+        "default",
+        choices=("default", "standard", "none"),
+        doc="'standard' scales features on the training split; 'default' picks per dataset.",
+    ),
+)
+
+_N = Param(
+    "n_samples", "int", 1000, minimum=10, maximum=1_000_000, doc="Number of samples generated."
+)
 _NOISE = Param("noise", "float", 0.1, minimum=0.0, maximum=10.0, doc="Noise added to the points.")
 _CLASSES = Param("n_classes", "int", 3, minimum=2, maximum=100, doc="Number of classes.")
 
 DATASET_PARAMS: dict[str, tuple[Param, ...]] = {
-    "xor": (_N, Param("noise", "float", 0.05, minimum=0.0, maximum=10.0, doc="Noise added to the points.")),
+    "xor": (
+        _N,
+        Param("noise", "float", 0.05, minimum=0.0, maximum=10.0, doc="Noise added to the points."),
+    ),
     "moons": (_N, _NOISE),
-    "circles": (_N, Param("noise", "float", 0.05, minimum=0.0, maximum=10.0, doc="Noise added to the points.")),
-    "spirals": (_N, Param("noise", "float", 0.2, minimum=0.0, maximum=10.0, doc="Angular noise."), _CLASSES),
-    "blobs": (_N, Param("noise", "float", 1.0, minimum=0.0, maximum=10.0, doc="Cluster standard deviation."), _CLASSES),
+    "circles": (
+        _N,
+        Param("noise", "float", 0.05, minimum=0.0, maximum=10.0, doc="Noise added to the points."),
+    ),
+    "spirals": (
+        _N,
+        Param("noise", "float", 0.2, minimum=0.0, maximum=10.0, doc="Angular noise."),
+        _CLASSES,
+    ),
+    "blobs": (
+        _N,
+        Param("noise", "float", 1.0, minimum=0.0, maximum=10.0, doc="Cluster standard deviation."),
+        _CLASSES,
+    ),
     "sine_sequence": (
         Param("n_samples", "int", 2000, minimum=10, maximum=1_000_000, doc="Number of windows."),
         Param("noise", "float", 0.0, minimum=0.0, maximum=10.0, doc="Noise added to the values."),
         Param("length", "int", 20, minimum=2, maximum=10_000, doc="Time steps per window."),
     ),
     "parity_bits": (
-        Param("n_samples", "int", 2000, minimum=10, maximum=1_000_000, doc="Number of bit strings."),
+        Param(
+            "n_samples", "int", 2000, minimum=10, maximum=1_000_000, doc="Number of bit strings."
+        ),
         Param("length", "int", 8, minimum=1, maximum=10_000, doc="Bits per string."),
     ),
     "digits": (),
@@ -55,11 +96,23 @@ DATASET_PARAMS: dict[str, tuple[Param, ...]] = {
     "csv": (
         Param("path", "str", doc="CSV file, relative to the project file."),
         Param("target", "str", doc="Name of the label column."),
-        Param("task", "choice", "auto", choices=("auto", "classification", "regression"), doc="Inferred from the labels when 'auto'."),
+        Param(
+            "task",
+            "choice",
+            "auto",
+            choices=("auto", "classification", "regression"),
+            doc="Inferred from the labels when 'auto'.",
+        ),
     ),
     "npz": (
         Param("path", "str", doc="NPZ file with arrays x and y, relative to the project file."),
-        Param("task", "choice", "auto", choices=("auto", "classification", "regression"), doc="Inferred from y when 'auto'."),
+        Param(
+            "task",
+            "choice",
+            "auto",
+            choices=("auto", "classification", "regression"),
+            doc="Inferred from y when 'auto'.",
+        ),
     ),
 }
 
@@ -84,7 +137,9 @@ class DatasetInfo:
     n_classes: int | None  # classification only
     y_shape: tuple[int, ...]  # regression target shape per sample; () for class labels
     n_samples: int
-    label_note: str = ""  # user files: where the largest class label is (named when the model is too small)
+    label_note: str = (
+        ""  # user files: where the largest class label is (named when the model is too small)
+    )
 
     def describe_target(self) -> str:
         if self.task == "classification":
@@ -102,7 +157,9 @@ def resolve(dataset: dict) -> dict:
         elif not p.required:
             out[p.name] = p.default
     if out["normalize"] == "default":
-        out["normalize"] = "standard" if name in TABULAR_SETS else ("pixels" if name in PIXEL_SETS else "none")
+        out["normalize"] = (
+            "standard" if name in TABULAR_SETS else ("pixels" if name in PIXEL_SETS else "none")
+        )
     return out
 
 
@@ -113,7 +170,9 @@ def describe(dataset: dict, base_dir: Path | None = None) -> DatasetInfo:
     if name in _FIXED:
         shape, classes = _FIXED[name]
         sizes = {"digits": 1797, "iris": 150, "wine": 178, "breast_cancer": 569}
-        return DatasetInfo(name, shape, "classification", classes, (), sizes.get(name, d.get("n_samples", 0)))
+        return DatasetInfo(
+            name, shape, "classification", classes, (), sizes.get(name, d.get("n_samples", 0))
+        )
     if name in ("spirals", "blobs"):
         return DatasetInfo(name, (2,), "classification", d["n_classes"], (), d["n_samples"])
     if name == "sine_sequence":

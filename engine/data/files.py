@@ -65,7 +65,9 @@ def resolve_path(path: str, base_dir: Path | None) -> Path:
     return full
 
 
-def load_file(dataset: dict, base_dir: Path | None) -> tuple[np.ndarray, np.ndarray, str, int | None]:
+def load_file(
+    dataset: dict, base_dir: Path | None
+) -> tuple[np.ndarray, np.ndarray, str, int | None]:
     """(x float32, y, task, n_classes) for a resolved csv or npz dataset section."""
     x, y, task, n_classes, _note = _load(dataset, base_dir)
     return x, y, task, n_classes
@@ -76,7 +78,9 @@ def describe_file(dataset: dict, base_dir: Path | None):
 
     x, y, task, n_classes, note = _load(dataset, base_dir)
     y_shape = () if task == "classification" else tuple(y.shape[1:])
-    return DatasetInfo(dataset["name"], tuple(x.shape[1:]), task, n_classes, y_shape, len(x), label_note=note)
+    return DatasetInfo(
+        dataset["name"], tuple(x.shape[1:]), task, n_classes, y_shape, len(x), label_note=note
+    )
 
 
 def _load(dataset: dict, base_dir: Path | None):
@@ -123,19 +127,27 @@ def _read_csv(full: Path, target: str, shown: str) -> tuple[np.ndarray, list[str
                 if header is None:
                     header = [h.strip() for h in row]
                     if target not in header:
-                        raise _fail(f"'{shown}' has no column '{target}' (columns: {', '.join(header[:20])})", "target")
+                        raise _fail(
+                            f"'{shown}' has no column '{target}' (columns: {', '.join(header[:20])})",
+                            "target",
+                        )
                     t = header.index(target)
                     features = [i for i in range(len(header)) if i != t]
                     if not features:
                         raise _fail(f"'{shown}' has no feature columns besides '{target}'")
                     continue
                 if len(row) != len(header):
-                    raise _fail(f"'{shown}' row {line} has {len(row)} values, the header (row 1) has {len(header)}")
+                    raise _fail(
+                        f"'{shown}' row {line} has {len(row)} values, the header (row 1) has {len(header)}"
+                    )
                 for i in features:
                     values.append(_cell(row[i], shown, line, header[i]))
                 label = row[t].strip()
                 if not label:
-                    raise _fail(f"'{shown}' row {line}, column '{target}' is empty (missing label)", "target")
+                    raise _fail(
+                        f"'{shown}' row {line}, column '{target}' is empty (missing label)",
+                        "target",
+                    )
                 labels.append(distinct.setdefault(label, label))
                 lines.append(line)
     except UnicodeDecodeError:
@@ -170,7 +182,9 @@ def _cell(cell: str, shown: str, line: int, column: str) -> float:
         what = "is missing (NaN)" if math.isnan(value) else f"is not finite ({_short(text)})"
         raise _fail(f"'{shown}' row {line}, column '{column}' {what}")
     if abs(value) > 3.4e38:
-        raise _fail(f"'{shown}' row {line}, column '{column}' is too large for float32 ({_short(text)})")
+        raise _fail(
+            f"'{shown}' row {line}, column '{column}' is too large for float32 ({_short(text)})"
+        )
     return value
 
 
@@ -203,8 +217,10 @@ def _check_npz_headers(full: Path, shown: str) -> None:
             names = {n[:-4] if n.endswith(".npy") else n: n for n in zf.namelist()}
             missing = [k for k in ("x", "y") if k not in names]
             if missing:
-                raise _fail(f"'{shown}' lacks array(s) {', '.join(missing)} "
-                            f"(it has: {', '.join(sorted(names)[:20]) or 'none'})")
+                raise _fail(
+                    f"'{shown}' lacks array(s) {', '.join(missing)} "
+                    f"(it has: {', '.join(sorted(names)[:20]) or 'none'})"
+                )
             for key in ("x", "y"):
                 member = zf.getinfo(names[key])
                 with zf.open(member) as fh:
@@ -214,23 +230,35 @@ def _check_npz_headers(full: Path, shown: str) -> None:
                     elif version == (2, 0):
                         shape, _fortran, dtype = np.lib.format.read_array_header_2_0(fh)
                     else:
-                        raise _fail(f"'{shown}': array {key} uses .npy format {version}, which TwinTrain does not read")
+                        raise _fail(
+                            f"'{shown}': array {key} uses .npy format {version}, which TwinTrain does not read"
+                        )
                     header_end = fh.tell()
                 if dtype.hasobject or dtype.names is not None:
-                    raise _fail(f"'{shown}': array {key} holds Python objects or records ({dtype}); TwinTrain loads only "
-                                "plain numeric or text arrays (never pickled data)")
+                    raise _fail(
+                        f"'{shown}': array {key} holds Python objects or records ({dtype}); TwinTrain loads only "
+                        "plain numeric or text arrays (never pickled data)"
+                    )
                 nbytes = math.prod(shape) * dtype.itemsize
                 if nbytes > MAX_ARRAY_BYTES:
-                    raise _fail(f"'{shown}': array {key} of shape {tuple(shape)} would take {nbytes / 2**30:.1f} GiB; "
-                                f"at most {MAX_ARRAY_BYTES >> 30} GiB per array")
+                    raise _fail(
+                        f"'{shown}': array {key} of shape {tuple(shape)} would take {nbytes / 2**30:.1f} GiB; "
+                        f"at most {MAX_ARRAY_BYTES >> 30} GiB per array"
+                    )
                 if nbytes > member.file_size - header_end:
-                    raise _fail(f"'{shown}': array {key} is truncated (its header says {tuple(shape)} {dtype})")
+                    raise _fail(
+                        f"'{shown}': array {key} is truncated (its header says {tuple(shape)} {dtype})"
+                    )
     except SpecError:
         raise
     except zipfile.BadZipFile:
-        raise _fail(f"'{shown}' is not a .npz file (not a zip archive; save it with numpy.savez)") from None
+        raise _fail(
+            f"'{shown}' is not a .npz file (not a zip archive; save it with numpy.savez)"
+        ) from None
     except Exception as exc:  # a corrupt header or archive member
-        raise _fail(f"'{shown}' is not a readable .npz file ({type(exc).__name__}: {str(exc)[:80]})") from None
+        raise _fail(
+            f"'{shown}' is not a readable .npz file ({type(exc).__name__}: {str(exc)[:80]})"
+        ) from None
 
 
 def _read_npz(full: Path, shown: str) -> tuple[np.ndarray, np.ndarray]:
@@ -239,7 +267,9 @@ def _read_npz(full: Path, shown: str) -> tuple[np.ndarray, np.ndarray]:
         with np.load(full, allow_pickle=False) as data:
             x, y = data["x"], data["y"]
     except ValueError as exc:
-        raise _fail(f"'{shown}' holds object arrays, which TwinTrain does not load ({exc})") from None
+        raise _fail(
+            f"'{shown}' holds object arrays, which TwinTrain does not load ({exc})"
+        ) from None
     except Exception as exc:  # a corrupt member (bad CRC, truncated deflate stream)
         raise _fail(f"'{shown}' is not a readable .npz file ({type(exc).__name__})") from None
     if x.dtype.kind not in "biuf":
@@ -247,7 +277,9 @@ def _read_npz(full: Path, shown: str) -> tuple[np.ndarray, np.ndarray]:
     if y.dtype.kind not in "biufUS":
         raise _fail(f"'{shown}': y must be numbers or text (got {y.dtype})")
     if x.ndim == 0 or y.ndim == 0:
-        raise _fail(f"'{shown}': x and y must be arrays with one entry per sample (got shapes {x.shape} and {y.shape})")
+        raise _fail(
+            f"'{shown}': x and y must be arrays with one entry per sample (got shapes {x.shape} and {y.shape})"
+        )
     if len(x) != len(y):
         raise _fail(f"'{shown}': x has {len(x)} samples but y has {len(y)}")
     if len(x) == 0:
@@ -261,7 +293,9 @@ def _read_npz(full: Path, shown: str) -> tuple[np.ndarray, np.ndarray]:
     bad = ~np.isfinite(x)
     if bad.any():
         index = np.argwhere(bad)[0]
-        raise _fail(f"'{shown}': x[{', '.join(map(str, index))}] (sample {int(index[0])}) is missing or infinite")
+        raise _fail(
+            f"'{shown}': x[{', '.join(map(str, index))}] (sample {int(index[0])}) is missing or infinite"
+        )
     return x, y
 
 
@@ -280,7 +314,10 @@ def _targets(x: np.ndarray, labels: list[str] | np.ndarray, task: str, where: Wh
         if isinstance(labels, np.ndarray):
             per = labels.reshape(n, -1)
             if per.shape[1] != 1:
-                raise _fail(f"{column} has {per.shape[1]} values per sample; give one label per sample", "task")
+                raise _fail(
+                    f"{column} has {per.shape[1]} values per sample; give one label per sample",
+                    "task",
+                )
             labels = [_text(v) for v in per[:, 0].tolist()]
         texts: list[str] = labels
         for i, t in enumerate(texts):
@@ -292,9 +329,16 @@ def _targets(x: np.ndarray, labels: list[str] | np.ndarray, task: str, where: Wh
             values = np.array(parsed, dtype=np.float64).reshape(n, 1)
         elif task == "regression" or (task == "auto" and 2 * len(text_at) < n):
             i = text_at[0]
-            hint = "" if task == "regression" else ", or set task to classification to use the labels as class names"
-            raise _fail(f"{where(i)} is not a number ('{_short(texts[i])}') while the other labels are numbers; "
-                        f"fix that value{hint}", "task" if task == "regression" else "target")
+            hint = (
+                ""
+                if task == "regression"
+                else ", or set task to classification to use the labels as class names"
+            )
+            raise _fail(
+                f"{where(i)} is not a number ('{_short(texts[i])}') while the other labels are numbers; "
+                f"fix that value{hint}",
+                "task" if task == "regression" else "target",
+            )
         else:
             names = sorted(set(texts))
             index = {name: k for k, name in enumerate(names)}
@@ -303,34 +347,48 @@ def _targets(x: np.ndarray, labels: list[str] | np.ndarray, task: str, where: Wh
     bad = np.flatnonzero(~np.isfinite(values).all(axis=1))
     if len(bad):
         i = int(bad[0])
-        raise _fail(f"{where(i)} is missing or not finite ({values[i][~np.isfinite(values[i])][0]})")
+        raise _fail(
+            f"{where(i)} is missing or not finite ({values[i][~np.isfinite(values[i])][0]})"
+        )
     per_sample = values.shape[1]
     whole = bool(np.all(np.mod(values, 1) == 0))
     if task == "auto":
         if per_sample > 1 and whole:
-            raise _fail(f"{column} has {per_sample} values per sample, all integers (one-hot or multi-label?); "
-                        "for classes give one label per sample (e.g. y.argmax(axis=1)), or set task to regression",
-                        "task")
+            raise _fail(
+                f"{column} has {per_sample} values per sample, all integers (one-hot or multi-label?); "
+                "for classes give one label per sample (e.g. y.argmax(axis=1)), or set task to regression",
+                "task",
+            )
         task = "classification" if whole else "regression"
     if task == "regression":
         return x, values.astype(np.float32), task, None, ""
     if per_sample != 1:
-        raise _fail(f"{column} has {per_sample} values per sample; class labels must be one integer per sample "
-                    "(e.g. y.argmax(axis=1) for one-hot labels), or set task to regression", "task")
+        raise _fail(
+            f"{column} has {per_sample} values per sample; class labels must be one integer per sample "
+            "(e.g. y.argmax(axis=1) for one-hot labels), or set task to regression",
+            "task",
+        )
     flat = values[:, 0]
     fractional = np.flatnonzero(np.mod(flat, 1) != 0)
     if len(fractional):
         i = int(fractional[0])
-        raise _fail(f"{where(i)} is {flat[i]:g}: class labels must be integers 0, 1, 2, ... "
-                    "(or set task to regression)", "task")
+        raise _fail(
+            f"{where(i)} is {flat[i]:g}: class labels must be integers 0, 1, 2, ... "
+            "(or set task to regression)",
+            "task",
+        )
     negative = np.flatnonzero(flat < 0)
     if len(negative):
         i = int(negative[0])
-        raise _fail(f"{where(i)} is class label {int(flat[i])}, out of range: class labels start at 0")
+        raise _fail(
+            f"{where(i)} is class label {int(flat[i])}, out of range: class labels start at 0"
+        )
     big = np.flatnonzero(flat >= MAX_CLASSES)
     if len(big):
         i = int(big[0])
-        raise _fail(f"{where(i)} is class label {flat[i]:.0f}, out of range (at most {MAX_CLASSES - 1})")
+        raise _fail(
+            f"{where(i)} is class label {flat[i]:.0f}, out of range (at most {MAX_CLASSES - 1})"
+        )
     y = flat.astype(np.int64)
     top = int(np.argmax(y))
     note = f"the largest class label, {int(y[top])}, is at {where(top)}"
@@ -339,8 +397,10 @@ def _targets(x: np.ndarray, labels: list[str] | np.ndarray, task: str, where: Wh
 
 def _enough_classes(x: np.ndarray, y: np.ndarray, n_classes: int, column: str, first):
     if not np.any(y != y[0]):
-        raise _fail(f"every sample in {column} has the same class ({_short(first)}); classification needs "
-                    "two or more classes")
+        raise _fail(
+            f"every sample in {column} has the same class ({_short(first)}); classification needs "
+            "two or more classes"
+        )
     return x, y, "classification", n_classes
 
 

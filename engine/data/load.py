@@ -39,7 +39,9 @@ def batch_indices(n: int, batch_size: int, seed: int, epoch: int) -> list[np.nda
     return [order[i : i + batch_size] for i in range(0, n, batch_size)]
 
 
-def generate(dataset: dict, seed: int, base_dir: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+def generate(
+    dataset: dict, seed: int, base_dir: Path | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Raw (x, y) for a resolved dataset section, before splitting or normalising."""
     name = dataset["name"]
     rng = np.random.default_rng([seed, 0])
@@ -56,13 +58,20 @@ def generate(dataset: dict, seed: int, base_dir: Path | None = None) -> tuple[np
     elif name == "circles":
         from sklearn.datasets import make_circles
 
-        x, y = make_circles(dataset["n_samples"], noise=dataset["noise"], factor=0.5, random_state=rs)
+        x, y = make_circles(
+            dataset["n_samples"], noise=dataset["noise"], factor=0.5, random_state=rs
+        )
     elif name == "spirals":
         x, y = _spirals(dataset["n_samples"], dataset["n_classes"], dataset["noise"], rng)
     elif name == "blobs":
         from sklearn.datasets import make_blobs
 
-        x, y = make_blobs(dataset["n_samples"], centers=dataset["n_classes"], cluster_std=dataset["noise"], random_state=rs)
+        x, y = make_blobs(
+            dataset["n_samples"],
+            centers=dataset["n_classes"],
+            cluster_std=dataset["noise"],
+            random_state=rs,
+        )
     elif name == "sine_sequence":
         n, length = dataset["n_samples"], dataset["length"]
         freq = rng.uniform(0.1, 0.5, size=(n, 1))
@@ -102,12 +111,16 @@ def _bundled(name: str) -> tuple[np.ndarray, np.ndarray]:
     return bunch.data, bunch.target
 
 
-def _spirals(n: int, k: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _spirals(
+    n: int, k: int, noise: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     per = [n // k + (1 if i < n % k else 0) for i in range(k)]
     xs, ys = [], []
     for c, m in enumerate(per):
         r = np.linspace(0.05, 1.0, m)
-        theta = np.linspace(c * 2 * np.pi / k, c * 2 * np.pi / k + 3 * np.pi, m) + rng.normal(0, noise, m)
+        theta = np.linspace(c * 2 * np.pi / k, c * 2 * np.pi / k + 3 * np.pi, m) + rng.normal(
+            0, noise, m
+        )
         xs.append(np.stack([r * np.cos(theta), r * np.sin(theta)], axis=1))
         ys.append(np.full(m, c))
     return np.concatenate(xs), np.concatenate(ys)
@@ -137,11 +150,19 @@ def load_data(project: Project) -> Data:
         if info.task == "regression" and dataset["name"] in ("diabetes", "csv"):
             ym, ys = y_train.mean(axis=0), y_train.std(axis=0)
             ys[ys == 0] = 1.0
-            y_train, y_val = ((y_train - ym) / ys).astype(np.float32), ((y_val - ym) / ys).astype(np.float32)
+            y_train, y_val = (
+                ((y_train - ym) / ys).astype(np.float32),
+                ((y_val - ym) / ys).astype(np.float32),
+            )
     task, n_classes = info.task, info.n_classes
     if training["target"] == "input":
         y_train, y_val, task, n_classes = x_train.copy(), x_val.copy(), "regression", None
     return Data(
-        np.ascontiguousarray(x_train, dtype=np.float32), y_train,
-        np.ascontiguousarray(x_val, dtype=np.float32), y_val, info, task, n_classes,
+        np.ascontiguousarray(x_train, dtype=np.float32),
+        y_train,
+        np.ascontiguousarray(x_val, dtype=np.float32),
+        y_val,
+        info,
+        task,
+        n_classes,
     )

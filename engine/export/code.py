@@ -16,7 +16,10 @@ from engine.export.common import Entry, entry, one_line, write_text
 from engine.export.formats import CODE_FILES
 from engine.spec.project import Project
 
-GENERATORS: dict[str, Callable[[Settings], str]] = {"torch": torch_source, "tensorflow": keras_source}
+GENERATORS: dict[str, Callable[[Settings], str]] = {
+    "torch": torch_source,
+    "tensorflow": keras_source,
+}
 
 
 def generate(project: Project) -> dict[str, str]:
@@ -32,7 +35,10 @@ def write_code(project: Project, out_dir: Path) -> list[Entry]:
         out_dir.mkdir(parents=True, exist_ok=True)
         s = settings(project)
     except Exception as exc:
-        return [entry("code", fw, name, out_dir, ok=False, reason=one_line(exc)) for fw, name in CODE_FILES.items()]
+        return [
+            entry("code", fw, name, out_dir, ok=False, reason=one_line(exc))
+            for fw, name in CODE_FILES.items()
+        ]
     user_file = s.dataset["name"] in ("csv", "npz")
     entries = []
     for framework, make in GENERATORS.items():
@@ -44,8 +50,22 @@ def write_code(project: Project, out_dir: Path) -> list[Entry]:
         except Exception as exc:
             entries.append(entry("code", framework, name, out_dir, ok=False, reason=one_line(exc)))
             continue
-        extra = {"note": f"reads the data file named in DATA_FILE; copy '{s.dataset['path']}' next to it"} \
-            if user_file else {}
-        entries.append(entry("code", framework, name, out_dir, ok=True,
-                             check="compile() of the generated source", **extra))
+        extra = (
+            {
+                "note": f"reads the data file named in DATA_FILE; copy '{s.dataset['path']}' next to it"
+            }
+            if user_file
+            else {}
+        )
+        entries.append(
+            entry(
+                "code",
+                framework,
+                name,
+                out_dir,
+                ok=True,
+                check="compile() of the generated source",
+                **extra,
+            )
+        )
     return entries

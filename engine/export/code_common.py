@@ -47,34 +47,117 @@ def settings(project: Project) -> Settings:
     except Exception:  # a user's file missing here: the script says where to put it
         info = None
     training = resolve_training(project.training, info.task if info else None)
-    return Settings(project.name, project.description, plan, resolve(project.training["dataset"]), info,
-                    int(training["batch_size"]), int(training["epochs"]), int(training["seed"]),
-                    training["target"])
+    return Settings(
+        project.name,
+        project.description,
+        plan,
+        resolve(project.training["dataset"]),
+        info,
+        int(training["batch_size"]),
+        int(training["epochs"]),
+        int(training["seed"]),
+        training["target"],
+    )
 
 
 # ---- names -------------------------------------------------------------------------------------
 
 # Names the scripts use at module level or inside the model code; a layer id equal to one of
 # them gets a trailing underscore.
-SCRIPT_NAMES = frozenset({
-    "argparse", "csv", "np", "Path", "torch", "nn", "F", "DataLoader", "TensorDataset", "keras", "layers",
-    "x", "inputs", "outputs", "model", "self", "Net", "main", "load_data", "load_dataset", "build_model", "train",
-    "evaluate", "parse_args", "DEVICE", "SEED", "EPOCHS", "BATCH_SIZE", "VALIDATION_SPLIT", "DATA_FILE",
-})
+SCRIPT_NAMES = frozenset(
+    {
+        "argparse",
+        "csv",
+        "np",
+        "Path",
+        "torch",
+        "nn",
+        "F",
+        "DataLoader",
+        "TensorDataset",
+        "keras",
+        "layers",
+        "x",
+        "inputs",
+        "outputs",
+        "model",
+        "self",
+        "Net",
+        "main",
+        "load_data",
+        "load_dataset",
+        "build_model",
+        "train",
+        "evaluate",
+        "parse_args",
+        "DEVICE",
+        "SEED",
+        "EPOCHS",
+        "BATCH_SIZE",
+        "VALIDATION_SPLIT",
+        "DATA_FILE",
+    }
+)
 # Public attributes of torch.nn.Module (a test keeps this in step with the installed torch);
 # private ones are avoided by never using a leading underscore.
-MODULE_ATTRIBUTES = frozenset({
-    "T_destination", "add_module", "apply", "bfloat16", "buffers", "call_super_init", "children",
-    "compile", "cpu", "cuda", "double", "dump_patches", "eval", "extra_repr", "float", "forward",
-    "get_buffer", "get_extra_state", "get_parameter", "get_submodule", "half", "ipu", "load_state_dict",
-    "modules", "mtia", "named_buffers", "named_children", "named_modules", "named_parameters",
-    "parameters", "register_backward_hook", "register_buffer", "register_forward_hook",
-    "register_forward_pre_hook", "register_full_backward_hook", "register_full_backward_pre_hook",
-    "register_load_state_dict_post_hook", "register_load_state_dict_pre_hook", "register_module",
-    "register_parameter", "register_state_dict_post_hook", "register_state_dict_pre_hook",
-    "requires_grad_", "set_extra_state", "set_submodule", "share_memory", "state_dict", "to", "to_empty",
-    "train", "training", "type", "xpu", "zero_grad",
-})
+MODULE_ATTRIBUTES = frozenset(
+    {
+        "T_destination",
+        "add_module",
+        "apply",
+        "bfloat16",
+        "buffers",
+        "call_super_init",
+        "children",
+        "compile",
+        "cpu",
+        "cuda",
+        "double",
+        "dump_patches",
+        "eval",
+        "extra_repr",
+        "float",
+        "forward",
+        "get_buffer",
+        "get_extra_state",
+        "get_parameter",
+        "get_submodule",
+        "half",
+        "ipu",
+        "load_state_dict",
+        "modules",
+        "mtia",
+        "named_buffers",
+        "named_children",
+        "named_modules",
+        "named_parameters",
+        "parameters",
+        "register_backward_hook",
+        "register_buffer",
+        "register_forward_hook",
+        "register_forward_pre_hook",
+        "register_full_backward_hook",
+        "register_full_backward_pre_hook",
+        "register_load_state_dict_post_hook",
+        "register_load_state_dict_pre_hook",
+        "register_module",
+        "register_parameter",
+        "register_state_dict_post_hook",
+        "register_state_dict_pre_hook",
+        "requires_grad_",
+        "set_extra_state",
+        "set_submodule",
+        "share_memory",
+        "state_dict",
+        "to",
+        "to_empty",
+        "train",
+        "training",
+        "type",
+        "xpu",
+        "zero_grad",
+    }
+)
 _BUILTINS = frozenset(dir(builtins))
 
 
@@ -89,8 +172,14 @@ class Namer:
         name = wanted.strip("_") or "layer"
         if name[0].isdigit():
             name = f"layer_{name}"
-        while (name in self.taken or name in self.reserved or keyword.iskeyword(name)
-               or keyword.issoftkeyword(name) or name in _BUILTINS or name in SCRIPT_NAMES):
+        while (
+            name in self.taken
+            or name in self.reserved
+            or keyword.iskeyword(name)
+            or keyword.issoftkeyword(name)
+            or name in _BUILTINS
+            or name in SCRIPT_NAMES
+        ):
             name += "_"
         self.taken.add(name)
         return name
@@ -98,11 +187,14 @@ class Namer:
 
 # ---- layout ------------------------------------------------------------------------------------
 
+
 def literal(value: Any) -> str:
     """A Python literal as ruff format writes it (double quotes, tuples for pairs)."""
     if isinstance(value, bool) or value is None:
         return repr(value)
-    if isinstance(value, str):  # control characters escaped, so a name with a newline still compiles
+    if isinstance(
+        value, str
+    ):  # control characters escaped, so a name with a newline still compiles
         return '"' + "".join(_string_char(c) for c in value) + '"'
     if isinstance(value, float):
         return repr(value)
@@ -134,7 +226,7 @@ def call(indent: str, head: str, args: Sequence[str], tail: str = "") -> list[st
 
 
 def _string_char(c: str) -> str:
-    if c in "\\\"":
+    if c in '\\"':
         return "\\" + c
     return c if c.isprintable() else repr(c)[1:-1]
 
@@ -182,7 +274,9 @@ def shape_text(shape: Sequence[int]) -> str:
     return "[N, " + ", ".join(str(s) for s in shape) + "]"
 
 
-def script_header(s: Settings, framework: str, file: str, package: str, notes: list[str]) -> list[str]:
+def script_header(
+    s: Settings, framework: str, file: str, package: str, notes: list[str]
+) -> list[str]:
     """The module docstring: what the script is, what it needs, how to run it."""
     title = f"{s.name}: {s.description}" if s.description else s.name
     paragraphs = [
@@ -194,8 +288,12 @@ def script_header(s: Settings, framework: str, file: str, package: str, notes: l
     out[0] = '"""' + out[0]
     for text in paragraphs:
         out += ["", *_wrap_text(text)]
-    out += ["", f"    python {file}              # {s.epochs} epochs, as in the project",
-            f"    python {file} --epochs 1", '"""']
+    out += [
+        "",
+        f"    python {file}              # {s.epochs} epochs, as in the project",
+        f"    python {file} --epochs 1",
+        '"""',
+    ]
     return out
 
 

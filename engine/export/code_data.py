@@ -11,9 +11,16 @@ from pathlib import PurePath
 
 from engine.export.code_common import Settings, comment_lines, literal
 
-_SKLEARN = {"moons": "make_moons", "circles": "make_circles", "blobs": "make_blobs", "digits": "load_digits",
-            "iris": "load_iris", "wine": "load_wine", "breast_cancer": "load_breast_cancer",
-            "diabetes": "load_diabetes"}
+_SKLEARN = {
+    "moons": "make_moons",
+    "circles": "make_circles",
+    "blobs": "make_blobs",
+    "digits": "load_digits",
+    "iris": "load_iris",
+    "wine": "load_wine",
+    "breast_cancer": "load_breast_cancer",
+    "diabetes": "load_diabetes",
+}
 _SEED_NOTE = "    # TwinTrain draws a scikit-learn seed first; kept so that the samples match."
 
 
@@ -32,8 +39,12 @@ def imports(s: Settings) -> list[str]:
 
 
 def constants(s: Settings) -> list[str]:
-    return [f"SEED = {s.seed}", f"VALIDATION_SPLIT = {literal(float(s.dataset['validation_split']))}",
-            f"BATCH_SIZE = {s.batch_size}", f"EPOCHS = {s.epochs}"]
+    return [
+        f"SEED = {s.seed}",
+        f"VALIDATION_SPLIT = {literal(float(s.dataset['validation_split']))}",
+        f"BATCH_SIZE = {s.batch_size}",
+        f"EPOCHS = {s.epochs}",
+    ]
 
 
 def user_file(s: Settings) -> list[str]:
@@ -42,10 +53,16 @@ def user_file(s: Settings) -> list[str]:
     name = s.dataset["name"]
     if name in ("csv", "npz"):
         shown = PurePath(s.dataset["path"]).name
-        out += ["", "# " + "-" * 76,
-                *comment_lines("", f"YOUR DATA: the project trained on '{s.dataset['path']}' (relative to "
-                               "the project file). Put that file next to this script, or change DATA_FILE."),
-                f"DATA_FILE = Path(__file__).with_name({literal(shown)})"]
+        out += [
+            "",
+            "# " + "-" * 76,
+            *comment_lines(
+                "",
+                f"YOUR DATA: the project trained on '{s.dataset['path']}' (relative to "
+                "the project file). Put that file next to this script, or change DATA_FILE.",
+            ),
+            f"DATA_FILE = Path(__file__).with_name({literal(shown)})",
+        ]
         if name == "csv":
             out.append(f"TARGET_COLUMN = {literal(s.dataset['target'])}")
         out.append("# " + "-" * 76)
@@ -140,7 +157,8 @@ def _load_dataset(s: Settings) -> list[str]:
     if name == "csv":
         return head + [
             '    """Every column but TARGET_COLUMN is a feature; text labels are numbered A-Z."""'
-            if s.classification else '    """Every column but TARGET_COLUMN is a feature; the target is a number."""',
+            if s.classification
+            else '    """Every column but TARGET_COLUMN is a feature; the target is a number."""',
             '    with open(DATA_FILE, newline="", encoding="utf-8-sig") as f:',
             "        rows = [row for row in csv.reader(f) if any(c.strip() for c in row)]",
             "    header = [h.strip() for h in rows[0]]",
@@ -191,8 +209,10 @@ def _load_data(s: Settings) -> list[str]:
     norm = d["normalize"]
     if norm == "pixels":
         scale = "16.0" if name == "digits" else "255.0"
-        out += [f"    # Pixel values scaled to [0, 1] (they run from 0 to {scale[:-2]}).",
-                f"    x_train, x_val = x_train / np.float32({scale}), x_val / np.float32({scale})"]
+        out += [
+            f"    # Pixel values scaled to [0, 1] (they run from 0 to {scale[:-2]}).",
+            f"    x_train, x_val = x_train / np.float32({scale}), x_val / np.float32({scale})",
+        ]
     elif norm == "standard":
         out += [
             "    # Each feature standardised with the training split's mean and deviation.",
@@ -213,11 +233,15 @@ def _load_data(s: Settings) -> list[str]:
     else:
         out.append("    # No scaling (normalize: none).")
     if s.target == "input":
-        out.append("    y_train, y_val = x_train.copy(), x_val.copy()  # autoencoder: target = input")
+        out.append(
+            "    y_train, y_val = x_train.copy(), x_val.copy()  # autoencoder: target = input"
+        )
     elif s.plan.loss == "binary_cross_entropy":
-        out += ["    # One logit per sample: binary targets as float32 [N, 1].",
-                "    y_train = y_train.reshape(-1, 1).astype(np.float32)",
-                "    y_val = y_val.reshape(-1, 1).astype(np.float32)"]
+        out += [
+            "    # One logit per sample: binary targets as float32 [N, 1].",
+            "    y_train = y_train.reshape(-1, 1).astype(np.float32)",
+            "    y_val = y_val.reshape(-1, 1).astype(np.float32)",
+        ]
     out.append("    return x_train, y_train, x_val, y_val")
     return out
 

@@ -22,8 +22,17 @@ from engine.export.code_common import (
 from engine.spec.params import pair
 from engine.spec.project import INPUT_ID
 
-ACTIVATIONS = {"relu": "relu", "leaky_relu": "leaky_relu", "elu": "elu", "gelu": "gelu", "tanh": "tanh",
-               "sigmoid": "sigmoid", "softmax": "softmax", "softplus": "softplus", "swish": "silu"}
+ACTIVATIONS = {
+    "relu": "relu",
+    "leaky_relu": "leaky_relu",
+    "elu": "elu",
+    "gelu": "gelu",
+    "tanh": "tanh",
+    "sigmoid": "sigmoid",
+    "softmax": "softmax",
+    "softplus": "softplus",
+    "swish": "silu",
+}
 LOSSES = {
     "cross_entropy": "keras.losses.SparseCategoricalCrossentropy(from_logits=True)",
     "binary_cross_entropy": "keras.losses.BinaryCrossentropy(from_logits=True)",
@@ -76,7 +85,10 @@ def _layer(node: Node) -> tuple[str, list[str]]:
     elif kind == "Dropout":
         args.append(literal(float(p["rate"])))
     elif kind == "BatchNorm":
-        args += [f"momentum={literal(float(p['momentum']))}", f"epsilon={literal(float(p['epsilon']))}"]
+        args += [
+            f"momentum={literal(float(p['momentum']))}",
+            f"epsilon={literal(float(p['epsilon']))}",
+        ]
     elif kind == "LayerNorm":
         args.append(f"epsilon={literal(float(p['epsilon']))}")
     elif kind == "Activation":
@@ -91,10 +103,16 @@ def _layer(node: Node) -> tuple[str, list[str]]:
         axis = p["axis"] if p["axis"] < 0 else p["axis"] + 1  # Keras counts the batch axis
         args.append(f"axis={axis}")
     cls = {
-        "Conv1D": "Conv1D", "Conv2D": "Conv2D", "MaxPool1D": "MaxPooling1D", "MaxPool2D": "MaxPooling2D",
-        "AvgPool1D": "AveragePooling1D", "AvgPool2D": "AveragePooling2D",
-        "GlobalAvgPool1D": "GlobalAveragePooling1D", "GlobalAvgPool2D": "GlobalAveragePooling2D",
-        "BatchNorm": "BatchNormalization", "LayerNorm": "LayerNormalization",
+        "Conv1D": "Conv1D",
+        "Conv2D": "Conv2D",
+        "MaxPool1D": "MaxPooling1D",
+        "MaxPool2D": "MaxPooling2D",
+        "AvgPool1D": "AveragePooling1D",
+        "AvgPool2D": "AveragePooling2D",
+        "GlobalAvgPool1D": "GlobalAveragePooling1D",
+        "GlobalAvgPool2D": "GlobalAveragePooling2D",
+        "BatchNorm": "BatchNormalization",
+        "LayerNorm": "LayerNormalization",
     }.get(kind, kind)
     args.append(f"name={literal(node.id)}")
     return f"layers.{cls}", args
@@ -104,7 +122,7 @@ def _model(s: Settings) -> list[str]:
     plan = s.plan
     names = Namer()
     var = {INPUT_ID: "inputs"}
-    body = [f"{INDENT}inputs = keras.Input(shape={literal(tuple(plan.input_shape))}, name=\"input\")"]
+    body = [f'{INDENT}inputs = keras.Input(shape={literal(tuple(plan.input_shape))}, name="input")']
     for node in plan.nodes:
         out = "x" if plan.is_chain else names(node.id)
         cls, args = _layer(node)
@@ -112,7 +130,11 @@ def _model(s: Settings) -> list[str]:
         tail = f"([{', '.join(ins)}])" if node.type in ("Add", "Concatenate") else f"({ins[0]})"
         body.extend(call(INDENT, f"{out} = {cls}", args, tail))
         var[node.id] = out
-    body.extend(call(INDENT, "return keras.Model", ["inputs", var[plan.output_id], f"name={literal(s.name)}"]))
+    body.extend(
+        call(
+            INDENT, "return keras.Model", ["inputs", var[plan.output_id], f"name={literal(s.name)}"]
+        )
+    )
     doc = f"The {s.name} network: input {shape_text(plan.input_shape)}, output {shape_text(plan.output_shape)}."
     return ["def build_model():", *docstring(INDENT, doc), *body]
 
@@ -122,16 +144,33 @@ def optimizer(spec: dict) -> tuple[str, list[str]]:
     name, f = spec["name"], (lambda key: literal(float(spec[key])))
     lr = f"learning_rate={f('learning_rate')}"
     if name == "sgd":
-        return "keras.optimizers.SGD", [lr, f"momentum={f('momentum')}", f"nesterov={spec['nesterov']}"]
+        return "keras.optimizers.SGD", [
+            lr,
+            f"momentum={f('momentum')}",
+            f"nesterov={spec['nesterov']}",
+        ]
     if name == "adam":
-        return "keras.optimizers.Adam", [lr, f"beta_1={f('beta_1')}", f"beta_2={f('beta_2')}",
-                                         f"epsilon={f('epsilon')}"]
+        return "keras.optimizers.Adam", [
+            lr,
+            f"beta_1={f('beta_1')}",
+            f"beta_2={f('beta_2')}",
+            f"epsilon={f('epsilon')}",
+        ]
     if name == "adamw":
-        return "keras.optimizers.AdamW", [lr, f"weight_decay={f('weight_decay')}", f"beta_1={f('beta_1')}",
-                                          f"beta_2={f('beta_2')}", f"epsilon={f('epsilon')}"]
+        return "keras.optimizers.AdamW", [
+            lr,
+            f"weight_decay={f('weight_decay')}",
+            f"beta_1={f('beta_1')}",
+            f"beta_2={f('beta_2')}",
+            f"epsilon={f('epsilon')}",
+        ]
     if name == "rmsprop":
-        return "keras.optimizers.RMSprop", [lr, f"rho={f('rho')}", f"momentum={f('momentum')}",
-                                            f"epsilon={f('epsilon')}"]
+        return "keras.optimizers.RMSprop", [
+            lr,
+            f"rho={f('rho')}",
+            f"momentum={f('momentum')}",
+            f"epsilon={f('epsilon')}",
+        ]
     raise ValueError(f"no Keras code for optimizer '{name}'")
 
 
@@ -156,8 +195,19 @@ def _main(s: Settings) -> list[str]:
         "    if validation:",
         '        line += f" - val_loss: {initial_loss(model, x_val, y_val):.4f}"',
         "    print(line, flush=True)",
-        *call(INDENT, "model.fit", ["x_train", "y_train", "batch_size=BATCH_SIZE", "epochs=args.epochs",
-                                    "validation_data=validation", "shuffle=True", "verbose=2"]),
+        *call(
+            INDENT,
+            "model.fit",
+            [
+                "x_train",
+                "y_train",
+                "batch_size=BATCH_SIZE",
+                "epochs=args.epochs",
+                "validation_data=validation",
+                "shuffle=True",
+                "verbose=2",
+            ],
+        ),
         "",
         "",
         "def initial_loss(model, x, y):",
@@ -185,20 +235,53 @@ def _compile(args: list[str]) -> list[str]:
 
 def keras_source(s: Settings) -> str:
     """The whole ``model_keras.py`` for resolved project settings."""
-    opt_name = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop"}[s.plan.optimizer["name"]]
-    header = script_header(s, "Keras", "model_keras.py", "keras (with TensorFlow)", [
-        f"The data are generated, split and scaled as TwinTrain does. The initial weights are Keras' own "
-        f"and the optimizer is Keras' {opt_name}, so the losses come close to a TwinTrain run's without "
-        "matching it step for step.",
-    ])
+    opt_name = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop"}[
+        s.plan.optimizer["name"]
+    ]
+    header = script_header(
+        s,
+        "Keras",
+        "model_keras.py",
+        "keras (with TensorFlow)",
+        [
+            f"The data are generated, split and scaled as TwinTrain does. The initial weights are Keras' own "
+            f"and the optimizer is Keras' {opt_name}, so the losses come close to a TwinTrain run's without "
+            "matching it step for step.",
+        ],
+    )
     data_imports = code_data.imports(s)
     std = [line for line in data_imports if line.startswith(("import csv", "from pathlib"))]
-    third = [line for line in data_imports if line and line not in std and line != "import numpy as np"]
-    imports = ["import argparse", *std, "",
-               *sorted(["import keras", "import numpy as np", "from keras import layers", *third],
-                       key=lambda line: (line.startswith("from"), line.split()[1].lower()))]
+    third = [
+        line for line in data_imports if line and line not in std and line != "import numpy as np"
+    ]
+    imports = [
+        "import argparse",
+        *std,
+        "",
+        *sorted(
+            ["import keras", "import numpy as np", "from keras import layers", *third],
+            key=lambda line: (line.startswith("from"), line.split()[1].lower()),
+        ),
+    ]
     body = [
-        *header, "", *imports, "", *code_data.constants(s), *code_data.user_file(s), "", "", *code_data.functions(s), "", "", *_model(s), "", "", *_main(s),
-        "", "", 'if __name__ == "__main__":', "    main()",
+        *header,
+        "",
+        *imports,
+        "",
+        *code_data.constants(s),
+        *code_data.user_file(s),
+        "",
+        "",
+        *code_data.functions(s),
+        "",
+        "",
+        *_model(s),
+        "",
+        "",
+        *_main(s),
+        "",
+        "",
+        'if __name__ == "__main__":',
+        "    main()",
     ]
     return "\n".join(body) + "\n"

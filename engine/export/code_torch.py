@@ -30,14 +30,34 @@ from engine.spec.project import INPUT_ID
 I2 = INDENT * 2
 # The layout each layer type reads: channels-first ("cf"), channels-last ("cl") or either (None).
 WANTS = {
-    "Dense": "cl", "Conv1D": "cf", "Conv2D": "cf", "MaxPool1D": "cf", "MaxPool2D": "cf",
-    "AvgPool1D": "cf", "AvgPool2D": "cf", "GlobalAvgPool1D": None, "GlobalAvgPool2D": None,
-    "Flatten": "cl", "Reshape": "cl", "Dropout": None, "BatchNorm": "cf", "LayerNorm": "cl",
-    "Activation": None, "Embedding": "cl", "LSTM": "cl", "GRU": "cl", "SimpleRNN": "cl",
-    "Add": None, "Concatenate": None,
+    "Dense": "cl",
+    "Conv1D": "cf",
+    "Conv2D": "cf",
+    "MaxPool1D": "cf",
+    "MaxPool2D": "cf",
+    "AvgPool1D": "cf",
+    "AvgPool2D": "cf",
+    "GlobalAvgPool1D": None,
+    "GlobalAvgPool2D": None,
+    "Flatten": "cl",
+    "Reshape": "cl",
+    "Dropout": None,
+    "BatchNorm": "cf",
+    "LayerNorm": "cl",
+    "Activation": None,
+    "Embedding": "cl",
+    "LSTM": "cl",
+    "GRU": "cl",
+    "SimpleRNN": "cl",
+    "Add": None,
+    "Concatenate": None,
 }
-LOSSES = {"cross_entropy": "nn.CrossEntropyLoss()", "binary_cross_entropy": "nn.BCEWithLogitsLoss()",
-          "mse": "nn.MSELoss()", "mae": "nn.L1Loss()"}
+LOSSES = {
+    "cross_entropy": "nn.CrossEntropyLoss()",
+    "binary_cross_entropy": "nn.BCEWithLogitsLoss()",
+    "mse": "nn.MSELoss()",
+    "mae": "nn.L1Loss()",
+}
 
 
 def activation(name: str, expr: str, dim: int = -1) -> str:
@@ -62,7 +82,9 @@ def _permute(rank: int, to_cf: bool) -> tuple[str, str]:
         dims = (0, rank - 1, *range(1, rank - 1))
     else:
         dims = (0, *range(2, rank), 1)
-    spatial = {3: ["T"], 4: ["H", "W"], 5: ["D", "H", "W"]}.get(rank, [f"S{i}" for i in range(1, rank - 1)])
+    spatial = {3: ["T"], 4: ["H", "W"], 5: ["D", "H", "W"]}.get(
+        rank, [f"S{i}" for i in range(1, rank - 1)]
+    )
     cl = "[N, " + ", ".join(spatial) + ", C]"
     cf = "[N, C, " + ", ".join(spatial) + "]"
     return ", ".join(map(str, dims)), (f"{cl} -> {cf}" if to_cf else f"{cf} -> {cl}")
@@ -160,16 +182,32 @@ class _ModelWriter:
         elif kind == "BatchNorm":
             rank = len(shape_in) + 1
             if rank > 5:
-                raise ValueError(f"layer '{node.id}': BatchNorm on a rank-{rank - 1} input has no PyTorch layer")
+                raise ValueError(
+                    f"layer '{node.id}': BatchNorm on a rank-{rank - 1} input has no PyTorch layer"
+                )
             dims = {2: 1, 3: 1, 4: 2, 5: 3}[rank]
             momentum = round(1.0 - float(p["momentum"]), 12)
-            self.init.extend(comment_lines(I2, f"momentum={momentum:g} is Keras' momentum {p['momentum']:g}: "
-                                                "PyTorch weights the new batch, Keras the running average."))
-            m = self.layer(node, f"nn.BatchNorm{dims}d",
-                           [str(shape_in[-1]), f"eps={literal(float(p['epsilon']))}", f"momentum={momentum!r}"])
+            self.init.extend(
+                comment_lines(
+                    I2,
+                    f"momentum={momentum:g} is Keras' momentum {p['momentum']:g}: "
+                    "PyTorch weights the new batch, Keras the running average.",
+                )
+            )
+            m = self.layer(
+                node,
+                f"nn.BatchNorm{dims}d",
+                [
+                    str(shape_in[-1]),
+                    f"eps={literal(float(p['epsilon']))}",
+                    f"momentum={momentum!r}",
+                ],
+            )
             fwd(f"{I2}{out} = {m}({a})")
         elif kind == "LayerNorm":
-            m = self.layer(node, "nn.LayerNorm", [str(shape_in[-1]), f"eps={literal(float(p['epsilon']))}"])
+            m = self.layer(
+                node, "nn.LayerNorm", [str(shape_in[-1]), f"eps={literal(float(p['epsilon']))}"]
+            )
             fwd(f"{I2}{out} = {m}({a})")
         elif kind == "Activation":
             if p["activation"] != "none" or out != a:
@@ -209,8 +247,13 @@ class _ModelWriter:
             if all(b == e for b, e in pads):
                 args.append(f"padding={size([b for b, _ in pads])}")
             else:
-                self.fwd.extend(comment_lines(I2, "TensorFlow's 'same' padding: the odd row/column goes "
-                                                  "after (bottom/right), which PyTorch's padding= cannot do."))
+                self.fwd.extend(
+                    comment_lines(
+                        I2,
+                        "TensorFlow's 'same' padding: the odd row/column goes "
+                        "after (bottom/right), which PyTorch's padding= cannot do.",
+                    )
+                )
                 x = f"F.pad({a}, {literal(_flat_pads(pads))})"
         if not p["use_bias"]:
             args.append("bias=False")
@@ -239,16 +282,35 @@ class _ModelWriter:
             return
         flat = literal(_flat_pads(pads))
         if is_max:
-            self.fwd.extend(comment_lines(I2, "TensorFlow's 'same' padding (odd row/column after), "
-                                              "with -inf so that padding is never the maximum."))
-            self.fwd.append(f"{I2}{out} = {m}(F.pad({a}, {flat}, value=float(\"-inf\")))")
+            self.fwd.extend(
+                comment_lines(
+                    I2,
+                    "TensorFlow's 'same' padding (odd row/column after), "
+                    "with -inf so that padding is never the maximum.",
+                )
+            )
+            self.fwd.append(f'{I2}{out} = {m}(F.pad({a}, {flat}, value=float("-inf")))')
             return
         counts = self.attrs(f"{node.id}_share")
         spatial = ", ".join(str(v) for v in node.input_shapes[0][:-1])
-        self.init.extend(comment_lines(I2, "'same' average pooling averages real values only: dividing "
-                                           f"{m}'s output by each window's share of them."))
-        self.init.extend(call(I2, "self.register_buffer", [
-            literal(counts), f"{m}(F.pad(torch.ones(1, 1, {spatial}), {flat}))", "persistent=False"]))
+        self.init.extend(
+            comment_lines(
+                I2,
+                "'same' average pooling averages real values only: dividing "
+                f"{m}'s output by each window's share of them.",
+            )
+        )
+        self.init.extend(
+            call(
+                I2,
+                "self.register_buffer",
+                [
+                    literal(counts),
+                    f"{m}(F.pad(torch.ones(1, 1, {spatial}), {flat}))",
+                    "persistent=False",
+                ],
+            )
+        )
         self.fwd.append(f"{I2}{out} = {m}(F.pad({a}, {flat})) / self.{counts}")
 
     def lines(self) -> list[str]:
@@ -303,13 +365,20 @@ def optimizer(spec: dict) -> tuple[str, list[str]]:
             args.append("nesterov=True")
         return "torch.optim.SGD", args
     if name in ("adam", "adamw"):
-        args = [f"lr={lr}", f"betas=({literal(float(spec['beta_1']))}, {literal(float(spec['beta_2']))})",
-                f"eps={literal(float(spec['epsilon']))}"]
+        args = [
+            f"lr={lr}",
+            f"betas=({literal(float(spec['beta_1']))}, {literal(float(spec['beta_2']))})",
+            f"eps={literal(float(spec['epsilon']))}",
+        ]
         if name == "adamw":
             args.append(f"weight_decay={literal(float(spec['weight_decay']))}")
         return ("torch.optim.AdamW" if name == "adamw" else "torch.optim.Adam"), args
     if name == "rmsprop":
-        args = [f"lr={lr}", f"alpha={literal(float(spec['rho']))}", f"eps={literal(float(spec['epsilon']))}"]
+        args = [
+            f"lr={lr}",
+            f"alpha={literal(float(spec['rho']))}",
+            f"eps={literal(float(spec['epsilon']))}",
+        ]
         if spec["momentum"]:
             args.append(f"momentum={literal(float(spec['momentum']))}")
         return "torch.optim.RMSprop", args
@@ -333,9 +402,14 @@ def _evaluate(s: Settings) -> list[str]:
     if loss == "cross_entropy":
         lines.append("            correct += (out.argmax(dim=1) == yb).sum().item()")
     elif loss == "binary_cross_entropy":
-        lines.append("            correct += ((out > 0).float() == yb).sum().item()  # logit > 0: p > 0.5")
-    lines.append("    return total / len(x), (correct / len(x) if len(x) else 0.0)"
-                 if s.classification else "    return total / len(x), None")
+        lines.append(
+            "            correct += ((out > 0).float() == yb).sum().item()  # logit > 0: p > 0.5"
+        )
+    lines.append(
+        "    return total / len(x), (correct / len(x) if len(x) else 0.0)"
+        if s.classification
+        else "    return total / len(x), None"
+    )
     return lines
 
 
@@ -392,25 +466,66 @@ def torch_source(s: Settings) -> str:
     """The whole ``model_torch.py`` for resolved project settings."""
     writer = _ModelWriter(s)
     writer.write()
-    opt_name = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop"}[s.plan.optimizer["name"]]
-    header = script_header(s, "PyTorch", "model_torch.py", "torch", [
-        f"The data are generated, split and scaled as TwinTrain does. The initial weights are PyTorch's "
-        f"own and the optimizer is PyTorch's stock {opt_name}, so the losses come close to a TwinTrain "
-        "run's without matching it step for step.",
-    ])
+    opt_name = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop"}[
+        s.plan.optimizer["name"]
+    ]
+    header = script_header(
+        s,
+        "PyTorch",
+        "model_torch.py",
+        "torch",
+        [
+            f"The data are generated, split and scaled as TwinTrain does. The initial weights are PyTorch's "
+            f"own and the optimizer is PyTorch's stock {opt_name}, so the losses come close to a TwinTrain "
+            "run's without matching it step for step.",
+        ],
+    )
     data_imports = code_data.imports(s)
     std = [line for line in data_imports if line.startswith(("import csv", "from pathlib"))]
-    third = [line for line in data_imports if line and line not in std and line != "import numpy as np"]
+    third = [
+        line for line in data_imports if line and line not in std and line != "import numpy as np"
+    ]
     functional = ["import torch.nn.functional as F"] if "F." in "\n".join(writer.lines()) else []
-    imports = ["import argparse", *sorted(std, key=_import_key), "",
-               *sorted(["import numpy as np", "import torch", *functional,
-                        "from torch import nn", "from torch.utils.data import DataLoader, TensorDataset",
-                        *third], key=_import_key)]
+    imports = [
+        "import argparse",
+        *sorted(std, key=_import_key),
+        "",
+        *sorted(
+            [
+                "import numpy as np",
+                "import torch",
+                *functional,
+                "from torch import nn",
+                "from torch.utils.data import DataLoader, TensorDataset",
+                *third,
+            ],
+            key=_import_key,
+        ),
+    ]
     body = [
-        *header, "", *imports, "", *code_data.constants(s),
-        'DEVICE = "cuda" if torch.cuda.is_available() else "cpu"', *code_data.user_file(s), "", "",
-        *code_data.functions(s), "", "", *writer.lines(), "", "", *_evaluate(s), "", "", *_main(s), "", "",
-        'if __name__ == "__main__":', "    main()",
+        *header,
+        "",
+        *imports,
+        "",
+        *code_data.constants(s),
+        'DEVICE = "cuda" if torch.cuda.is_available() else "cpu"',
+        *code_data.user_file(s),
+        "",
+        "",
+        *code_data.functions(s),
+        "",
+        "",
+        *writer.lines(),
+        "",
+        "",
+        *_evaluate(s),
+        "",
+        "",
+        *_main(s),
+        "",
+        "",
+        'if __name__ == "__main__":',
+        "    main()",
     ]
     return "\n".join(body) + "\n"
 

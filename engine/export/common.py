@@ -43,7 +43,9 @@ def tolerance_for(reference: np.ndarray) -> float:
 def max_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
-        raise CheckFailed(f"output shape {list(b.shape)} differs from the framework's {list(a.shape)}")
+        raise CheckFailed(
+            f"output shape {list(b.shape)} differs from the framework's {list(a.shape)}"
+        )
     if not np.all(np.isfinite(b)):
         raise CheckFailed("output holds NaN or infinite values")
     return float(np.max(np.abs(a - b))) if a.size else 0.0
@@ -61,8 +63,12 @@ def compare(pairs: list[tuple[np.ndarray, np.ndarray]], check: str) -> float:
             exc.check = check
             raise
         if diff > tolerance_for(ref):
-            raise CheckFailed(f"output differs from the framework's by {diff:.3g} "
-                              f"(tolerance {tolerance_for(ref):.1g})", diff=diff, check=check)
+            raise CheckFailed(
+                f"output differs from the framework's by {diff:.3g} "
+                f"(tolerance {tolerance_for(ref):.1g})",
+                diff=diff,
+                check=check,
+            )
         worst = max(worst, diff)
     return worst
 
@@ -135,19 +141,41 @@ def quiet_stdout() -> Iterator[None]:
             os.close(saved)
 
 
-def entry(fmt: str, framework: str, file: str | None, out_dir: Path, *, ok: bool,
-          max_abs_diff: float | None = None, check: str | None = None, reason: str | None = None,
-          **extra: Any) -> Entry:
+def entry(
+    fmt: str,
+    framework: str,
+    file: str | None,
+    out_dir: Path,
+    *,
+    ok: bool,
+    max_abs_diff: float | None = None,
+    check: str | None = None,
+    reason: str | None = None,
+    **extra: Any,
+) -> Entry:
     """One exports.json entry (the keys every consumer can rely on, then any extras)."""
     size = path_bytes(out_dir / file) if file and (out_dir / file).exists() else None
-    out: Entry = {"format": fmt, "framework": framework, "file": file, "bytes": size, "ok": ok,
-                  "max_abs_diff": max_abs_diff, "check": check, "reason": reason}
+    out: Entry = {
+        "format": fmt,
+        "framework": framework,
+        "file": file,
+        "bytes": size,
+        "ok": ok,
+        "max_abs_diff": max_abs_diff,
+        "check": check,
+        "reason": reason,
+    }
     out.update(extra)
     return out
 
 
-def attempt(fmt: str, framework: str, file: str, out_dir: Path,
-            work: Callable[[Path], tuple[float | None, str, dict[str, Any]]]) -> Entry:
+def attempt(
+    fmt: str,
+    framework: str,
+    file: str,
+    out_dir: Path,
+    work: Callable[[Path], tuple[float | None, str, dict[str, Any]]],
+) -> Entry:
     """Run one export-and-verify step; any failure becomes an entry with the reason.
 
     ``work(path)`` writes the file and returns (max abs diff, what was checked, extra keys). A
@@ -157,10 +185,20 @@ def attempt(fmt: str, framework: str, file: str, out_dir: Path,
     try:
         with quiet_stdout():
             diff, check, extra = work(path)
-        return entry(fmt, framework, file, out_dir, ok=True, max_abs_diff=diff, check=check, **extra)
+        return entry(
+            fmt, framework, file, out_dir, ok=True, max_abs_diff=diff, check=check, **extra
+        )
     except CheckFailed as exc:
-        return entry(fmt, framework, file, out_dir, ok=False, max_abs_diff=exc.diff, check=exc.check,
-                     reason=one_line(exc))
+        return entry(
+            fmt,
+            framework,
+            file,
+            out_dir,
+            ok=False,
+            max_abs_diff=exc.diff,
+            check=exc.check,
+            reason=one_line(exc),
+        )
     except Exception as exc:
         traceback.print_exc(file=sys.stderr)
         remove(path)

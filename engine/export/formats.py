@@ -7,7 +7,16 @@ from collections.abc import Iterable
 from engine.spec.errors import SpecError, closest
 
 # In the order they are listed and written.
-FORMATS: tuple[str, ...] = ("safetensors", "pt2", "torchscript", "onnx", "keras", "savedmodel", "tflite", "code")
+FORMATS: tuple[str, ...] = (
+    "safetensors",
+    "pt2",
+    "torchscript",
+    "onnx",
+    "keras",
+    "savedmodel",
+    "tflite",
+    "code",
+)
 ALL = "all"
 
 # What each framework's worker writes (ONNX is written by both).
@@ -48,10 +57,15 @@ def parse_formats(value: str | Iterable[str]) -> list[str]:
         elif name in FORMATS:
             wanted.add(name)
         else:
-            raise SpecError(f"unknown export format '{raw.strip()}'{closest(name, (*FORMATS, ALL))}; "
-                            f"known: {', '.join(FORMATS)}, or {ALL}", field="formats")
+            raise SpecError(
+                f"unknown export format '{raw.strip()}'{closest(name, (*FORMATS, ALL))}; "
+                f"known: {', '.join(FORMATS)}, or {ALL}",
+                field="formats",
+            )
     if not wanted:
-        raise SpecError(f"no export format given; known: {', '.join(FORMATS)}, or {ALL}", field="formats")
+        raise SpecError(
+            f"no export format given; known: {', '.join(FORMATS)}, or {ALL}", field="formats"
+        )
     return [f for f in FORMATS if f in wanted]
 
 

@@ -20,7 +20,9 @@ from engine.export.formats import FILES, MANIFEST
 MANIFEST_FORMAT = "twintrain-exports/1"
 
 
-def cross_check(out_dir: Path, sample_x: np.ndarray, *, expect_match: bool = True) -> dict[str, Any] | None:
+def cross_check(
+    out_dir: Path, sample_x: np.ndarray, *, expect_match: bool = True
+) -> dict[str, Any] | None:
     """Run torch.onnx and tensorflow.onnx in ONNX Runtime on the same batch and compare them.
 
     None when neither file exists. ``expect_match``: the two models hold the same weights
@@ -31,9 +33,15 @@ def cross_check(out_dir: Path, sample_x: np.ndarray, *, expect_match: bool = Tru
     present = [n for n in names if (out_dir / n).is_file()]
     if not present:
         return None
-    result: dict[str, Any] = {"files": names, "batch": None, "max_abs_diff": None,
-                              "tolerance": TOLERANCE if expect_match else None, "ok": False, "reason": None,
-                              "check": "onnxruntime output of torch.onnx vs tensorflow.onnx on the same batch"}
+    result: dict[str, Any] = {
+        "files": names,
+        "batch": None,
+        "max_abs_diff": None,
+        "tolerance": TOLERANCE if expect_match else None,
+        "ok": False,
+        "reason": None,
+        "check": "onnxruntime output of torch.onnx vs tensorflow.onnx on the same batch",
+    }
     if len(present) < 2:
         missing = next(n for n in names if n not in present)
         result["reason"] = f"{missing} was not written; nothing to compare {present[0]} with"
@@ -49,16 +57,21 @@ def cross_check(out_dir: Path, sample_x: np.ndarray, *, expect_match: bool = Tru
         return result
     result.update(batch=len(x), max_abs_diff=diff)
     if not expect_match:
-        result.update(ok=None, reason="the two models were trained separately; a difference is expected")
+        result.update(
+            ok=None, reason="the two models were trained separately; a difference is expected"
+        )
     elif math.isfinite(diff) and diff <= TOLERANCE:
         result["ok"] = True
     else:
-        result["reason"] = f"the two frameworks' ONNX outputs differ by {diff:.3g} (tolerance {TOLERANCE:g})"
+        result["reason"] = (
+            f"the two frameworks' ONNX outputs differ by {diff:.3g} (tolerance {TOLERANCE:g})"
+        )
     return result
 
 
-def write_manifest(out_dir: Path, entries: list[Entry], cross: dict[str, Any] | None,
-                   *, project: str | None = None) -> Path:
+def write_manifest(
+    out_dir: Path, entries: list[Entry], cross: dict[str, Any] | None, *, project: str | None = None
+) -> Path:
     """Write exports.json atomically: every file with its size and checks, and the cross-check."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -70,7 +83,9 @@ def write_manifest(out_dir: Path, entries: list[Entry], cross: dict[str, Any] | 
         "cross_check": _plain(cross),
     }
     path = out_dir / MANIFEST
-    write_text(path, json.dumps(doc, indent=2, allow_nan=False) + "\n")  # atomic: engine.spec.project.write_atomic
+    write_text(
+        path, json.dumps(doc, indent=2, allow_nan=False) + "\n"
+    )  # atomic: engine.spec.project.write_atomic
     return path
 
 

@@ -44,7 +44,9 @@ FRAMEWORK = "tensorflow"
 ONNX_OPSET = 17
 
 
-def export_tf(backend: Any, formats: Iterable[str], out_dir: Path, sample_x: np.ndarray) -> list[Entry]:
+def export_tf(
+    backend: Any, formats: Iterable[str], out_dir: Path, sample_x: np.ndarray
+) -> list[Entry]:
     """Write the chosen TensorFlow formats of ``backend.model`` into ``out_dir``; one entry each.
 
     ``backend`` is a built engine.backends.tf_backend.TFBackend; ``formats`` are names from
@@ -64,10 +66,19 @@ def export_tf(backend: Any, formats: Iterable[str], out_dir: Path, sample_x: np.
         refs = [_run_keras(model, x) for x in xs]
     except Exception as exc:
         reason = f"model could not be prepared for export: {one_line(exc)}"
-        return [entry(f, FRAMEWORK, FILES[(FRAMEWORK, f)], out_dir, ok=False, reason=reason) for f in chosen]
+        return [
+            entry(f, FRAMEWORK, FILES[(FRAMEWORK, f)], out_dir, ok=False, reason=reason)
+            for f in chosen
+        ]
     writers = {"keras": _keras, "savedmodel": _savedmodel, "tflite": _tflite, "onnx": _onnx}
     return [
-        attempt(f, FRAMEWORK, FILES[(FRAMEWORK, f)], out_dir, functools.partial(writers[f], model, xs, refs))
+        attempt(
+            f,
+            FRAMEWORK,
+            FILES[(FRAMEWORK, f)],
+            out_dir,
+            functools.partial(writers[f], model, xs, refs),
+        )
         for f in chosen
     ]
 
@@ -122,14 +133,21 @@ def _tflite(model: keras.Model, xs, refs, path: Path) -> tuple[float, str, dict]
     except Exception as exc:
         if not _recurrent_layers(model):
             raise
-        print(f"TFLite conversion as written failed, retrying unrolled: {one_line(exc)}", file=sys.stderr)
+        print(
+            f"TFLite conversion as written failed, retrying unrolled: {one_line(exc)}",
+            file=sys.stderr,
+        )
         blob = _convert_tflite(_unrolled_copy(model))
         steps = model.inputs[0].shape[1]
-        note = (f"converted with the recurrent layers unrolled over {steps} time steps: TFLite's built-in "
-                "ops cannot express Keras' recurrent loop with a dynamic batch")
+        note = (
+            f"converted with the recurrent layers unrolled over {steps} time steps: TFLite's built-in "
+            "ops cannot express Keras' recurrent loop with a dynamic batch"
+        )
     path.write_bytes(blob)
     outs = [_run_tflite(path, x) for x in xs]
-    check = f"TFLite interpreter vs the model at batch {_batches_text(xs)} (input resized per batch)"
+    check = (
+        f"TFLite interpreter vs the model at batch {_batches_text(xs)} (input resized per batch)"
+    )
     if note:
         check += "; recurrent layers unrolled"
     extra = {"note": note} if note else {}
@@ -180,8 +198,13 @@ def _onnx(model: keras.Model, xs, refs, path: Path) -> tuple[float, str, dict]:
     try:
         fn = tf.function(lambda x: model(x, training=False), input_signature=spec)
         with _tf2onnx_quiet():
-            tf2onnx.convert.from_function(fn, input_signature=spec, opset=ONNX_OPSET, output_path=str(path),
-                                          custom_op_handlers={"Erfc": (_erfc_to_onnx, [])})
+            tf2onnx.convert.from_function(
+                fn,
+                input_signature=spec,
+                opset=ONNX_OPSET,
+                output_path=str(path),
+                custom_op_handlers={"Erfc": (_erfc_to_onnx, [])},
+            )
         exporter = "tf2onnx.convert.from_function"
         diff, check, opset = _check_onnx(path, xs, refs, exporter)
     except Exception as exc:
@@ -194,8 +217,10 @@ def _onnx(model: keras.Model, xs, refs, path: Path) -> tuple[float, str, dict]:
             exporter = "keras model.export"
             diff, check, opset = _check_onnx(path, xs, refs, exporter)
         except Exception as second:
-            raise RuntimeError(f"tf2onnx.convert.from_function: {first}; "
-                               f"model.export(format='onnx'): {one_line(second)}") from second
+            raise RuntimeError(
+                f"tf2onnx.convert.from_function: {first}; "
+                f"model.export(format='onnx'): {one_line(second)}"
+            ) from second
     extra: dict[str, Any] = {"exporter": exporter, "opset": opset}
     if note:
         extra["note"] = note

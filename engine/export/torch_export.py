@@ -39,7 +39,9 @@ FRAMEWORK = "torch"
 LEGACY_OPSET = 17
 
 
-def export_torch(backend: Any, formats: Iterable[str], out_dir: Path, sample_x: np.ndarray) -> list[Entry]:
+def export_torch(
+    backend: Any, formats: Iterable[str], out_dir: Path, sample_x: np.ndarray
+) -> list[Entry]:
     """Write the chosen PyTorch formats of ``backend.model`` into ``out_dir``; one entry each.
 
     ``backend`` is a built engine.backends.torch_backend.TorchBackend; ``formats`` are names
@@ -57,12 +59,20 @@ def export_torch(backend: Any, formats: Iterable[str], out_dir: Path, sample_x: 
         refs = [_run(model, x) for x in xs]
     except Exception as exc:
         reason = f"model could not be prepared for export: {one_line(exc)}"
-        return [entry(f, FRAMEWORK, FILES[(FRAMEWORK, f)], out_dir, ok=False, reason=reason) for f in chosen]
+        return [
+            entry(f, FRAMEWORK, FILES[(FRAMEWORK, f)], out_dir, ok=False, reason=reason)
+            for f in chosen
+        ]
     writers = {"safetensors": _safetensors, "pt2": _pt2, "torchscript": _torchscript, "onnx": _onnx}
     with _known_noise_hidden():
         return [
-            attempt(f, FRAMEWORK, FILES[(FRAMEWORK, f)], out_dir,
-                    functools.partial(writers[f], model, xs, refs, backend.plan))
+            attempt(
+                f,
+                FRAMEWORK,
+                FILES[(FRAMEWORK, f)],
+                out_dir,
+                functools.partial(writers[f], model, xs, refs, backend.plan),
+            )
             for f in chosen
         ]
 
@@ -106,21 +116,36 @@ def _safetensors(model: nn.Module, xs, refs, plan, path: Path) -> tuple[float, s
 
     # safetensors refuses tensors that share storage or are views: store contiguous copies.
     state = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
-    save_file(state, str(path), metadata={"format": "pt", "producer": "TwinTrain",
-                                          "layout": "PyTorch parameter layout (channels-first kernels)"})
+    save_file(
+        state,
+        str(path),
+        metadata={
+            "format": "pt",
+            "producer": "TwinTrain",
+            "layout": "PyTorch parameter layout (channels-first kernels)",
+        },
+    )
     match_umask(path)  # safetensors writes owner-only
     loaded = load_file(str(path), device="cpu")
     fresh = type(model)(plan)
     fresh.load_state_dict(loaded, strict=True)
     fresh.eval()
-    check = (f"load_file into a fresh model (load_state_dict strict), output vs the model's "
-             f"at batch {_batches_text(xs)}")
-    return compare([(r, _run(fresh, x)) for r, x in zip(refs, xs)], check), check, {"tensors": len(state)}
+    check = (
+        f"load_file into a fresh model (load_state_dict strict), output vs the model's "
+        f"at batch {_batches_text(xs)}"
+    )
+    return (
+        compare([(r, _run(fresh, x)) for r, x in zip(refs, xs)], check),
+        check,
+        {"tensors": len(state)},
+    )
 
 
 def _pt2(model: nn.Module, xs, refs, plan, path: Path) -> tuple[float, str, dict]:
     with torch.no_grad():
-        program = torch.export.export(model, (torch.from_numpy(xs[0]),), dynamic_shapes=_batch_dim())
+        program = torch.export.export(
+            model, (torch.from_numpy(xs[0]),), dynamic_shapes=_batch_dim()
+        )
     torch.export.save(program, str(path))
     loaded = torch.export.load(str(path)).module()
     check = f"torch.export.load, output vs the model's at batch {_batches_text(xs)}"
@@ -133,7 +158,9 @@ def _torchscript(model: nn.Module, xs, refs, plan, path: Path) -> tuple[float, s
     torch.jit.save(traced, str(path))
     loaded = torch.jit.load(str(path), map_location="cpu")
     loaded.eval()
-    check = f"torch.jit.trace, then torch.jit.load; output vs the model's at batch {_batches_text(xs)}"
+    check = (
+        f"torch.jit.trace, then torch.jit.load; output vs the model's at batch {_batches_text(xs)}"
+    )
     return compare([(r, _run(loaded, x)) for r, x in zip(refs, xs)], check), check, {}
 
 
@@ -141,24 +168,48 @@ def _onnx(model: nn.Module, xs, refs, plan, path: Path) -> tuple[float, str, dic
     """The dynamo (torch.export-based) exporter; the legacy TorchScript one if that fails."""
     names = {"input_names": ["input"], "output_names": ["output"]}
     try:
-        torch.onnx.export(model, (torch.from_numpy(xs[0]),), str(path), dynamo=True,
-                          dynamic_shapes=_batch_dim(), external_data=False, verbose=False, **names)
+        torch.onnx.export(
+            model,
+            (torch.from_numpy(xs[0]),),
+            str(path),
+            dynamo=True,
+            dynamic_shapes=_batch_dim(),
+            external_data=False,
+            verbose=False,
+            **names,
+        )
         return _check_onnx(path, xs, refs, "dynamo exporter")
     except Exception as exc:
         first = one_line(exc)
         remove(path)
         remove(path.with_name(path.name + ".data"))
-    torch.onnx.export(model, (torch.from_numpy(xs[0]),), str(path), dynamo=False, opset_version=LEGACY_OPSET,
-                      dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, **names)
+    torch.onnx.export(
+        model,
+        (torch.from_numpy(xs[0]),),
+        str(path),
+        dynamo=False,
+        opset_version=LEGACY_OPSET,
+        dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+        **names,
+    )
     diff, check, extra = _check_onnx(path, xs, refs, "legacy TorchScript exporter")
-    return diff, check, {**extra, "note": f"dynamo exporter failed ({first}); used the legacy exporter"}
+    return (
+        diff,
+        check,
+        {**extra, "note": f"dynamo exporter failed ({first}); used the legacy exporter"},
+    )
 
 
 def _check_onnx(path: Path, xs, refs, exporter: str) -> tuple[float, str, dict]:
     opset = onnx_opset(path)
-    check = (f"onnxruntime vs torch at batch {_batches_text(xs)} "
-             f"({exporter}, opset {opset}, dynamic batch)")
+    check = (
+        f"onnxruntime vs torch at batch {_batches_text(xs)} "
+        f"({exporter}, opset {opset}, dynamic batch)"
+    )
     if opset is None or opset < LEGACY_OPSET:
         raise RuntimeError(f"{exporter} wrote opset {opset}; at least {LEGACY_OPSET} is required")
-    return compare([(r, run_onnx(path, x)) for r, x in zip(refs, xs)], check), check, {
-        "exporter": exporter.split()[0], "opset": opset}
+    return (
+        compare([(r, run_onnx(path, x)) for r, x in zip(refs, xs)], check),
+        check,
+        {"exporter": exporter.split()[0], "opset": opset},
+    )

@@ -7,6 +7,19 @@ from engine.spec.project import FORMAT, Layer, Project, from_dict, read_project,
 from engine.spec.training import resolve_training
 
 __all__ = [
-    "FORMAT", "GROUPS", "LAYER_TYPES", "GraphInfo", "Layer", "LayerInfo", "LayerType", "Project",
-    "SpecError", "from_dict", "infer", "read_project", "resolve_training", "save_project", "validate",
+    "FORMAT",
+    "GROUPS",
+    "LAYER_TYPES",
+    "GraphInfo",
+    "Layer",
+    "LayerInfo",
+    "LayerType",
+    "Project",
+    "SpecError",
+    "from_dict",
+    "infer",
+    "read_project",
+    "resolve_training",
+    "save_project",
+    "validate",
 ]

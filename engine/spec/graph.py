@@ -74,9 +74,14 @@ class GraphInfo:
             raise self.errors[0]
 
 
-def infer(project: Project, *, check_dataset: bool = True, base_dir: Path | None = None) -> GraphInfo:
+def infer(
+    project: Project, *, check_dataset: bool = True, base_dir: Path | None = None
+) -> GraphInfo:
     """Shapes, counts and errors for every layer of a structurally valid project."""
-    layers = {layer.id: LayerInfo(layer.id, layer.type, project.inputs_of(i)) for i, layer in enumerate(project.layers)}
+    layers = {
+        layer.id: LayerInfo(layer.id, layer.type, project.inputs_of(i))
+        for i, layer in enumerate(project.layers)
+    }
     errors: list[SpecError] = []
 
     def fail(info: LayerInfo, message: str, fld: str | None) -> None:
@@ -87,9 +92,17 @@ def infer(project: Project, *, check_dataset: bool = True, base_dir: Path | None
         info, lt = layers[layer.id], layer.layer_type
         n = len(info.inputs)
         if n < lt.min_inputs:
-            fail(info, f"{lt.name} needs at least {lt.min_inputs} input{'s' if lt.min_inputs > 1 else ''}, got {n}", "inputs")
+            fail(
+                info,
+                f"{lt.name} needs at least {lt.min_inputs} input{'s' if lt.min_inputs > 1 else ''}, got {n}",
+                "inputs",
+            )
         elif n > lt.max_inputs:
-            fail(info, f"{lt.name} takes at most {lt.max_inputs} input{'s' if lt.max_inputs > 1 else ''}, got {n}", "inputs")
+            fail(
+                info,
+                f"{lt.name} takes at most {lt.max_inputs} input{'s' if lt.max_inputs > 1 else ''}, got {n}",
+                "inputs",
+            )
     for info in layers.values():
         if info.error is not None:
             continue
@@ -130,7 +143,11 @@ def infer(project: Project, *, check_dataset: bool = True, base_dir: Path | None
     needed = _ancestors(output_id, layers)
     for lid, info in layers.items():
         if lid not in needed and info.error is None:
-            fail(info, f"does not lead to the model output '{output_id}'; connect it or delete it", "inputs")
+            fail(
+                info,
+                f"does not lead to the model output '{output_id}'; connect it or delete it",
+                "inputs",
+            )
     used_order = [lid for lid in order if lid in needed]
     graph = GraphInfo(layers, used_order, output_id, errors)
     if check_dataset and not errors:
@@ -148,7 +165,10 @@ def validate(project: Project, *, check_dataset: bool = True) -> GraphInfo:
 
 
 def _topological(project: Project, layers: dict[str, LayerInfo], fail) -> list[str]:
-    pending = {lid: {r for r in info.inputs if r != INPUT_ID and r in layers and r != lid} for lid, info in layers.items()}
+    pending = {
+        lid: {r for r in info.inputs if r != INPUT_ID and r in layers and r != lid}
+        for lid, info in layers.items()
+    }
     users: dict[str, list[str]] = {lid: [] for lid in layers}
     for lid, deps in pending.items():
         for d in deps:
@@ -180,7 +200,7 @@ def _find_cycle(start: str, pending: dict[str, set[str]]) -> list[str]:
         if nxt is None:
             return path
         if nxt in seen:
-            return path[path.index(nxt):] + [nxt]
+            return path[path.index(nxt) :] + [nxt]
         path.append(nxt)
         seen.add(nxt)
         node = nxt
@@ -225,23 +245,47 @@ def _check_dataset(project: Project, graph: GraphInfo, base_dir: Path | None) ->
         if loss not in ("mse", "mae"):
             fail(f"reproducing the input needs loss mse or mae, not {loss}", "training.loss")
         elif out != x_shape:
-            fail(f"{where} has shape {out} but reproducing the input needs {x_shape}", "training.target")
+            fail(
+                f"{where} has shape {out} but reproducing the input needs {x_shape}",
+                "training.target",
+            )
         return
     if loss == "cross_entropy":
         if info.task != "classification":
-            fail(f"cross_entropy needs class labels; dataset '{name}' is {info.describe_target()} (use mse or mae)", "training.loss")
+            fail(
+                f"cross_entropy needs class labels; dataset '{name}' is {info.describe_target()} (use mse or mae)",
+                "training.loss",
+            )
         elif out != [info.n_classes]:
-            note = f"; {info.label_note}" if info.label_note and out and out[-1] < (info.n_classes or 0) else ""
-            fail(f"{where} has shape {out}; cross_entropy on '{name}' needs [{info.n_classes}] (one logit per class){note}",
-                 "training.loss")
+            note = (
+                f"; {info.label_note}"
+                if info.label_note and out and out[-1] < (info.n_classes or 0)
+                else ""
+            )
+            fail(
+                f"{where} has shape {out}; cross_entropy on '{name}' needs [{info.n_classes}] (one logit per class){note}",
+                "training.loss",
+            )
     elif loss == "binary_cross_entropy":
         if info.task != "classification" or info.n_classes != 2:
-            fail(f"binary_cross_entropy needs two classes; dataset '{name}' has {info.describe_target()}", "training.loss")
+            fail(
+                f"binary_cross_entropy needs two classes; dataset '{name}' has {info.describe_target()}",
+                "training.loss",
+            )
         elif out != [1]:
-            fail(f"{where} has shape {out}; binary_cross_entropy needs [1] (one logit)", "training.loss")
+            fail(
+                f"{where} has shape {out}; binary_cross_entropy needs [1] (one logit)",
+                "training.loss",
+            )
     else:
         want = list(info.y_shape) if info.task == "regression" else None
         if want is None:
-            fail(f"{loss} needs numeric targets; dataset '{name}' has {info.describe_target()} (use cross_entropy)", "training.loss")
+            fail(
+                f"{loss} needs numeric targets; dataset '{name}' has {info.describe_target()} (use cross_entropy)",
+                "training.loss",
+            )
         elif out != want:
-            fail(f"{where} has shape {out}; dataset '{name}' gives targets of shape {want}", "training.loss")
+            fail(
+                f"{where} has shape {out}; dataset '{name}' gives targets of shape {want}",
+                "training.loss",
+            )

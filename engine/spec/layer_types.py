@@ -96,14 +96,23 @@ def _spatial_out(size: int, kernel: int, stride: int, padding: str, field_name: 
 
 # ---- common parameter declarations -------------------------------------------------------------
 
+
 def _activation(default: str | None = "none") -> Param:
     if default is None:
         return Param("activation", "choice", choices=ACTIVATIONS, doc="Activation function.")
-    return Param("activation", "choice", default, choices=ACTIVATIONS, doc="Activation applied to the output.")
+    return Param(
+        "activation",
+        "choice",
+        default,
+        choices=ACTIVATIONS,
+        doc="Activation applied to the output.",
+    )
 
 
 _USE_BIAS = Param("use_bias", "bool", True, doc="Add a learned bias.")
-_PADDING = Param("padding", "choice", "valid", choices=("valid", "same"), doc="'same' keeps the size (stride 1).")
+_PADDING = Param(
+    "padding", "choice", "valid", choices=("valid", "same"), doc="'same' keeps the size (stride 1)."
+)
 
 
 def _size(name: str, default=None, doc: str = "", maximum: int = 4096) -> Param:
@@ -113,6 +122,7 @@ def _size(name: str, default=None, doc: str = "", maximum: int = 4096) -> Param:
 
 
 # ---- Core --------------------------------------------------------------------------------------
+
 
 def _dense_shape(ins, p):
     (x,) = ins
@@ -140,7 +150,9 @@ def _flatten_shape(ins, p):
     return (_prod(ins[0]),)
 
 
-FLATTEN = LayerType("Flatten", "Core", (), shape=_flatten_shape, doc="Flattens each sample to one axis.")
+FLATTEN = LayerType(
+    "Flatten", "Core", (), shape=_flatten_shape, doc="Flattens each sample to one axis."
+)
 
 
 def _reshape_shape(ins, p):
@@ -150,7 +162,9 @@ def _reshape_shape(ins, p):
     if -1 in target:
         known = _prod(t for t in target if t != -1)
         if total % known:
-            raise ShapeError(f"cannot reshape {list(x)} ({total} values) into {target}", field="shape")
+            raise ShapeError(
+                f"cannot reshape {list(x)} ({total} values) into {target}", field="shape"
+            )
         target[target.index(-1)] = total // known
     if _prod(target) != total:
         raise ShapeError(
@@ -163,7 +177,14 @@ def _reshape_shape(ins, p):
 RESHAPE = LayerType(
     "Reshape",
     "Core",
-    (Param("shape", "shape", doc="Target shape per sample; one entry may be -1.", extra={"allow_minus_one": True}),),
+    (
+        Param(
+            "shape",
+            "shape",
+            doc="Target shape per sample; one entry may be -1.",
+            extra={"allow_minus_one": True},
+        ),
+    ),
     shape=_reshape_shape,
     doc="Gives each sample a new shape with the same number of values.",
     key_params=("shape",),
@@ -173,7 +194,16 @@ RESHAPE = LayerType(
 DROPOUT = LayerType(
     "Dropout",
     "Core",
-    (Param("rate", "float", minimum=0.0, maximum=1.0, exclusive_max=True, doc="Fraction of inputs dropped in training."),),
+    (
+        Param(
+            "rate",
+            "float",
+            minimum=0.0,
+            maximum=1.0,
+            exclusive_max=True,
+            doc="Fraction of inputs dropped in training.",
+        ),
+    ),
     shape=lambda ins, p: ins[0],
     doc="Randomly zeroes inputs during training (each framework draws its own mask).",
     key_params=("rate",),
@@ -189,8 +219,16 @@ EMBEDDING = LayerType(
     "Embedding",
     "Core",
     (
-        Param("input_dim", "int", minimum=1, maximum=1 << 22, doc="Vocabulary size (largest index + 1)."),
-        Param("output_dim", "int", minimum=1, maximum=1 << 16, doc="Size of each embedding vector."),
+        Param(
+            "input_dim",
+            "int",
+            minimum=1,
+            maximum=1 << 22,
+            doc="Vocabulary size (largest index + 1).",
+        ),
+        Param(
+            "output_dim", "int", minimum=1, maximum=1 << 16, doc="Size of each embedding vector."
+        ),
     ),
     shape=_embedding_shape,
     weights=lambda ins, p: p["input_dim"] * p["output_dim"],
@@ -242,9 +280,21 @@ def _conv(name: str, rank: int) -> LayerType:
     size_max = 4096
     params = (
         Param("filters", "int", minimum=1, maximum=1 << 16, doc="Number of output channels."),
-        Param("kernel_size", "int" if rank == 1 else "int_or_pair", minimum=1, maximum=size_max,
-              doc="Size of the kernel" + ("." if rank == 1 else " (int or [h, w]).")),
-        Param("strides", "int" if rank == 1 else "int_or_pair", 1, minimum=1, maximum=size_max, doc="Step between windows."),
+        Param(
+            "kernel_size",
+            "int" if rank == 1 else "int_or_pair",
+            minimum=1,
+            maximum=size_max,
+            doc="Size of the kernel" + ("." if rank == 1 else " (int or [h, w])."),
+        ),
+        Param(
+            "strides",
+            "int" if rank == 1 else "int_or_pair",
+            1,
+            minimum=1,
+            maximum=size_max,
+            doc="Step between windows.",
+        ),
         _PADDING,
         _activation(),
         _USE_BIAS,
@@ -294,7 +344,15 @@ def _pool(name: str, rank: int, kind: str) -> LayerType:
         "Pooling",
         (
             Param("pool_size", t, 2, minimum=1, maximum=4096, doc="Window size."),
-            Param("strides", t, None, minimum=1, maximum=4096, nullable=True, doc="Step between windows (default: pool_size)."),
+            Param(
+                "strides",
+                t,
+                None,
+                minimum=1,
+                maximum=4096,
+                nullable=True,
+                doc="Step between windows (default: pool_size).",
+            ),
             _PADDING,
         ),
         shape=_pool_shape(rank),
@@ -318,7 +376,9 @@ def _gap_shape(rank: int):
     return rule
 
 
-GAP2D = LayerType("GlobalAvgPool2D", "Pooling", (), shape=_gap_shape(2), doc="Mean over height and width.")
+GAP2D = LayerType(
+    "GlobalAvgPool2D", "Pooling", (), shape=_gap_shape(2), doc="Mean over height and width."
+)
 GAP1D = LayerType("GlobalAvgPool1D", "Pooling", (), shape=_gap_shape(1), doc="Mean over time.")
 
 # ---- Normalization -----------------------------------------------------------------------------
@@ -327,8 +387,23 @@ BATCHNORM = LayerType(
     "BatchNorm",
     "Normalization",
     (
-        Param("momentum", "float", 0.99, minimum=0.0, maximum=1.0, doc="Moving-average momentum, Keras convention (PyTorch gets 1 - momentum)."),
-        Param("epsilon", "float", 0.001, minimum=0.0, maximum=1.0, exclusive_min=True, doc="Added to the variance."),
+        Param(
+            "momentum",
+            "float",
+            0.99,
+            minimum=0.0,
+            maximum=1.0,
+            doc="Moving-average momentum, Keras convention (PyTorch gets 1 - momentum).",
+        ),
+        Param(
+            "epsilon",
+            "float",
+            0.001,
+            minimum=0.0,
+            maximum=1.0,
+            exclusive_min=True,
+            doc="Added to the variance.",
+        ),
     ),
     shape=lambda ins, p: ins[0],
     weights=lambda ins, p: 4 * ins[0][-1],
@@ -344,7 +419,17 @@ BATCHNORM = LayerType(
 LAYERNORM = LayerType(
     "LayerNorm",
     "Normalization",
-    (Param("epsilon", "float", 0.001, minimum=0.0, maximum=1.0, exclusive_min=True, doc="Added to the variance."),),
+    (
+        Param(
+            "epsilon",
+            "float",
+            0.001,
+            minimum=0.0,
+            maximum=1.0,
+            exclusive_min=True,
+            doc="Added to the variance.",
+        ),
+    ),
     shape=lambda ins, p: ins[0],
     weights=lambda ins, p: 2 * ins[0][-1],
     macs=lambda ins, out, p: _prod(ins[0]),
@@ -380,7 +465,9 @@ def _rnn(name: str, gates: int, keras_biases: int, torch_biases: int, doc: str) 
         "Recurrent",
         (
             Param("units", "int", minimum=1, maximum=1 << 14, doc="Size of the hidden state."),
-            Param("return_sequences", "bool", False, doc="Output every time step, not only the last."),
+            Param(
+                "return_sequences", "bool", False, doc="Output every time step, not only the last."
+            ),
         ),
         shape=_rnn_shape,
         weights=weights,
@@ -394,7 +481,9 @@ def _rnn(name: str, gates: int, keras_biases: int, torch_biases: int, doc: str) 
 
 LSTM = _rnn("LSTM", 4, 1, 2, "Long short-term memory over a sequence [T, F].")
 # Keras' GRU (reset_after=True, its default) and PyTorch's GRU both keep two bias vectors.
-GRU = _rnn("GRU", 3, 2, 2, "Gated recurrent unit over a sequence [T, F] (reset gate after the matmul).")
+GRU = _rnn(
+    "GRU", 3, 2, 2, "Gated recurrent unit over a sequence [T, F] (reset gate after the matmul)."
+)
 SIMPLERNN = _rnn("SimpleRNN", 1, 1, 2, "Plain tanh recurrent layer over a sequence [T, F].")
 
 # ---- Merge -------------------------------------------------------------------------------------
@@ -418,7 +507,9 @@ def _concat_shape(ins, p):
         raise ShapeError(f"axis {axis} is out of range for inputs of rank {rank}", field="axis")
     axis %= rank
     for other in ins[1:]:
-        if len(other) != rank or any(a != b for i, (a, b) in enumerate(zip(other, ins[0], strict=False)) if i != axis):
+        if len(other) != rank or any(
+            a != b for i, (a, b) in enumerate(zip(other, ins[0], strict=False)) if i != axis
+        ):
             raise ShapeError(
                 f"Concatenate on axis {p['axis']} needs inputs equal on every other axis, got "
                 + " and ".join(str(list(s)) for s in ins),
@@ -429,11 +520,28 @@ def _concat_shape(ins, p):
     return tuple(out)
 
 
-ADD = LayerType("Add", "Merge", (), shape=_add_shape, min_inputs=2, max_inputs=64, doc="Element-wise sum of two or more inputs of one shape.")
+ADD = LayerType(
+    "Add",
+    "Merge",
+    (),
+    shape=_add_shape,
+    min_inputs=2,
+    max_inputs=64,
+    doc="Element-wise sum of two or more inputs of one shape.",
+)
 CONCATENATE = LayerType(
     "Concatenate",
     "Merge",
-    (Param("axis", "int", -1, minimum=-8, maximum=7, doc="Axis to join along (per sample; -1 is the last)."),),
+    (
+        Param(
+            "axis",
+            "int",
+            -1,
+            minimum=-8,
+            maximum=7,
+            doc="Axis to join along (per sample; -1 is the last).",
+        ),
+    ),
     shape=_concat_shape,
     min_inputs=2,
     max_inputs=64,
@@ -456,12 +564,26 @@ ACTIVATION = LayerType(
 LAYER_TYPES: dict[str, LayerType] = {
     t.name: t
     for t in (
-        DENSE, FLATTEN, RESHAPE, DROPOUT, EMBEDDING,
-        CONV1D, CONV2D,
-        MAXPOOL2D, AVGPOOL2D, MAXPOOL1D, AVGPOOL1D, GAP2D, GAP1D,
-        BATCHNORM, LAYERNORM,
-        LSTM, GRU, SIMPLERNN,
-        ADD, CONCATENATE,
+        DENSE,
+        FLATTEN,
+        RESHAPE,
+        DROPOUT,
+        EMBEDDING,
+        CONV1D,
+        CONV2D,
+        MAXPOOL2D,
+        AVGPOOL2D,
+        MAXPOOL1D,
+        AVGPOOL1D,
+        GAP2D,
+        GAP1D,
+        BATCHNORM,
+        LAYERNORM,
+        LSTM,
+        GRU,
+        SIMPLERNN,
+        ADD,
+        CONCATENATE,
         ACTIVATION,
     )
 }

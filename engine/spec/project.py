@@ -137,7 +137,10 @@ def dump_json(value: Any, indent: str = "") -> str:
     if isinstance(value, dict):
         if not value:
             return "{}"
-        items = [f"{inner}{json.dumps(k, ensure_ascii=False)}: {dump_json(v, inner)}" for k, v in value.items()]
+        items = [
+            f"{inner}{json.dumps(k, ensure_ascii=False)}: {dump_json(v, inner)}"
+            for k, v in value.items()
+        ]
         return "{\n" + ",\n".join(items) + f"\n{indent}}}"
     if isinstance(value, list):
         if all(not isinstance(v, (dict, list)) for v in value):
@@ -167,7 +170,9 @@ def parse_text(text: str) -> dict:
     except SpecError:
         raise
     except json.JSONDecodeError as exc:
-        raise SpecError(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+        raise SpecError(
+            f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
     except RecursionError:
         raise SpecError("not valid JSON: nested too deeply") from None
     except ValueError as exc:  # e.g. an integer with too many digits
@@ -179,7 +184,9 @@ def parse_text(text: str) -> dict:
         try:
             json.dumps(data, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError as exc:
-            raise SpecError(f"not valid JSON text: a lone surrogate escape ({exc.object[exc.start]!r})") from None
+            raise SpecError(
+                f"not valid JSON text: a lone surrogate escape ({exc.object[exc.start]!r})"
+            ) from None
     return data
 
 
@@ -223,7 +230,8 @@ def from_dict(data: Any) -> Project:
     fmt = data.get("format")
     if fmt != FORMAT:
         raise SpecError(
-            f"unknown format version {fmt!r}; this TwinTrain reads '{FORMAT}'" if fmt is not None
+            f"unknown format version {fmt!r}; this TwinTrain reads '{FORMAT}'"
+            if fmt is not None
             else f"missing 'format' (expected '{FORMAT}')",
             field="format",
         )
@@ -240,10 +248,16 @@ def from_dict(data: Any) -> Project:
         raise SpecError("'model' is required and must be an object", field="model")
     for key in model:
         if not key.startswith("x-") and key not in ("input", "layers", "output"):
-            raise SpecError(f"unknown key '{key}'{closest(key, ('input', 'layers', 'output'))}", field=f"model.{key}")
+            raise SpecError(
+                f"unknown key '{key}'{closest(key, ('input', 'layers', 'output'))}",
+                field=f"model.{key}",
+            )
     inp = model.get("input")
     if not isinstance(inp, dict) or "shape" not in inp:
-        raise SpecError("'model.input' must be an object with a 'shape', e.g. {\"shape\": [8, 8, 1]}", field="model.input")
+        raise SpecError(
+            "'model.input' must be an object with a 'shape', e.g. {\"shape\": [8, 8, 1]}",
+            field="model.input",
+        )
     for key in inp:
         if not key.startswith("x-") and key != "shape":
             raise SpecError(f"unknown key '{key}'", field=f"model.input.{key}")
@@ -256,7 +270,10 @@ def from_dict(data: Any) -> Project:
     if not isinstance(raw_layers, list) or not raw_layers:
         raise SpecError("'model.layers' must be a non-empty list", field="model.layers")
     if len(raw_layers) > MAX_LAYERS:
-        raise SpecError(f"{len(raw_layers)} layers is more than TwinTrain handles ({MAX_LAYERS})", field="model.layers")
+        raise SpecError(
+            f"{len(raw_layers)} layers is more than TwinTrain handles ({MAX_LAYERS})",
+            field="model.layers",
+        )
     layers = [_parse_layer(raw, i) for i, raw in enumerate(raw_layers)]
     seen: set[str] = set()
     for layer in layers:
@@ -265,7 +282,9 @@ def from_dict(data: Any) -> Project:
         seen.add(layer.id)
     output = model.get("output")
     if output is not None and (not isinstance(output, str) or output not in seen):
-        raise SpecError(f"output {output!r} names no layer{closest(str(output), seen)}", field="model.output")
+        raise SpecError(
+            f"output {output!r} names no layer{closest(str(output), seen)}", field="model.output"
+        )
     layout = data.get("layout")
     if layout is not None and not isinstance(layout, dict):
         raise SpecError("expected an object of id: [x, y]", field="layout")
@@ -296,9 +315,14 @@ def _parse_layer(raw: Any, index: int) -> Layer:
     lid = raw.get("id")
     if not isinstance(lid, str) or len(lid) > MAX_ID_LENGTH or not ID_PATTERN.match(lid):
         shown = repr(lid)[:40]
-        raise SpecError(f"id {shown} must match [A-Za-z_][A-Za-z0-9_]* (at most {MAX_ID_LENGTH} characters)", field=f"{where}.id")
+        raise SpecError(
+            f"id {shown} must match [A-Za-z_][A-Za-z0-9_]* (at most {MAX_ID_LENGTH} characters)",
+            field=f"{where}.id",
+        )
     if lid == INPUT_ID:
-        raise SpecError("'input' is reserved for the model's input; pick another id", layer=lid, field="id")
+        raise SpecError(
+            "'input' is reserved for the model's input; pick another id", layer=lid, field="id"
+        )
     ltype = raw.get("type")
     if not isinstance(ltype, str) or ltype not in LAYER_TYPES:
         hint = closest(ltype, LAYER_TYPES) if isinstance(ltype, str) else ""
@@ -313,15 +337,25 @@ def _parse_layer(raw: Any, index: int) -> Layer:
         if key.startswith("x-"):
             extras[key] = value
         elif key == "inputs":
-            if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            if (
+                not isinstance(value, list)
+                or not value
+                or not all(isinstance(v, str) for v in value)
+            ):
                 raise SpecError("expected a non-empty list of layer ids", layer=lid, field="inputs")
             inputs = list(value)
         else:
             p = lt.param(key)
             if p is None:
                 names = [q.name for q in lt.params]
-                known = f"; {ltype} takes {', '.join(names)}" if names else f"; {ltype} takes no parameters"
-                raise SpecError(f"unknown parameter '{key}'{closest(key, names)}{known}", layer=lid, field=key)
+                known = (
+                    f"; {ltype} takes {', '.join(names)}"
+                    if names
+                    else f"; {ltype} takes no parameters"
+                )
+                raise SpecError(
+                    f"unknown parameter '{key}'{closest(key, names)}{known}", layer=lid, field=key
+                )
             p.validate(value, layer=lid)
             params[key] = value
     for p in lt.params:
@@ -329,9 +363,15 @@ def _parse_layer(raw: Any, index: int) -> Layer:
             raise SpecError(f"'{p.name}' is required for {ltype}", layer=lid, field=p.name)
     n_in = len(inputs) if inputs is not None else 1
     if n_in < lt.min_inputs:
-        raise SpecError(f"{ltype} needs at least {lt.min_inputs} inputs, got {n_in}", layer=lid, field="inputs")
+        raise SpecError(
+            f"{ltype} needs at least {lt.min_inputs} inputs, got {n_in}", layer=lid, field="inputs"
+        )
     if n_in > lt.max_inputs:
-        raise SpecError(f"{ltype} takes {'one input' if lt.max_inputs == 1 else f'at most {lt.max_inputs} inputs'}, got {n_in}", layer=lid, field="inputs")
+        raise SpecError(
+            f"{ltype} takes {'one input' if lt.max_inputs == 1 else f'at most {lt.max_inputs} inputs'}, got {n_in}",
+            layer=lid,
+            field="inputs",
+        )
     return Layer(lid, ltype, params, inputs, extras)
 
 
@@ -348,13 +388,17 @@ def read_project(path: str | os.PathLike) -> Project:
         if not p.is_file():  # a FIFO or a device (/dev/zero) would block or never end
             raise SpecError("is not a regular file")
         if size > MAX_FILE_BYTES:
-            raise SpecError(f"file is {size >> 20} MiB; project files are at most {MAX_FILE_BYTES >> 20} MiB")
+            raise SpecError(
+                f"file is {size >> 20} MiB; project files are at most {MAX_FILE_BYTES >> 20} MiB"
+            )
         try:
             raw = _read_at_most(p, MAX_FILE_BYTES + 1)  # the file may have grown since the stat
         except OSError as exc:
             raise SpecError(f"cannot read the file ({exc.strerror or exc})") from None
         if len(raw) > MAX_FILE_BYTES:
-            raise SpecError(f"file is over {MAX_FILE_BYTES >> 20} MiB; project files are at most {MAX_FILE_BYTES >> 20} MiB")
+            raise SpecError(
+                f"file is over {MAX_FILE_BYTES >> 20} MiB; project files are at most {MAX_FILE_BYTES >> 20} MiB"
+            )
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -387,7 +431,9 @@ def write_atomic(path: str | os.PathLike, text: str | bytes) -> None:
         except OSError:
             mode = 0o666 & ~_umask()
         os.chmod(tmp, mode)
-        with (os.fdopen(fd, "wb") if isinstance(text, bytes) else os.fdopen(fd, "w", encoding="utf-8")) as fh:
+        with (
+            os.fdopen(fd, "wb") if isinstance(text, bytes) else os.fdopen(fd, "w", encoding="utf-8")
+        ) as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())

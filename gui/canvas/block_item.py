@@ -52,7 +52,9 @@ class PortItem(QGraphicsPathItem):
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self._paint(False)
-        self.setToolTip("Drag to another block to connect" if kind == "out" else "Drop a connection here")
+        self.setToolTip(
+            "Drag to another block to connect" if kind == "out" else "Drop a connection here"
+        )
 
     def _paint(self, hover: bool) -> None:
         c = QColor(theme.PORT_HOVER if hover else theme.PORT)
@@ -128,7 +130,9 @@ class BlockItem(QGraphicsItem):
         self.setToolTip("<br>".join(tip))
         self.update()
 
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
         c = self.content
         if c is None:
             return
@@ -139,7 +143,11 @@ class BlockItem(QGraphicsItem):
         if selected:
             border = QPen(QColor(theme.SELECTED), 2.4)
         elif c.error:
-            border = QPen(QColor(theme.ERROR), 2.0, Qt.PenStyle.DashLine if c.waiting else Qt.PenStyle.SolidLine)
+            border = QPen(
+                QColor(theme.ERROR),
+                2.0,
+                Qt.PenStyle.DashLine if c.waiting else Qt.PenStyle.SolidLine,
+            )
         else:
             border = QPen(QColor(theme.BLOCK_BORDER), 1.0)
         path = QPainterPath()
@@ -150,7 +158,9 @@ class BlockItem(QGraphicsItem):
         header.addRoundedRect(QRectF(0, 0, BLOCK_W, HEADER_H + 7), 7, 7)
         clip = QPainterPath()
         clip.addRect(QRectF(0, 0, BLOCK_W, HEADER_H))
-        painter.fillPath(header.intersected(clip), QColor(theme.ERROR if c.error and not c.waiting else c.color))
+        painter.fillPath(
+            header.intersected(clip), QColor(theme.ERROR if c.error and not c.waiting else c.color)
+        )
         painter.setPen(border)
         painter.drawPath(path)
 
@@ -159,13 +169,21 @@ class BlockItem(QGraphicsItem):
         title_font.setBold(True)
         painter.setFont(title_font)
         painter.setPen(QColor("#FFFFFF"))
-        painter.drawText(QRectF(10, 0, BLOCK_W - 20, HEADER_H), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, c.title)
+        painter.drawText(
+            QRectF(10, 0, BLOCK_W - 20, HEADER_H),
+            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+            c.title,
+        )
         title_w = QFontMetricsF(title_font).horizontalAdvance(c.title)
         painter.setFont(font)
         id_rect = QRectF(20 + title_w, 0, BLOCK_W - 30 - title_w, HEADER_H)
-        shown_id = QFontMetricsF(font).elidedText(c.lid, Qt.TextElideMode.ElideMiddle, id_rect.width())
+        shown_id = QFontMetricsF(font).elidedText(
+            c.lid, Qt.TextElideMode.ElideMiddle, id_rect.width()
+        )
         painter.setPen(QColor(255, 255, 255, 215))
-        painter.drawText(id_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, shown_id)
+        painter.drawText(
+            id_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, shown_id
+        )
 
         fm = QFontMetricsF(font)
         y = HEADER_H + 5
@@ -174,7 +192,11 @@ class BlockItem(QGraphicsItem):
             if i == 1 and c.error:
                 painter.setPen(QColor(theme.ERROR))
             text = fm.elidedText(line, Qt.TextElideMode.ElideRight, BLOCK_W - 20)
-            painter.drawText(QRectF(10, y, BLOCK_W - 20, LINE_H), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
+            painter.drawText(
+                QRectF(10, y, BLOCK_W - 20, LINE_H),
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                text,
+            )
             y += LINE_H
         if c.is_output:
             tag = "model output"

@@ -30,7 +30,9 @@ def detour_path(a: QPointF, b: QPointF, side_x: float) -> QPainterPath:
     that skip rows, which would otherwise run through the blocks in between."""
     turn = 28.0
     path = QPainterPath(a)
-    path.cubicTo(QPointF(a.x(), a.y() + turn), QPointF(side_x, a.y() + 4), QPointF(side_x, a.y() + turn + 6))
+    path.cubicTo(
+        QPointF(a.x(), a.y() + turn), QPointF(side_x, a.y() + 4), QPointF(side_x, a.y() + turn + 6)
+    )
     path.lineTo(QPointF(side_x, b.y() - turn - 6))
     path.cubicTo(QPointF(side_x, b.y() - 4), QPointF(b.x(), b.y() - turn), b)
     return path
@@ -75,14 +77,21 @@ class EdgeItem(QGraphicsPathItem):
             self._label_rect = QRectF()
 
     def boundingRect(self) -> QRectF:
-        return super().boundingRect().adjusted(-4, -4, 4, 4).united(self._label_rect.adjusted(-2, -2, 2, 2))
+        return (
+            super()
+            .boundingRect()
+            .adjusted(-4, -4, 4, 4)
+            .united(self._label_rect.adjusted(-2, -2, 2, 2))
+        )
 
     def shape(self) -> QPainterPath:
         stroker = QPainterPathStroker()
         stroker.setWidth(12.0)
         return stroker.createStroke(self.path())
 
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         selected = self.isSelected()
         pen = QPen(QColor(theme.SELECTED if selected else theme.EDGE), 2.6 if selected else 1.8)

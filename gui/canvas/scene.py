@@ -86,7 +86,9 @@ class CanvasScene(QGraphicsScene):
                 self.addItem(edge)
             edge.set_label(_edge_label(analysis.shape_of(key[0], doc.project.input_shape)), count)
         bounds = self.itemsBoundingRect().adjusted(-2000, -2000, 2000, 2000)
-        self.setSceneRect(bounds.united(self.sceneRect()) if not self.sceneRect().isEmpty() else bounds)
+        self.setSceneRect(
+            bounds.united(self.sceneRect()) if not self.sceneRect().isEmpty() else bounds
+        )
 
     def _drop_edge(self, key: tuple[str, str, int]) -> None:
         edge = self.edges.pop(key, None)
@@ -105,7 +107,9 @@ class CanvasScene(QGraphicsScene):
             dataset = doc.project.training.get("dataset", {}).get("name", "?")
             data_line = f"{dataset}: {ds.n_samples:,} samples" if ds else f"dataset {dataset}"
             return BlockContent(
-                "Input", "input", theme.GROUP_COLORS["Input"],
+                "Input",
+                "input",
+                theme.GROUP_COLORS["Input"],
                 ("per sample, channels last", shape_text(doc.project.input_shape), data_line),
                 error=shape_errors[0].reason if shape_errors else None,
                 has_input=False,
@@ -118,7 +122,9 @@ class CanvasScene(QGraphicsScene):
         except (KeyError, TypeError):  # a required parameter not set yet
             params_line = ""
         if info is None:
-            return BlockContent(layer.type, lid, theme.GROUP_COLORS.get(lt.group, theme.EDGE), (params_line, "", ""))
+            return BlockContent(
+                layer.type, lid, theme.GROUP_COLORS.get(lt.group, theme.EDGE), (params_line, "", "")
+            )
         if info.error:
             shape_line = info.error
             counts = ""
@@ -129,8 +135,13 @@ class CanvasScene(QGraphicsScene):
                 counts += f" (PyTorch {count_text(info.torch_params)})"
             counts += f" · {count_text(info.macs)} MACs"
         return BlockContent(
-            layer.type, lid, theme.GROUP_COLORS.get(lt.group, theme.EDGE), (params_line, shape_line, counts),
-            error=info.error, waiting=info.waiting, is_output=lid == analysis.output_id,
+            layer.type,
+            lid,
+            theme.GROUP_COLORS.get(lt.group, theme.EDGE),
+            (params_line, shape_line, counts),
+            error=info.error,
+            waiting=info.waiting,
+            is_output=lid == analysis.output_id,
             multi_input=lt.max_inputs > 1,
         )
 
@@ -179,7 +190,11 @@ class CanvasScene(QGraphicsScene):
             self._drag_line = None
             target = self._block_at(event.scenePos())
             if target is not None and target is not port.block:
-                src, dst = (port.block.lid, target.lid) if port.kind == "out" else (target.lid, port.block.lid)
+                src, dst = (
+                    (port.block.lid, target.lid)
+                    if port.kind == "out"
+                    else (target.lid, port.block.lid)
+                )
                 self.connect_blocks(src, dst)
             event.accept()
             return

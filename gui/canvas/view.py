@@ -83,7 +83,7 @@ class CanvasView(QGraphicsView):
     def wheelEvent(self, event: QWheelEvent) -> None:
         delta = event.angleDelta().y()
         if delta:
-            self.set_zoom(1.0015 ** delta)
+            self.set_zoom(1.0015**delta)
         event.accept()
 
     def mousePressEvent(self, event) -> None:

@@ -10,8 +10,19 @@ import numpy as np
 
 from engine.events import STEP_FIELDS
 
-COLUMNS = ("step", "epoch", "loss", "step_time_s", "samples", "rss_bytes", "device_bytes", "wall_s",
-           "loss_smooth", "step_time_median_s", "samples_per_s")
+COLUMNS = (
+    "step",
+    "epoch",
+    "loss",
+    "step_time_s",
+    "samples",
+    "rss_bytes",
+    "device_bytes",
+    "wall_s",
+    "loss_smooth",
+    "step_time_median_s",
+    "samples_per_s",
+)
 SMOOTHING = 0.05  # EMA weight of the newest loss
 MEDIAN_WINDOW = 25
 
@@ -64,10 +75,14 @@ class Series:
             for i in range(first, min(full_from, stop)):
                 medians[i] = np.median(times[self.warmup : i + 1])
             if full_from < stop:
-                windows = np.lib.stride_tricks.sliding_window_view(times[full_from - MEDIAN_WINDOW + 1 : stop], MEDIAN_WINDOW)
+                windows = np.lib.stride_tricks.sliding_window_view(
+                    times[full_from - MEDIAN_WINDOW + 1 : stop], MEDIAN_WINDOW
+                )
                 medians[full_from:stop] = np.median(windows, axis=1)
         seg = slice(start, stop)
-        self._data["samples_per_s"][seg] = self._data["samples"][seg] / np.maximum(times[seg], 1e-12)
+        self._data["samples_per_s"][seg] = self._data["samples"][seg] / np.maximum(
+            times[seg], 1e-12
+        )
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self._data[name][: self.n]

@@ -17,13 +17,21 @@ EXPORT_TIMEOUT_S = 120
 
 def export_files(folder: Path) -> list[Path]:
     """What an export writes: PNG, SVG and CSV of each chart."""
-    return [Path(folder) / f"{name}.{ext}" for name in EXPORT_CHARTS for ext in ("png", "svg", "csv")]
+    return [
+        Path(folder) / f"{name}.{ext}" for name in EXPORT_CHARTS for ext in ("png", "svg", "csv")
+    ]
 
 
 def export_charts(run_dir: Path, folder: Path, timeout_s: float = EXPORT_TIMEOUT_S) -> list[Path]:
     """Export and wait (scripts and tests); the dashboard uses ChartExporter, which does not block."""
-    done = subprocess.run(export_command(str(run_dir), str(folder)), cwd=child_cwd(), stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=timeout_s)
+    done = subprocess.run(
+        export_command(str(run_dir), str(folder)),
+        cwd=child_cwd(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+    )
     if done.returncode != 0:
         tail = done.stderr.strip().splitlines()[-1:] or [f"exit code {done.returncode}"]
         raise RuntimeError(f"exporting the charts failed: {tail[0]}")
@@ -60,16 +68,25 @@ class ChartExporter(QObject):
     def _failed_to_start(self, error) -> None:
         if error == QProcess.ProcessError.FailedToStart and self.process is not None:
             self.process = None
-            self.finished.emit(False, "Exporting the charts failed: could not start the chart process")
+            self.finished.emit(
+                False, "Exporting the charts failed: could not start the chart process"
+            )
 
     def _done(self, code: int, _status) -> None:
         process, self.process = self.process, None
         if process is None:
             return
-        err = bytes(process.readAllStandardError().data()).decode("utf-8", "replace").strip().splitlines()
+        err = (
+            bytes(process.readAllStandardError().data())
+            .decode("utf-8", "replace")
+            .strip()
+            .splitlines()
+        )
         process.deleteLater()
         written = [p for p in export_files(self.folder) if p.is_file()]
         if code == 0 and written:
             self.finished.emit(True, f"Exported {len(written)} files to {self.folder}")
         else:
-            self.finished.emit(False, f"Exporting the charts failed: {err[-1] if err else f'exit code {code}'}")
+            self.finished.emit(
+                False, f"Exporting the charts failed: {err[-1] if err else f'exit code {code}'}"
+            )

@@ -34,7 +34,9 @@ from gui.paths import data_dir
 from gui.run.buffers import Series
 
 TICK_MS = 33
-WORKER_NICE = 5  # workers started from the app yield the CPU to the window (engine.worker._lower_priority)
+WORKER_NICE = (
+    5  # workers started from the app yield the CPU to the window (engine.worker._lower_priority)
+)
 
 
 def runs_dir() -> Path:
@@ -52,7 +54,9 @@ class RunController(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        os.environ.setdefault(NICE_ENV, str(WORKER_NICE))  # before any worker starts; a user's value wins
+        os.environ.setdefault(
+            NICE_ENV, str(WORKER_NICE)
+        )  # before any worker starts; a user's value wins
         self.session: Session | None = None
         self.recorder: RunRecorder | None = None
         self.series: dict[str, Series] = {}
@@ -99,24 +103,44 @@ class RunController(QObject):
     def running(self) -> bool:
         return self.session is not None and self.summary is None
 
-    def start(self, project: Project, *, frameworks=("torch", "tensorflow"), device: str = "auto",
-              schedule: str | None = None, init: str = "matched", optimizer: str | None = None,
-              expected_steps: int = 0,
-              export_models: bool = False, rss_cap_bytes: int | None = None,
-              hang_timeout_s: float = 120.0) -> Path:
+    def start(
+        self,
+        project: Project,
+        *,
+        frameworks=("torch", "tensorflow"),
+        device: str = "auto",
+        schedule: str | None = None,
+        init: str = "matched",
+        optimizer: str | None = None,
+        expected_steps: int = 0,
+        export_models: bool = False,
+        rss_cap_bytes: int | None = None,
+        hang_timeout_s: float = 120.0,
+    ) -> Path:
         if self.running:
             raise RuntimeError("a run is already going; stop it first")
         frozen = project.copy()  # the run keeps the project as it was when Train was pressed
-        run_dir = prepare_run_dir(runs_dir() / f"{run_stem(project.name, project.path)}-{datetime.now():%Y%m%d-%H%M%S-%f}")
+        run_dir = prepare_run_dir(
+            runs_dir() / f"{run_stem(project.name, project.path)}-{datetime.now():%Y%m%d-%H%M%S-%f}"
+        )
         export = None
         if export_models:
             from engine.export.formats import FORMATS
 
             export = {"formats": list(FORMATS), "dir": str(run_dir / "models")}
-        session = Session(frozen, frameworks=frameworks, device=device, schedule=schedule, init=init, optimizer=optimizer,
-                          export=export,
-                          pool=self.pool, rss_cap_bytes=rss_cap_bytes, hang_timeout_s=hang_timeout_s,
-                          save_weights=run_dir / WEIGHTS_DIR)  # File > Export Model… exports them
+        session = Session(
+            frozen,
+            frameworks=frameworks,
+            device=device,
+            schedule=schedule,
+            init=init,
+            optimizer=optimizer,
+            export=export,
+            pool=self.pool,
+            rss_cap_bytes=rss_cap_bytes,
+            hang_timeout_s=hang_timeout_s,
+            save_weights=run_dir / WEIGHTS_DIR,
+        )  # File > Export Model… exports them
         self.session, self.run_dir, self.summary, self._finishing = session, run_dir, None, False
         self._closed_summary = None
         self.expected_steps = expected_steps  # per framework; the plots size their x axis by it
@@ -191,7 +215,12 @@ class RunController(QObject):
                 self._set_status(fw, ev["status"])
         if changed:
             self.updated.emit()
-        if self.session is not None and self.session.finished and not self._inbox and not self._finishing:
+        if (
+            self.session is not None
+            and self.session.finished
+            and not self._inbox
+            and not self._finishing
+        ):
             self._finishing = True
             self.workers_done.emit()  # the canvas may unlock now, before the charts are drawn
             self._start_finalizer()
@@ -208,7 +237,9 @@ class RunController(QObject):
         waiting for the workers to exit and writing summary.json took 50 ms or more, a visible
         stall of the window at the end of every run."""
         assert self.session is not None and self.recorder is not None and self.run_dir is not None
-        self._closer = threading.Thread(target=self._close_and_finalize, daemon=True, name="run-closer")
+        self._closer = threading.Thread(
+            target=self._close_and_finalize, daemon=True, name="run-closer"
+        )
         self._closer.start()
 
     def _close_and_finalize(self) -> None:
@@ -217,12 +248,19 @@ class RunController(QObject):
             session.close()
             summary = recorder.close()
             log = tempfile.TemporaryFile()  # noqa: SIM115 (read after the process ends)
-            self._finalizer = subprocess.Popen(finalize_command(str(run_dir)), stdin=subprocess.DEVNULL,
-                                               stdout=subprocess.DEVNULL, stderr=log, cwd=child_cwd())
+            self._finalizer = subprocess.Popen(
+                finalize_command(str(run_dir)),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                cwd=child_cwd(),
+            )
             self._finalizer_log = log
         except Exception as exc:  # a full disk, a folder removed under the run: say so, end the run
-            summary = {"frameworks": {fw: {"status": st} for fw, st in self.status.items()},
-                       "report_error": f"writing the run folder failed: {type(exc).__name__}: {exc}"}
+            summary = {
+                "frameworks": {fw: {"status": st} for fw, st in self.status.items()},
+                "report_error": f"writing the run folder failed: {type(exc).__name__}: {exc}",
+            }
         self._closed_summary = summary
 
     def _closed(self) -> bool:
@@ -238,7 +276,9 @@ class RunController(QObject):
         if self._finalizer is not None and self._finalizer.returncode != 0:
             self._finalizer_log.seek(0)
             tail = self._finalizer_log.read().decode("utf-8", "replace").strip().splitlines()[-1:]
-            summary["report_error"] = f"charts and report failed: {tail[0] if tail else self._finalizer.returncode}"
+            summary["report_error"] = (
+                f"charts and report failed: {tail[0] if tail else self._finalizer.returncode}"
+            )
         if self._finalizer_log is not None:
             self._finalizer_log.close()
         self._finalizer = self._finalizer_log = self._closer = None

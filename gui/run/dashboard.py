@@ -57,8 +57,10 @@ class Dashboard(QWidget):
     def __init__(self, controller: RunController, parent=None) -> None:
         super().__init__(parent)
         self.controller = controller
-        self.framework_boxes = {fw: QCheckBox({"torch": "PyTorch", "tensorflow": "TensorFlow/Keras"}[fw])
-                                for fw in FRAMEWORKS}
+        self.framework_boxes = {
+            fw: QCheckBox({"torch": "PyTorch", "tensorflow": "TensorFlow/Keras"}[fw])
+            for fw in FRAMEWORKS
+        }
         for box in self.framework_boxes.values():
             box.setChecked(True)
             box.toggled.connect(self.options_changed)
@@ -68,28 +70,42 @@ class Dashboard(QWidget):
         self.device.addItem("CUDA", "cuda")
         self.set_gpus([])
         self.schedule = QComboBox()
-        for label, value in (("Default", None), ("Parallel", "parallel"), ("Alternate", "alternate"),
-                             ("Sequential", "sequential")):
+        for label, value in (
+            ("Default", None),
+            ("Parallel", "parallel"),
+            ("Alternate", "alternate"),
+            ("Sequential", "sequential"),
+        ):
             self.schedule.addItem(label, value)
         self.schedule.currentIndexChanged.connect(self.options_changed)
         self.device.currentIndexChanged.connect(self.options_changed)
-        self.schedule.setToolTip("Parallel: each framework on its own half of the cores (default on CPU).\n"
-                                 "Alternate: one framework computes at a time, in chunks (default on a GPU).\n"
-                                 "Sequential: one after the other.")
+        self.schedule.setToolTip(
+            "Parallel: each framework on its own half of the cores (default on CPU).\n"
+            "Alternate: one framework computes at a time, in chunks (default on a GPU).\n"
+            "Sequential: one after the other."
+        )
         self.init = QComboBox()
         self.init.addItem("Matched init", "matched")
         self.init.addItem("Native init", "native")
-        self.init.setToolTip("Matched: the same initial weights in every framework, drawn once from the seed.\n"
-                             "Native: each framework initialises its own layers.")
-        self.optimizer = QComboBox()  # apart from init: native weights with matched math is a fair question
+        self.init.setToolTip(
+            "Matched: the same initial weights in every framework, drawn once from the seed.\n"
+            "Native: each framework initialises its own layers."
+        )
+        self.optimizer = (
+            QComboBox()
+        )  # apart from init: native weights with matched math is a fair question
         self.optimizer.addItem("Matched optimizer math", "matched")
         self.optimizer.addItem("Native optimizers", "native")
-        self.optimizer.setToolTip("Matched: PyTorch runs Keras' update formulas, so every framework computes "
-                                  "the same update.\nNative: each framework's stock optimizer "
-                                  "(shows what the defaults alone change).")
+        self.optimizer.setToolTip(
+            "Matched: PyTorch runs Keras' update formulas, so every framework computes "
+            "the same update.\nNative: each framework's stock optimizer "
+            "(shows what the defaults alone change)."
+        )
         self.export_models = QCheckBox("Export models")
-        self.export_models.setToolTip("After training, write the trained models in every format (verified) and the "
-                                      "standalone scripts to the run folder's models/")
+        self.export_models.setToolTip(
+            "After training, write the trained models in every format (verified) and the "
+            "standalone scripts to the run folder's models/"
+        )
         self.x_axis = QComboBox()
         self.x_axis.addItem("Step", "step")
         self.x_axis.addItem("Wall time", "wall")
@@ -99,17 +115,28 @@ class Dashboard(QWidget):
         self.report_button.setEnabled(False)
 
         options = FlowLayout()  # wraps onto a second row on a narrow window instead of widening it
-        for w in (*self.framework_boxes.values(), _labelled("Device:", self.device),
-                  _labelled("Schedule:", self.schedule), self.init, self.optimizer, self.export_models,
-                  _labelled("X:", self.x_axis), self.log_loss, self.export_button, self.report_button):
+        for w in (
+            *self.framework_boxes.values(),
+            _labelled("Device:", self.device),
+            _labelled("Schedule:", self.schedule),
+            self.init,
+            self.optimizer,
+            self.export_models,
+            _labelled("X:", self.x_axis),
+            self.log_loss,
+            self.export_button,
+            self.report_button,
+        ):
             options.addWidget(w)
 
         self.status = {fw: FrameworkStatus(fw) for fw in FRAMEWORKS}
         states = QHBoxLayout()
         for w in self.status.values():
             states.addWidget(w, 1)
-        self.info = ElidedLabel("Press Train (F5) to train the project in both frameworks.",
-                                Qt.TextElideMode.ElideMiddle)
+        self.info = ElidedLabel(
+            "Press Train (F5) to train the project in both frameworks.",
+            Qt.TextElideMode.ElideMiddle,
+        )
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         states.addWidget(self.info, 2)
 
@@ -202,8 +229,14 @@ class Dashboard(QWidget):
         }
 
     def _running(self, running: bool) -> None:
-        for w in (*self.framework_boxes.values(), self.device, self.schedule, self.init, self.optimizer,
-                  self.export_models):
+        for w in (
+            *self.framework_boxes.values(),
+            self.device,
+            self.schedule,
+            self.init,
+            self.optimizer,
+            self.export_models,
+        ):
             w.setEnabled(not running)
         if running:
             self.report_button.setEnabled(False)
@@ -212,7 +245,9 @@ class Dashboard(QWidget):
             self.table.set_frameworks(tuple(c.series))
             for fw, w in self.status.items():
                 w.set_error(None)
-                w.set_state("starting (importing the framework)…" if fw in c.series else "not in this run")
+                w.set_state(
+                    "starting (importing the framework)…" if fw in c.series else "not in this run"
+                )
             self.info.setText(f"Run folder: …/{c.run_dir.parent.name}/{c.run_dir.name}")
             self.info.setToolTip(str(c.run_dir))
 
@@ -245,19 +280,33 @@ class Dashboard(QWidget):
         if not force_table and now - self._table_at < self.TABLE_EVERY_S and c.running:
             return
         self._table_at = now
-        figures = {fw: live_figures(s, c.epochs.get(fw, []), c.infos.get(fw, {})) for fw, s in c.series.items()}
+        figures = {
+            fw: live_figures(s, c.epochs.get(fw, []), c.infos.get(fw, {}))
+            for fw, s in c.series.items()
+        }
         for fw, error in c.errors.items():
             figures[fw] = {**figures.get(fw, {}), "error": error[0]}
         parity = live_parity(c.series.get("torch"), c.series.get("tensorflow"))
         parted = parity is not None and parity["first_divergent_step"] is not None
-        notes = parity_notes(c.session.project, c.session.init, c.session.optimizer, parted=parted) if c.session else []
-        timing = (timing_notes(c.session.optimizer, tuple(c.series), c.session.project.training.get("optimizer"))
-                  if c.session else [])
+        notes = (
+            parity_notes(c.session.project, c.session.init, c.session.optimizer, parted=parted)
+            if c.session
+            else []
+        )
+        timing = (
+            timing_notes(
+                c.session.optimizer, tuple(c.series), c.session.project.training.get("optimizer")
+            )
+            if c.session
+            else []
+        )
         run = {"init": c.session.init, "optimizer": c.session.optimizer} if c.session else None
         self.table.fill(figures, parity, notes, timing, run=run)
         for fw, s in c.series.items():
             if c.status.get(fw) in ("running", "paused") and len(s):
-                self.status[fw].set_state(f"{c.status[fw]} · step {int(s['step'][-1])} · loss {s['loss'][-1]:.4g}")
+                self.status[fw].set_state(
+                    f"{c.status[fw]} · step {int(s['step'][-1])} · loss {s['loss'][-1]:.4g}"
+                )
 
     def _status(self, fw: str, status: str) -> None:
         c = self.controller
@@ -272,10 +321,14 @@ class Dashboard(QWidget):
 
     def _finished(self, summary: dict) -> None:
         self.refresh(force_table=True)
-        self.report_button.setEnabled(bool(self.controller.run_dir and (self.controller.run_dir / "report.html").exists()))
+        self.report_button.setEnabled(
+            bool(self.controller.run_dir and (self.controller.run_dir / "report.html").exists())
+        )
         for fw, figures in summary.get("frameworks", {}).items():
             if "error" not in figures:
-                self.status[fw].set_state(f"{figures.get('status', 'finished')} · {figures.get('steps')} steps")
+                self.status[fw].set_state(
+                    f"{figures.get('status', 'finished')} · {figures.get('steps')} steps"
+                )
         run_dir = self.controller.run_dir
         if run_dir and (run_dir / "models" / "exports.json").is_file():
             self.info.setText(f"{self.info.text()} · models in …/{run_dir.name}/models")
@@ -285,7 +338,9 @@ class Dashboard(QWidget):
     # ---- exports -----------------------------------------------------------------------------
 
     def export_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export charts to folder", str(folders.start_dir()))
+        folder = QFileDialog.getExistingDirectory(
+            self, "Export charts to folder", str(folders.start_dir())
+        )
         if folder:
             folders.remember(folder)
             self.export_to(Path(folder))

@@ -33,9 +33,14 @@ from engine.trained_weights import available
 from gui import folders
 
 LABELS = {
-    "safetensors": "PyTorch state_dict (.safetensors)", "pt2": "PyTorch torch.export (.pt2)",
-    "torchscript": "TorchScript (.pt)", "onnx": "ONNX (both frameworks)", "keras": "Keras (.keras)",
-    "savedmodel": "TensorFlow SavedModel", "tflite": "TFLite (.tflite)", "code": "Standalone scripts (model_torch.py, model_keras.py)",
+    "safetensors": "PyTorch state_dict (.safetensors)",
+    "pt2": "PyTorch torch.export (.pt2)",
+    "torchscript": "TorchScript (.pt)",
+    "onnx": "ONNX (both frameworks)",
+    "keras": "Keras (.keras)",
+    "savedmodel": "TensorFlow SavedModel",
+    "tflite": "TFLite (.tflite)",
+    "code": "Standalone scripts (model_torch.py, model_keras.py)",
 }
 
 
@@ -66,7 +71,9 @@ def run_project(run_dir: Path, fallback):
     from engine.spec.errors import SpecError
 
     try:
-        project = from_dict(json.loads((run_dir / "project.twintrain.json").read_text(encoding="utf-8")))
+        project = from_dict(
+            json.loads((run_dir / "project.twintrain.json").read_text(encoding="utf-8"))
+        )
         summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     except (OSError, ValueError, SpecError):
         return fallback
@@ -79,7 +86,9 @@ class FolderRow(QWidget):
     """An output folder: typed (a new folder is fine: it is created) or picked with Browse…,
     which starts in the last folder used (gui.folders)."""
 
-    def __init__(self, title: str, start: Path, placeholder: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, title: str, start: Path, placeholder: str, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.title, self.start = title, start
         self.edit = QLineEdit()
@@ -107,8 +116,13 @@ class ExportDialog(QDialog):
     """Formats as checkboxes, which weights (a finished run's trained ones, by default, or the
     matched initial ones) and an output folder."""
 
-    def __init__(self, parent: QWidget | None = None, *, start: Path | None = None,
-                 trained_run: Path | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        start: Path | None = None,
+        trained_run: Path | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export Model")
         self.trained_run = trained_run
@@ -117,22 +131,33 @@ class ExportDialog(QDialog):
         for i, name in enumerate(FORMATS):
             self.boxes[name].setChecked(True)
             grid.addWidget(self.boxes[name], i // 2, i % 2)
-        self.folder_row = FolderRow("Export to folder", start or folders.start_dir(), "an empty or new folder")
+        self.folder_row = FolderRow(
+            "Export to folder", start or folders.start_dir(), "an empty or new folder"
+        )
         self.folder = self.folder_row.edit
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         box = QVBoxLayout(self)
-        self.use_trained = QRadioButton(f"Trained weights of the last {trained_run_text(trained_run)}"
-                                        if trained_run else "Trained weights (train first)")
-        self.use_initial = QRadioButton("Untrained initial weights (matched, drawn from the project's seed)")
+        self.use_trained = QRadioButton(
+            f"Trained weights of the last {trained_run_text(trained_run)}"
+            if trained_run
+            else "Trained weights (train first)"
+        )
+        self.use_initial = QRadioButton(
+            "Untrained initial weights (matched, drawn from the project's seed)"
+        )
         group = QButtonGroup(self)
         group.addButton(self.use_trained)
         group.addButton(self.use_initial)
         self.use_trained.setEnabled(trained_run is not None)
         (self.use_trained if trained_run is not None else self.use_initial).setChecked(True)
         if trained_run is None:
-            self.use_trained.setToolTip("No finished run with kept weights yet: press Train, then export.")
+            self.use_trained.setToolTip(
+                "No finished run with kept weights yet: press Train, then export."
+            )
         box.addWidget(QLabel("Build the network in both frameworks from:"))
         box.addWidget(self.use_trained)
         box.addWidget(self.use_initial)
@@ -147,7 +172,11 @@ class ExportDialog(QDialog):
 
     def weights_run(self) -> Path | None:
         """The run whose trained weights to export; None: the initial weights."""
-        return self.trained_run if self.trained_run is not None and self.use_trained.isChecked() else None
+        return (
+            self.trained_run
+            if self.trained_run is not None and self.use_trained.isChecked()
+            else None
+        )
 
 
 class CodeExportDialog(QDialog):
@@ -156,14 +185,23 @@ class CodeExportDialog(QDialog):
     def __init__(self, parent: QWidget | None = None, *, start: Path | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export Code")
-        self.folder_row = FolderRow("Write model_torch.py and model_keras.py to", start or folders.start_dir(),
-                                    "an existing or new folder")
+        self.folder_row = FolderRow(
+            "Write model_torch.py and model_keras.py to",
+            start or folders.start_dir(),
+            "an existing or new folder",
+        )
         self.folder = self.folder_row.edit
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         box = QVBoxLayout(self)
-        box.addWidget(QLabel("Write model_torch.py and model_keras.py (they rebuild and train the network) to:"))
+        box.addWidget(
+            QLabel(
+                "Write model_torch.py and model_keras.py (they rebuild and train the network) to:"
+            )
+        )
         box.addWidget(self.folder_row)
         box.addWidget(buttons)
         self.resize(max(self.width(), 520), self.height())
@@ -184,8 +222,14 @@ class ModelExporter(QWidget):
     def busy(self) -> bool:
         return self.process is not None
 
-    def start(self, project_json: str, base_dir: Path | None, out: Path, formats: list[str],
-              weights: Path | None = None) -> None:
+    def start(
+        self,
+        project_json: str,
+        base_dir: Path | None,
+        out: Path,
+        formats: list[str],
+        weights: Path | None = None,
+    ) -> None:
         """``weights``: a run folder whose trained weights to export; None: the initial weights."""
         if self.busy:
             raise RuntimeError("an export is already running")
@@ -195,8 +239,11 @@ class ModelExporter(QWidget):
             cmd += ["--base-dir", str(base_dir.absolute())]
         if weights is not None:
             cmd += ["--weights", str(weights.absolute())]
-        self.weights_text = (f"Weights: trained, from {trained_run_text(weights)}" if weights is not None
-                             else "Weights: untrained initial weights (matched, from the project's seed)")
+        self.weights_text = (
+            f"Weights: trained, from {trained_run_text(weights)}"
+            if weights is not None
+            else "Weights: untrained initial weights (matched, from the project's seed)"
+        )
         self.out = out
         self.process = QProcess(self)
         self.process.setWorkingDirectory(child_cwd())
@@ -211,18 +258,23 @@ class ModelExporter(QWidget):
         manifest_path = self.out / MANIFEST if self.out else None
         if manifest_path is None or not manifest_path.is_file():
             reason = err.splitlines()[-1] if err else f"export failed (exit code {code})"
-            self.finished.emit(False, f"{self.weights_text}\n{reason}" if self.weights_text else reason)
+            self.finished.emit(
+                False, f"{self.weights_text}\n{reason}" if self.weights_text else reason
+            )
             return
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         lines = [self.weights_text] if self.weights_text else []
         for e in manifest["files"]:
             mark = "✓" if e["ok"] else "✗"
-            diff = f", max diff {e['max_abs_diff']:.1e}" if e.get("max_abs_diff") is not None else ""
-            lines.append(f"{mark} {e['framework']} {e['format']}: {e.get('file') or ''}{diff}"
-                         + ("" if e["ok"] else f" — {e.get('reason')}"))
+            diff = (
+                f", max diff {e['max_abs_diff']:.1e}" if e.get("max_abs_diff") is not None else ""
+            )
+            lines.append(
+                f"{mark} {e['framework']} {e['format']}: {e.get('file') or ''}{diff}"
+                + ("" if e["ok"] else f" — {e.get('reason')}")
+            )
         cross = manifest.get("cross_check")
         if cross and cross.get("max_abs_diff") is not None:
             lines.append(f"torch.onnx vs tensorflow.onnx: max diff {cross['max_abs_diff']:.1e}")
         lines.append(f"Folder: {self.out}")
         self.finished.emit(bool(manifest.get("ok")), "\n".join(lines))
-

@@ -36,8 +36,10 @@ class Limits:
 
     def session_options(self) -> dict:
         """The Session keyword arguments these limits stand for."""
-        return {"rss_cap_bytes": self.max_memory_mb * 2**20 if self.max_memory_mb else None,
-                "hang_timeout_s": float(self.hang_timeout_s)}
+        return {
+            "rss_cap_bytes": self.max_memory_mb * 2**20 if self.max_memory_mb else None,
+            "hang_timeout_s": float(self.hang_timeout_s),
+        }
 
     def describe(self) -> str:
         memory = f"memory cap {self.max_memory_mb} MB" if self.max_memory_mb else "no memory cap"
@@ -82,14 +84,18 @@ class LimitsDialog(QDialog):
         self.memory.setSuffix(" MB")
         self.memory.setSpecialValueText("No cap")
         self.memory.setValue(limits.max_memory_mb)
-        self.memory.setToolTip("A framework whose worker process uses more memory (RSS) than this is stopped\n"
-                               "with a message; the other framework goes on. 0: no cap.")
+        self.memory.setToolTip(
+            "A framework whose worker process uses more memory (RSS) than this is stopped\n"
+            "with a message; the other framework goes on. 0: no cap."
+        )
         self.hang = QSpinBox()
         self.hang.setRange(MIN_HANG_S, 24 * 3600)
         self.hang.setSuffix(" s")
         self.hang.setValue(limits.hang_timeout_s)
-        self.hang.setToolTip("A worker that sends nothing for this long (after its framework has imported)\n"
-                             "is declared unresponsive and stopped; the other framework goes on.")
+        self.hang.setToolTip(
+            "A worker that sends nothing for this long (after its framework has imported)\n"
+            "is declared unresponsive and stopped; the other framework goes on."
+        )
         self.problem = QLabel("")
         self.problem.setObjectName("LimitsProblem")
         self.problem.setStyleSheet("color: #c62828;")
@@ -97,14 +103,21 @@ class LimitsDialog(QDialog):
         form = QFormLayout()
         form.addRow("Memory cap per worker:", self.memory)
         form.addRow("Hang timeout:", self.hang)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-                                   | QDialogButtonBox.StandardButton.RestoreDefaults)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok
+            | QDialogButtonBox.StandardButton.Cancel
+            | QDialogButtonBox.StandardButton.RestoreDefaults
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(self._defaults)
+        buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(
+            self._defaults
+        )
         self.buttons = buttons
         box = QVBoxLayout(self)
-        box.addWidget(QLabel("Each framework's worker is stopped, with a message in its column, when it:"))
+        box.addWidget(
+            QLabel("Each framework's worker is stopped, with a message in its column, when it:")
+        )
         box.addLayout(form)
         box.addWidget(self.problem)
         box.addWidget(buttons)
@@ -120,8 +133,10 @@ class LimitsDialog(QDialog):
     def accept(self) -> None:
         mb = self.memory.value()
         if 0 < mb < MIN_MEMORY_MB:
-            self.problem.setText(f"A memory cap of {mb} MB is below what a framework needs to start; "
-                                 f"set at least {MIN_MEMORY_MB} MB, or 0 for no cap.")
+            self.problem.setText(
+                f"A memory cap of {mb} MB is below what a framework needs to start; "
+                f"set at least {MIN_MEMORY_MB} MB, or 0 for no cap."
+            )
             self.memory.setFocus()
             return
         super().accept()

@@ -40,14 +40,27 @@ def series_from_run(run) -> dict[str, Series]:
     out = {}
     for fw, cols in run.steps.items():
         n = len(cols["step"])
-        figures = run.summary.get("frameworks", {}).get(fw, {}) if isinstance(run.summary.get("frameworks"), dict) else {}
-        series = Series(capacity=max(n, 1), warmup=int(figures.get("warmup_steps") or warmup_steps(n)))
+        figures = (
+            run.summary.get("frameworks", {}).get(fw, {})
+            if isinstance(run.summary.get("frameworks"), dict)
+            else {}
+        )
+        series = Series(
+            capacity=max(n, 1), warmup=int(figures.get("warmup_steps") or warmup_steps(n))
+        )
         times = np.nan_to_num(cols["step_time_s"], nan=0.0)
-        series.extend({
-            "step": cols["step"], "epoch": cols["epoch"], "loss": cols["loss"], "step_time_s": cols["step_time_s"],
-            "samples": np.rint(np.nan_to_num(cols["samples_per_s"], nan=0.0) * times),
-            "rss_bytes": cols["rss_bytes"], "device_bytes": cols["device_bytes"], "wall_s": np.cumsum(times),
-        })
+        series.extend(
+            {
+                "step": cols["step"],
+                "epoch": cols["epoch"],
+                "loss": cols["loss"],
+                "step_time_s": cols["step_time_s"],
+                "samples": np.rint(np.nan_to_num(cols["samples_per_s"], nan=0.0) * times),
+                "rss_bytes": cols["rss_bytes"],
+                "device_bytes": cols["device_bytes"],
+                "wall_s": np.cumsum(times),
+            }
+        )
         out[fw] = series
     return out
 
@@ -60,16 +73,24 @@ class PastRuns:
         self.dash = ui.dashboard
         self.panel = ui.runs
         self.controller = ui.controller
-        self.shown: Path | None = None  # the past run on the dashboard, None: the live run (or nothing)
+        self.shown: Path | None = (
+            None  # the past run on the dashboard, None: the live run (or nothing)
+        )
         self.compared: list[Path] = []
         self.cleared = False
-        self.panel.ask = lambda *a: ui.win.ask(*a)  # the window's, so tests and the app answer alike
+        self.panel.ask = lambda *a: ui.win.ask(
+            *a
+        )  # the window's, so tests and the app answer alike
         self.panel.tell = lambda *a: ui.win.tell(*a)
-        self.panel.busy_folder = lambda: self.controller.run_dir if self.controller.running else None
+        self.panel.busy_folder = lambda: (
+            self.controller.run_dir if self.controller.running else None
+        )
         self.panel.selection_changed.connect(self.select)
         self.panel.compare_requested.connect(self.compare)
         self.controller.running_changed.connect(self._running)
-        self.dash.x_axis.currentIndexChanged.connect(self._reapply)  # after the dashboard redrew its live run
+        self.dash.x_axis.currentIndexChanged.connect(
+            self._reapply
+        )  # after the dashboard redrew its live run
         ui.win.doc.reset.connect(self.clear)
 
     # ---- what the dashboard shows ------------------------------------------------------------
@@ -86,9 +107,8 @@ class PastRuns:
         elif not self.controller.running and (self.shown is not None or self.cleared):
             self.back_to_live()
         infos = [run_info(f) for f in ([current] if current else []) + others]
-        labels = distinguishing(infos)[1 if current else 0:]
-        runs = [(label, curves) for label, f in zip(labels, others)
-                if (curves := _loss_curves(f))]
+        labels = distinguishing(infos)[1 if current else 0 :]
+        runs = [(label, curves) for label, f in zip(labels, others) if (curves := _loss_curves(f))]
         self.dash.plots.set_overlays(runs)
 
     def show(self, folder: Path) -> None:
@@ -105,9 +125,13 @@ class PastRuns:
         plots.reset(frameworks, max((len(s) for s in series.values()), default=0))
         plots.update_from(series, {fw: run.epochs.get(fw, []) for fw in series})
         parity = summary.get("parity") if isinstance(summary.get("parity"), dict) else None
-        self.dash.table.fill({fw: figures.get(fw, {}) for fw in frameworks}, parity,
-                             list(parity.get("notes", [])) if parity else [], list(summary.get("notes", [])),
-                             run={k: summary.get(k) for k in ("init", "optimizer")})
+        self.dash.table.fill(
+            {fw: figures.get(fw, {}) for fw in frameworks},
+            parity,
+            list(parity.get("notes", [])) if parity else [],
+            list(summary.get("notes", [])),
+            run={k: summary.get(k) for k in ("init", "optimizer")},
+        )
         for fw, status in self.dash.status.items():
             f = figures.get(fw)
             if f is None:
@@ -127,14 +151,21 @@ class PastRuns:
     def compare(self, folders: list[Path]) -> None:
         """Two or more runs side by side in the summary table: one column per run and framework,
         each run's run-wide figures across its own columns."""
-        if len(folders) < 2 or self.controller.running:  # the live run keeps the table while it goes
+        if (
+            len(folders) < 2 or self.controller.running
+        ):  # the live run keeps the table while it goes
             return
         infos = sorted((run_info(f) for f in folders), key=lambda i: i["time"])  # oldest first
         folders = [i["folder"] for i in infos]
         self.compared = list(folders)
         differ = [k for k in SETTINGS if len({i["settings"].get(k) for i in infos}) > 1]
-        labels = ["\n".join([f"{i['name']} {i['time'][11:16]}".strip()]
-                            + [i["settings"][k] for k in differ if k in i["settings"]]) for i in infos]
+        labels = [
+            "\n".join(
+                [f"{i['name']} {i['time'][11:16]}".strip()]
+                + [i["settings"][k] for k in differ if k in i["settings"]]
+            )
+            for i in infos
+        ]
         summaries = [read_summary(f) for f in folders]
         columns = [(i, fw) for i, s in enumerate(summaries) for fw in (s.get("frameworks") or {})]
         table = self.dash.table
@@ -144,26 +175,46 @@ class PastRuns:
         rows = {table.verticalHeaderItem(r).text(): r for r in range(table.rowCount())}
         for col, (i, fw) in enumerate(columns):
             failed = "error" in summaries[i]["frameworks"][fw]
-            item = QTableWidgetItem(f"{labels[i]}\n{framework_label(fw)}{' (failed)' if failed else ''}")
+            item = QTableWidgetItem(
+                f"{labels[i]}\n{framework_label(fw)}{' (failed)' if failed else ''}"
+            )
             item.setForeground(QColor(COLORS.get(fw, "#333")))
             item.setToolTip(full_text(infos[i]))
             table.setHorizontalHeaderItem(col, item)
             metrics = table.horizontalHeader().fontMetrics()
-            table.setColumnWidth(col, max(110, *(metrics.horizontalAdvance(line) + 16 for line in item.text().split("\n"))))
+            table.setColumnWidth(
+                col,
+                max(
+                    110, *(metrics.horizontalAdvance(line) + 16 for line in item.text().split("\n"))
+                ),
+            )
             figures = summaries[i]["frameworks"][fw]
             for key, label, kind in ROWS:
                 if label in rows:
-                    table.setItem(rows[label], col, QTableWidgetItem(html.unescape(_cell(figures.get(key), kind))))
+                    table.setItem(
+                        rows[label],
+                        col,
+                        QTableWidgetItem(html.unescape(_cell(figures.get(key), kind))),
+                    )
         for i, summary in enumerate(summaries):
             cols = [c for c, (j, _fw) in enumerate(columns) if j == i]
             if not cols:
                 continue
             parity = summary.get("parity") if isinstance(summary.get("parity"), dict) else {}
             diff, first = parity.get("max_loss_abs_diff"), parity.get("first_divergent_step")
-            texts = dict(zip(PARITY_ROWS, [
-                "–" if diff is None else f"{diff:.3g}",
-                "–" if not parity else ("none (within tolerance)" if first is None else str(first)),
-                "; ".join(parity.get("notes", [])) or "none", "; ".join(summary.get("notes", [])) or "none"]))
+            texts = dict(
+                zip(
+                    PARITY_ROWS,
+                    [
+                        "–" if diff is None else f"{diff:.3g}",
+                        "–"
+                        if not parity
+                        else ("none (within tolerance)" if first is None else str(first)),
+                        "; ".join(parity.get("notes", [])) or "none",
+                        "; ".join(summary.get("notes", [])) or "none",
+                    ],
+                )
+            )
             texts.update({label: text for label, text, _help in run_rows(summary)})
             for label, text in texts.items():
                 if label not in rows:
@@ -183,7 +234,9 @@ class PastRuns:
         table = self.dash.table
         table.clearSpans()
         for col in range(table.columnCount()):
-            table.setHorizontalHeaderItem(col, QTableWidgetItem(""))  # no colour or tooltip left from Compare
+            table.setHorizontalHeaderItem(
+                col, QTableWidgetItem("")
+            )  # no colour or tooltip left from Compare
         table.set_frameworks(frameworks)
 
     def back_to_live(self) -> None:
@@ -194,8 +247,14 @@ class PastRuns:
             self.restore_table(tuple(c.series))
             self.dash.plots.reset(c.series.keys(), c.expected_steps)
             self.dash.refresh(force_table=True)
-            self.dash.report_button.setEnabled(bool(c.run_dir and (c.run_dir / "report.html").exists()))
-            self.dash.info.setText(f"Run folder: …/{c.run_dir.parent.name}/{c.run_dir.name}" if c.run_dir else IDLE_TEXT)
+            self.dash.report_button.setEnabled(
+                bool(c.run_dir and (c.run_dir / "report.html").exists())
+            )
+            self.dash.info.setText(
+                f"Run folder: …/{c.run_dir.parent.name}/{c.run_dir.name}"
+                if c.run_dir
+                else IDLE_TEXT
+            )
             self.dash.shown_run = None
             for fw, status in self.dash.status.items():
                 message, log = c.errors.get(fw, (None, ""))

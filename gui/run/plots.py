@@ -22,24 +22,50 @@ pg.setConfigOptions(exitCleanup=False, antialias=False)
 
 PLOTS = ("loss", "step_time", "throughput", "memory", "accuracy")
 TITLES = {
-    "loss": "Loss", "step_time": "Step time (ms)", "throughput": "Samples / s",
-    "memory": "Memory (MiB)", "accuracy": "Validation accuracy (classes)",
+    "loss": "Loss",
+    "step_time": "Step time (ms)",
+    "throughput": "Samples / s",
+    "memory": "Memory (MiB)",
+    "accuracy": "Validation accuracy (classes)",
 }
 # Where each plot goes: (row, column, rows, columns) and each row's stretch. "tall": the loss over
 # the whole width, then two rows of two. "wide", for a short dashboard (a 1280x800 window that
 # keeps the canvas usable): the loss on the left over both rows, the others in two rows of two.
 ARRANGEMENTS = {
-    "tall": ({"legend": (0, 0, 1, 2), "loss": (1, 0, 1, 2), "step_time": (2, 0, 1, 1), "throughput": (2, 1, 1, 1),
-              "memory": (3, 0, 1, 1), "accuracy": (3, 1, 1, 1)}, {1: 3, 2: 2, 3: 2}),
-    "wide": ({"legend": (0, 0, 1, 3), "loss": (1, 0, 2, 1), "step_time": (1, 1, 1, 1), "throughput": (1, 2, 1, 1),
-              "memory": (2, 1, 1, 1), "accuracy": (2, 2, 1, 1)}, {1: 1, 2: 1, 3: 0}),
+    "tall": (
+        {
+            "legend": (0, 0, 1, 2),
+            "loss": (1, 0, 1, 2),
+            "step_time": (2, 0, 1, 1),
+            "throughput": (2, 1, 1, 1),
+            "memory": (3, 0, 1, 1),
+            "accuracy": (3, 1, 1, 1),
+        },
+        {1: 3, 2: 2, 3: 2},
+    ),
+    "wide": (
+        {
+            "legend": (0, 0, 1, 3),
+            "loss": (1, 0, 2, 1),
+            "step_time": (1, 1, 1, 1),
+            "throughput": (1, 2, 1, 1),
+            "memory": (2, 1, 1, 1),
+            "accuracy": (2, 2, 1, 1),
+        },
+        {1: 1, 2: 1, 3: 0},
+    ),
 }
 WIDE_RATIO = 2.4  # width / height above which the plots take the "wide" arrangement
 MAX_POINTS = 2400  # per curve: two (min, max) per pixel of a wide plot
 
 
-def peak_decimate(x: np.ndarray, y: np.ndarray, lo: float | None = None, hi: float | None = None,
-                  max_points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
+def peak_decimate(
+    x: np.ndarray,
+    y: np.ndarray,
+    lo: float | None = None,
+    hi: float | None = None,
+    max_points: int = MAX_POINTS,
+) -> tuple[np.ndarray, np.ndarray]:
     """The points of (x, y) within [lo, hi], reduced to at most ~max_points by keeping each
     bucket's minimum and maximum, so spikes stay visible. x must be ascending.
 
@@ -69,8 +95,11 @@ RANGE_HEADROOM = 0.25  # room to grow, as a share of the data's span, before the
 RANGE_SHRINK = 0.4  # a range is narrowed once the data covers less than this share of it
 
 
-def kept_range(current: tuple[float, float] | None, data: tuple[float, float] | None,
-               low_headroom: float = RANGE_HEADROOM) -> tuple[float, float] | None:
+def kept_range(
+    current: tuple[float, float] | None,
+    data: tuple[float, float] | None,
+    low_headroom: float = RANGE_HEADROOM,
+) -> tuple[float, float] | None:
     """The range an axis should show for data spanning ``data``, or None to keep ``current``.
 
     Why not pyqtgraph's auto range: it moves the axes on every redraw while a run grows, and
@@ -103,7 +132,9 @@ def _pen(fw: str, width: float = 1.0, alpha: int = 255, style=Qt.PenStyle.SolidL
     return pg.mkPen(color, width=width, style=style)
 
 
-TICK_GAP_PX = 22  # the least distance between two labelled ticks: one line of tick text and some air
+TICK_GAP_PX = (
+    22  # the least distance between two labelled ticks: one line of tick text and some air
+)
 
 
 def _gap_ok(values, lo: float, hi: float, size: float) -> bool:
@@ -127,7 +158,11 @@ class TickAxis(pg.AxisItem):
         if self.logMode:
             return [(None, self.log_ticks(lo, hi, size))]
         levels = super().tickValues(lo, hi, size)
-        kept = [(spacing, values) for spacing, values in levels if spacing * size / (hi - lo) >= TICK_GAP_PX]
+        kept = [
+            (spacing, values)
+            for spacing, values in levels
+            if spacing * size / (hi - lo) >= TICK_GAP_PX
+        ]
         if not kept and levels:  # even the coarsest level is too dense: every other tick of it
             spacing, values = levels[0]
             step = max(2, int(np.ceil(TICK_GAP_PX / (spacing * size / (hi - lo)))))
@@ -151,7 +186,7 @@ class TickAxis(pg.AxisItem):
         if len(best) >= 2:
             return best
         # within less than a decade's 1-2-5 ticks: plain values such as 0.6, 0.7, 0.8
-        a, b = 10.0 ** lo, 10.0 ** hi
+        a, b = 10.0**lo, 10.0**hi
         for step in _nice_steps(b - a):
             values = np.arange(np.ceil(a / step) * step, b + step * 1e-9, step)
             values = np.log10(values[values > 0])
@@ -161,7 +196,7 @@ class TickAxis(pg.AxisItem):
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph's name)
         if self.logMode:
-            return [f"{10.0 ** v:.3g}" for v in values]
+            return [f"{10.0**v:.3g}" for v in values]
         return super().tickStrings(values, scale, spacing)
 
 
@@ -205,8 +240,11 @@ class _LegendEntry(QGraphicsObject):
             painter.drawLine(c + QPointF(-3.5, 3.5), c + QPointF(3.5, -3.5))
         painter.setPen(QColor("#333"))
         painter.setFont(self.font)
-        painter.drawText(QRectF(self.SAMPLE_W + 5, 0, self._size[0], h),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.text)
+        painter.drawText(
+            QRectF(self.SAMPLE_W + 5, 0, self._size[0], h),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            self.text,
+        )
 
 
 class SharedLegend(pg.GraphicsWidget):
@@ -267,9 +305,13 @@ class LivePlots(pg.GraphicsLayoutWidget):
         positions = ARRANGEMENTS["tall"][0]
         for name in PLOTS:
             row, col, rs, cs = positions[name]
-            plot = self.addPlot(row=row, col=col, rowspan=rs, colspan=cs, axisItems={"left": TickAxis("left")})
+            plot = self.addPlot(
+                row=row, col=col, rowspan=rs, colspan=cs, axisItems={"left": TickAxis("left")}
+            )
             plot.setTitle(TITLES[name], size="9pt")
-            plot.titleLabel.setMaximumHeight(20)  # a short dashboard keeps its height for the curves
+            plot.titleLabel.setMaximumHeight(
+                20
+            )  # a short dashboard keeps its height for the curves
             plot.showGrid(x=False, y=False)
             plot.setClipToView(True)  # curves get at most MAX_POINTS visible points (see _set)
             self.plots[name] = plot
@@ -280,14 +322,20 @@ class LivePlots(pg.GraphicsLayoutWidget):
         self._redecimate = QTimer(self)
         self._redecimate.setSingleShot(True)
         self._redecimate.timeout.connect(lambda: self.update_from(self._series, self._epochs))
-        self.plots["step_time"].setLogMode(y=True)  # TF's first (tracing) step would flatten a linear axis
+        self.plots["step_time"].setLogMode(
+            y=True
+        )  # TF's first (tracing) step would flatten a linear axis
         self._columns: tuple[str, ...] = ()
         self._overlay_labels: list[str] = []
         self.curves: dict[tuple[str, str], pg.PlotDataItem] = {}
         self.curve_plot: dict[tuple[str, str], str] = {}
         self.overlays: list[pg.PlotDataItem] = []
-        self._crosshair = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#888", style=Qt.PenStyle.DashLine))
-        self._readout = pg.TextItem(anchor=(0, 0), color="#333", fill=pg.mkBrush(255, 255, 255, 220))
+        self._crosshair = pg.InfiniteLine(
+            angle=90, movable=False, pen=pg.mkPen("#888", style=Qt.PenStyle.DashLine)
+        )
+        self._readout = pg.TextItem(
+            anchor=(0, 0), color="#333", fill=pg.mkBrush(255, 255, 255, 220)
+        )
         self.plots["loss"].addItem(self._crosshair, ignoreBounds=True)
         self.plots["loss"].addItem(self._readout, ignoreBounds=True)
         self._crosshair.hide()
@@ -329,8 +377,15 @@ class LivePlots(pg.GraphicsLayoutWidget):
             add = self._add
             add(fw, "loss_raw", "loss", pen=_pen(fw, 1, 60))
             add(fw, "loss", "loss", pen=_pen(fw))
-            add(fw, "val_loss", "loss", pen=_pen(fw, style=Qt.PenStyle.DashLine), symbol="o",
-                symbolSize=6, symbolBrush=color_of(fw))
+            add(
+                fw,
+                "val_loss",
+                "loss",
+                pen=_pen(fw, style=Qt.PenStyle.DashLine),
+                symbol="o",
+                symbolSize=6,
+                symbolBrush=color_of(fw),
+            )
             add(fw, "step_time_raw", "step_time", pen=_pen(fw, 1, 50))
             add(fw, "step_time", "step_time", pen=_pen(fw))
             add(fw, "warmup", "step_time", pen=None, symbol="x", symbolSize=8, symbolPen=_pen(fw))
@@ -338,7 +393,15 @@ class LivePlots(pg.GraphicsLayoutWidget):
             add(fw, "throughput", "throughput", pen=_pen(fw))
             add(fw, "rss", "memory", pen=_pen(fw))
             add(fw, "device", "memory", pen=_pen(fw, style=Qt.PenStyle.DashLine))
-            add(fw, "accuracy", "accuracy", pen=_pen(fw), symbol="o", symbolSize=6, symbolBrush=color_of(fw))
+            add(
+                fw,
+                "accuracy",
+                "accuracy",
+                pen=_pen(fw),
+                symbol="o",
+                symbolSize=6,
+                symbolBrush=color_of(fw),
+            )
         self._series = {}
 
     def _fill_legend(self) -> None:
@@ -351,8 +414,14 @@ class LivePlots(pg.GraphicsLayoutWidget):
             (pg.mkPen(grey, width=1, style=Qt.PenStyle.DashLine), "validation · GPU mem", "o"),
             (pg.mkPen(grey, width=1), "warm-up", "x"),
         ]
-        entries += [(pg.mkPen(grey, width=1, style=OVERLAY_STYLES[i % len(OVERLAY_STYLES)]), f"run {label}", None)
-                    for i, label in enumerate(self._overlay_labels)]
+        entries += [
+            (
+                pg.mkPen(grey, width=1, style=OVERLAY_STYLES[i % len(OVERLAY_STYLES)]),
+                f"run {label}",
+                None,
+            )
+            for i, label in enumerate(self._overlay_labels)
+        ]
         self.legend.set_entries(entries)
 
     def _add(self, fw: str, key: str, plot: str, **style) -> None:
@@ -396,7 +465,9 @@ class LivePlots(pg.GraphicsLayoutWidget):
                 plot.getAxis("bottom").showLabel(False)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        if event is not None and hasattr(self, "plots"):  # pyqtgraph calls it with None while building
+        if event is not None and hasattr(
+            self, "plots"
+        ):  # pyqtgraph calls it with None while building
             size = event.size()
             self._arrange("wide" if size.width() > WIDE_RATIO * max(size.height(), 1) else "tall")
         super().resizeEvent(event)
@@ -420,7 +491,9 @@ class LivePlots(pg.GraphicsLayoutWidget):
         for row in range(4):
             layout.setRowStretchFactor(row, stretches.get(row, 0))
         for col, stretch in enumerate((4, 3, 3) if arrangement == "wide" else (1, 1, 0)):
-            layout.setColumnStretchFactor(col, stretch)  # wide: the loss a little wider than the others
+            layout.setColumnStretchFactor(
+                col, stretch
+            )  # wide: the loss a little wider than the others
         self._label_x()
         layout.activate()
 
@@ -461,7 +534,11 @@ class LivePlots(pg.GraphicsLayoutWidget):
             if ep:
                 ex = self._epoch_x(s, ep)
                 self.curves[(fw, "val_loss")].setData(ex, [e["val_loss"] for e in ep])
-                acc = [(xx, e["val_accuracy"]) for xx, e in zip(ex, ep) if e.get("val_accuracy") is not None]
+                acc = [
+                    (xx, e["val_accuracy"])
+                    for xx, e in zip(ex, ep)
+                    if e.get("val_accuracy") is not None
+                ]
                 if acc:
                     self.curves[(fw, "accuracy")].setData([a for a, _ in acc], [b for _, b in acc])
         self.keep_ranges()
@@ -494,7 +571,9 @@ class LivePlots(pg.GraphicsLayoutWidget):
                 data = self._x_extent()
                 if data is not None and self.x_mode == "step":
                     data = (0.0, data[1])  # steps count from 1; the axis from 0
-                    if self._x_hint and data[1] <= self._x_hint:  # the whole run at once, a symbol's width spare
+                    if (
+                        self._x_hint and data[1] <= self._x_hint
+                    ):  # the whole run at once, a symbol's width spare
                         data = (0.0, self._x_hint * 1.02 / (1 + RANGE_HEADROOM))
                 current = self._ranges_shown.get("x")
                 new = kept_range(current, data, low_headroom=0.0 if self.x_mode == "step" else 0.02)
@@ -553,7 +632,9 @@ class LivePlots(pg.GraphicsLayoutWidget):
 
     # ---- comparing runs ----------------------------------------------------------------------
 
-    def set_overlays(self, runs: list[tuple[str, dict[str, tuple[np.ndarray, np.ndarray]]]]) -> None:
+    def set_overlays(
+        self, runs: list[tuple[str, dict[str, tuple[np.ndarray, np.ndarray]]]]
+    ) -> None:
         """Overlay other runs' loss curves: [(label, {framework: (steps, loss)})]."""
         for item in self.overlays:
             self.plots["loss"].removeItem(item)
@@ -592,6 +673,8 @@ class LivePlots(pg.GraphicsLayoutWidget):
                 continue
             xs = s["step"] if self.x_mode == "step" else s["wall_s"]
             i = int(np.clip(np.searchsorted(xs, x), 0, len(xs) - 1))
-            lines.append(f"{label_of(fw)}: step {int(s['step'][i])}, loss {s['loss'][i]:.5g}, "
-                         f"{s['step_time_s'][i] * 1e3:.3f} ms")
+            lines.append(
+                f"{label_of(fw)}: step {int(s['step'][i])}, loss {s['loss'][i]:.5g}, "
+                f"{s['step_time_s'][i] * 1e3:.3f} ms"
+            )
         return "\n".join(lines)

@@ -46,17 +46,24 @@ class RunsPanel(QWidget):
         self.root = root
         self.list = QListWidget()
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.list.setToolTip("Select a run to see its summary and charts; select more to overlay their loss "
-                             "curves; right-click for more")
+        self.list.setToolTip(
+            "Select a run to see its summary and charts; select more to overlay their loss "
+            "curves; right-click for more"
+        )
         self.list.setAlternatingRowColors(True)  # where one two-line entry ends and the next begins
-        self.list.setWordWrap(True)  # two lines an item, wrapped between words on a narrow dock, never cut
+        self.list.setWordWrap(
+            True
+        )  # two lines an item, wrapped between words on a narrow dock, never cut
         self.list.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.list.customContextMenuRequested.connect(lambda pos: self.context_menu().popup(
-            self.list.viewport().mapToGlobal(pos)))
-        self.ask = lambda title, text, buttons, default: QMessageBox.question(self, title, text, buttons, default)
+        self.list.customContextMenuRequested.connect(
+            lambda pos: self.context_menu().popup(self.list.viewport().mapToGlobal(pos))
+        )
+        self.ask = lambda title, text, buttons, default: QMessageBox.question(
+            self, title, text, buttons, default
+        )
         self.tell = lambda title, text: QMessageBox.warning(self, title, text)
         self.busy_folder = lambda: None  # the run being recorded now (never deleted)
         self.rename_dialog: QInputDialog | None = None
@@ -70,8 +77,15 @@ class RunsPanel(QWidget):
         selected = {p for p in self.selected()}
         self.list.blockSignals(True)
         self.list.clear()
-        folders = sorted((p for p in self.root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True) \
-            if self.root.is_dir() else []
+        folders = (
+            sorted(
+                (p for p in self.root.iterdir() if p.is_dir()),
+                key=lambda p: p.stat().st_mtime,
+                reverse=True,
+            )
+            if self.root.is_dir()
+            else []
+        )
         for folder in folders:
             info = run_info(folder)
             item = QListWidgetItem(describe(info))
@@ -126,10 +140,14 @@ class RunsPanel(QWidget):
         act.setEnabled(one is not None)
         act = menu.addAction("&Compare", lambda: self.compare_requested.emit(chosen))
         act.setEnabled(len(chosen) >= 2)
-        act.setToolTip("The selected runs side by side in the summary table, one column per run and framework")
+        act.setToolTip(
+            "The selected runs side by side in the summary table, one column per run and framework"
+        )
         menu.addSeparator()
-        act = menu.addAction("&Delete…" if len(chosen) < 2 else f"&Delete {len(chosen)} Runs…",
-                             lambda: self.delete(chosen))
+        act = menu.addAction(
+            "&Delete…" if len(chosen) < 2 else f"&Delete {len(chosen)} Runs…",
+            lambda: self.delete(chosen),
+        )
         act.setEnabled(bool(chosen))
         return menu
 
@@ -146,7 +164,9 @@ class RunsPanel(QWidget):
             return None
         dialog = QInputDialog(self)
         dialog.setWindowTitle("Rename run")
-        dialog.setLabelText("Name shown for this run (the folder is not moved; empty: the project's name):")
+        dialog.setLabelText(
+            "Name shown for this run (the folder is not moved; empty: the project's name):"
+        )
         dialog.setTextValue(run_info(folder)["name"])
         dialog.textValueSelected.connect(lambda name: self.rename(folder, name))
         dialog.finished.connect(lambda _r: dialog.deleteLater())
@@ -173,19 +193,33 @@ class RunsPanel(QWidget):
         names = "\n".join(run_info(f)["name"] + " · " + run_info(f)["time"] for f in folders[:10])
         more = f"\n… and {len(folders) - 10} more" if len(folders) > 10 else ""
         what = "this run" if len(folders) == 1 else f"these {len(folders)} runs"
-        if self.ask("Delete runs", f"Move {what} to the trash?\n\n{names}{more}", B.Yes | B.Cancel, B.Cancel) != B.Yes:
+        if (
+            self.ask(
+                "Delete runs",
+                f"Move {what} to the trash?\n\n{names}{more}",
+                B.Yes | B.Cancel,
+                B.Cancel,
+            )
+            != B.Yes
+        ):
             return []
         removed, failed = [], []
-        data_home = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
+        data_home = QStandardPaths.writableLocation(
+            QStandardPaths.StandardLocation.GenericDataLocation
+        )
         if data_home:
-            Path(data_home).mkdir(parents=True, exist_ok=True)  # Qt finds no trash where ~/.local/share is missing
+            Path(data_home).mkdir(
+                parents=True, exist_ok=True
+            )  # Qt finds no trash where ~/.local/share is missing
         for folder in folders:
             ok = QFile.moveToTrash(str(folder))
             ok = ok[0] if isinstance(ok, tuple) else ok
             (removed if ok and not folder.exists() else failed).append(folder)
         if failed:
-            self.tell("Cannot move to the trash", "These runs were left where they are:\n"
-                      + "\n".join(str(f) for f in failed))
+            self.tell(
+                "Cannot move to the trash",
+                "These runs were left where they are:\n" + "\n".join(str(f) for f in failed),
+            )
         self.refresh()
         for folder in removed:
             self.run_deleted.emit(folder)

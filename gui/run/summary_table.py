@@ -17,9 +17,14 @@ PARITY_ROWS = ("Max |loss diff|", "First divergent step", "Parity note", "Timing
 class SummaryTable(QTableWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(len(RUN_ROWS) + len(ROWS) + len(PARITY_ROWS), 3, parent)
-        self.setVerticalHeaderLabels([label for _, label, _ in RUN_ROWS] + [label for _, label, _ in ROWS]
-                                     + list(PARITY_ROWS))
-        helps = [RUN_HELP[key] for key, _, _ in RUN_ROWS] + [ROW_HELP.get(key, "") for key, _, _ in ROWS]
+        self.setVerticalHeaderLabels(
+            [label for _, label, _ in RUN_ROWS]
+            + [label for _, label, _ in ROWS]
+            + list(PARITY_ROWS)
+        )
+        helps = [RUN_HELP[key] for key, _, _ in RUN_ROWS] + [
+            ROW_HELP.get(key, "") for key, _, _ in ROWS
+        ]
         for row, text in enumerate(helps):
             self.verticalHeaderItem(row).setToolTip(text)  # how the row is computed
         self._first = len(RUN_ROWS)  # the per-framework rows start here
@@ -34,7 +39,9 @@ class SummaryTable(QTableWidget):
         self.setColumnCount(len(self.frameworks) + 1)  # one per framework, then the comparison
         for col in range(len(self.frameworks)):
             self.setColumnWidth(col, 96)  # fixed: a wide run-wide note spans these columns
-        self.setHorizontalHeaderLabels([label_of(f).split("/")[0] for f in self.frameworks] + ["Comparison"])
+        self.setHorizontalHeaderLabels(
+            [label_of(f).split("/")[0] for f in self.frameworks] + ["Comparison"]
+        )
         for col, fw in enumerate(self.frameworks):
             self.horizontalHeaderItem(col).setForeground(QColor(color_of(fw)))
         self.clearContents()
@@ -45,8 +52,14 @@ class SummaryTable(QTableWidget):
         item = self.item(labels.index(row_label), column)
         return item.text() if item else ""
 
-    def fill(self, figures: dict[str, dict[str, Any]], parity: dict[str, Any] | None, notes: list[str],
-             timing: list[str] = (), run: dict[str, Any] | None = None) -> None:
+    def fill(
+        self,
+        figures: dict[str, dict[str, Any]],
+        parity: dict[str, Any] | None,
+        notes: list[str],
+        timing: list[str] = (),
+        run: dict[str, Any] | None = None,
+    ) -> None:
         """``run``: the run-wide settings shown in their own rows ({"init": ..., "optimizer": ...})."""
         summary = {"frameworks": {fw: figures.get(fw, {}) for fw in self.frameworks}, **(run or {})}
         for row, (text, help_text) in enumerate((t, h) for _, t, h in run_rows(summary)):
@@ -71,7 +84,10 @@ class SummaryTable(QTableWidget):
         diff = parity.get("max_loss_abs_diff") if parity else None
         first = parity.get("first_divergent_step") if parity else None
         self._spanned(base, "–" if diff is None else f"{diff:.3g}")
-        self._spanned(base + 1, "–" if not parity else ("none (within tolerance)" if first is None else str(first)))
+        self._spanned(
+            base + 1,
+            "–" if not parity else ("none (within tolerance)" if first is None else str(first)),
+        )
         self._spanned(base + 2, "; ".join(notes) if notes else "none")
         self._spanned(base + 3, "; ".join(timing) if timing else "none")
         self.setWordWrap(True)

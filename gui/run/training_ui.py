@@ -28,10 +28,14 @@ from gui.run.runs_panel import RunsPanel
 
 WARM_KEY = "run/warm_workers"
 WARM_DELAY_MS = 1500  # after start-up or a run: let the window settle before workers import
-WARM_TIP = ("Start the workers ahead of time, so Train does not wait for PyTorch and TensorFlow to import.\n"
-            "Costs memory while idle (the imported frameworks) and is never done during a run.")
+WARM_TIP = (
+    "Start the workers ahead of time, so Train does not wait for PyTorch and TensorFlow to import.\n"
+    "Costs memory while idle (the imported frameworks) and is never done during a run."
+)
 SPLIT_KEY = "run/canvas_share"
-CANVAS_SHARE = 0.5  # of the height, for the canvas, while the dashboard is open (until the user drags)
+CANVAS_SHARE = (
+    0.5  # of the height, for the canvas, while the dashboard is open (until the user drags)
+)
 LOCK_TEXT = "Training: the network is locked until the run ends (Stop with Shift+F5)"
 
 
@@ -41,7 +45,9 @@ class TrainingUi:
         self.controller = RunController(win)
         self.dashboard = Dashboard(self.controller)
         self.dashboard.table.setMinimumHeight(120)
-        self.dashboard.plots.setMinimumHeight(240)  # on 800 px screens the canvas keeps 300 px of view
+        self.dashboard.plots.setMinimumHeight(
+            240
+        )  # on 800 px screens the canvas keeps 300 px of view
         self.runs = RunsPanel(runs_dir())
 
         central = win.centralWidget()
@@ -57,14 +63,20 @@ class TrainingUi:
 
         self.lock_banner = QLabel(LOCK_TEXT, win.view)
         self.lock_banner.setObjectName("LockBanner")
-        self.lock_banner.setStyleSheet("background:#FFF3CD;color:#5C4400;padding:4px 10px;border:1px solid #E0C36A;"
-                                       "border-radius:4px;")
+        self.lock_banner.setStyleSheet(
+            "background:#FFF3CD;color:#5C4400;padding:4px 10px;border:1px solid #E0C36A;"
+            "border-radius:4px;"
+        )
         self.lock_banner.move(12, 10)
         self.lock_banner.adjustSize()
         self.lock_banner.hide()
 
-        self.act_train = win._action("&Train", self.train, "F5", "train", "Train in both frameworks")
-        self.act_pause = win._action("&Pause", self.toggle_pause, "F6", "pause", "Pause or resume the run")
+        self.act_train = win._action(
+            "&Train", self.train, "F5", "train", "Train in both frameworks"
+        )
+        self.act_pause = win._action(
+            "&Pause", self.toggle_pause, "F6", "pause", "Pause or resume the run"
+        )
         self.act_pause.setCheckable(True)
         self.act_stop = win._action("&Stop", self.stop, "Shift+F5", "stop", "Stop the run")
         self.act_pause.setEnabled(False)
@@ -92,8 +104,15 @@ class TrainingUi:
         self.act_limits.setStatusTip("Memory cap and hang timeout for each framework's worker")
         self.act_limits.triggered.connect(self.edit_limits)
         menu = win.menuBar().addMenu("&Run")
-        for act in (self.act_train, self.act_pause, self.act_stop, None, self.act_dashboard, self.act_warm,
-                    self.act_limits):
+        for act in (
+            self.act_train,
+            self.act_pause,
+            self.act_stop,
+            None,
+            self.act_dashboard,
+            self.act_warm,
+            self.act_limits,
+        ):
             menu.addSeparator() if act is None else menu.addAction(act)
         help_menu = next(a for a in win.menuBar().actions() if a.text().replace("&", "") == "Help")
         win.menuBar().insertAction(help_menu, menu.menuAction())
@@ -105,11 +124,23 @@ class TrainingUi:
 
         self.exporter = ModelExporter(win)
         self.exporter.finished.connect(self._export_done)
-        self.act_export_model = win._action("Export &Model…", self.export_model, "Ctrl+E", None,
-                                            "Export the network in every model format (the last run's trained weights, or the initial ones)")
-        self.act_export_code = win._action("Export &Code…", self.export_code, "Ctrl+Shift+E", None,
-                                           "Write model_torch.py and model_keras.py that rebuild and train the network")
-        file_menu = next(a.menu() for a in win.menuBar().actions() if a.text().replace("&", "") == "File")
+        self.act_export_model = win._action(
+            "Export &Model…",
+            self.export_model,
+            "Ctrl+E",
+            None,
+            "Export the network in every model format (the last run's trained weights, or the initial ones)",
+        )
+        self.act_export_code = win._action(
+            "Export &Code…",
+            self.export_code,
+            "Ctrl+Shift+E",
+            None,
+            "Write model_torch.py and model_keras.py that rebuild and train the network",
+        )
+        file_menu = next(
+            a.menu() for a in win.menuBar().actions() if a.text().replace("&", "") == "File"
+        )
         quit_action = win.act_quit
         file_menu.insertAction(quit_action, self.act_export_model)
         file_menu.insertAction(quit_action, self.act_export_code)
@@ -123,9 +154,13 @@ class TrainingUi:
             self._warm_timer.start(WARM_DELAY_MS)
         from gui.run.past_runs import PastRuns
 
-        self.past = PastRuns(self)  # the Runs panel: a past run's summary, charts and report; Compare
+        self.past = PastRuns(
+            self
+        )  # the Runs panel: a past run's summary, charts and report; Compare
         self.splitter.splitterMoved.connect(lambda *_: self._sync_dashboard_action())
-        self.splitter.splitterMoved.connect(lambda *_: self._remember_split())  # the user dragged it
+        self.splitter.splitterMoved.connect(
+            lambda *_: self._remember_split()
+        )  # the user dragged it
 
     # ---- actions -----------------------------------------------------------------------------
 
@@ -135,7 +170,11 @@ class TrainingUi:
             return False
         options = self.dashboard.chosen()
         if not options["frameworks"]:
-            self.win.tell("Nothing to train", "Tick PyTorch, TensorFlow/Keras or both above the plots.", "warning")
+            self.win.tell(
+                "Nothing to train",
+                "Tick PyTorch, TensorFlow/Keras or both above the plots.",
+                "warning",
+            )
             return False
         checked = self._checked_project("Cannot train yet")
         if checked is None:
@@ -145,7 +184,9 @@ class TrainingUi:
         n = graph.dataset.n_samples if graph.dataset else 0
         n_train = n - round(n * training["dataset"]["validation_split"])
         expected = training["epochs"] * math.ceil(max(n_train, 1) / training["batch_size"])
-        self.controller.start(checked, expected_steps=expected, **options, **self.limits.session_options())
+        self.controller.start(
+            checked, expected_steps=expected, **options, **self.limits.session_options()
+        )
         return True
 
     def edit_limits(self) -> LimitsDialog:
@@ -157,7 +198,9 @@ class TrainingUi:
             if result == LimitsDialog.DialogCode.Accepted:
                 self.limits = dialog.limits()
                 save_limits(self.limits)
-                self.win.statusBar().showMessage(f"Worker limits for the next runs: {self.limits.describe()}", 6000)
+                self.win.statusBar().showMessage(
+                    f"Worker limits for the next runs: {self.limits.describe()}", 6000
+                )
             self.limits_dialog = None
             dialog.deleteLater()
 
@@ -203,7 +246,8 @@ class TrainingUi:
         ready = [names[fw] for fw, s in sorted(state.items(), reverse=True) if s == "ready"]
         importing = [names[fw] for fw, s in sorted(state.items(), reverse=True) if s != "ready"]
         parts = ([f"{' and '.join(ready)} ready"] if ready else []) + (
-            [f"{' and '.join(importing)} importing…"] if importing else [])
+            [f"{' and '.join(importing)} importing…"] if importing else []
+        )
         self.warm_label.setText(f"Workers: {', '.join(parts)}" if parts else "")
         if importing and not self._warm_poll.isActive():
             self._warm_poll.start()
@@ -235,7 +279,9 @@ class TrainingUi:
     @staticmethod
     def canvas_share() -> float:
         """The canvas's share of the height while the dashboard is open (remembered)."""
-        value = QSettings(str(settings_file()), QSettings.Format.IniFormat).value(SPLIT_KEY, CANVAS_SHARE)
+        value = QSettings(str(settings_file()), QSettings.Format.IniFormat).value(
+            SPLIT_KEY, CANVAS_SHARE
+        )
         try:
             share = float(value)
         except (TypeError, ValueError):
@@ -272,7 +318,9 @@ class TrainingUi:
             self.show_dashboard(True)
             self._show_warm()  # the pool's workers are the run's now
         self.set_locked(running)
-        win.statusBar().showMessage("Training…" if running else "Run finished; it is kept in the Runs list.", 6000)
+        win.statusBar().showMessage(
+            "Training…" if running else "Run finished; it is kept in the Runs list.", 6000
+        )
 
     @property
     def locked(self) -> bool:
@@ -284,8 +332,16 @@ class TrainingUi:
         win.view.setInteractive(not locked)
         win.palette.setEnabled(not locked)
         win.inspector.setEnabled(not locked)
-        for act in (win.act_new, win.act_open, win.act_undo, win.act_redo, win.act_cut, win.act_paste,
-                    win.act_delete, win.act_arrange):
+        for act in (
+            win.act_new,
+            win.act_open,
+            win.act_undo,
+            win.act_redo,
+            win.act_cut,
+            win.act_paste,
+            win.act_delete,
+            win.act_arrange,
+        ):
             act.setEnabled(not locked)
         if not locked:
             win.act_undo.setEnabled(win.doc.undo_stack.canUndo())
@@ -315,13 +371,17 @@ class TrainingUi:
 
     def export_model(self) -> bool:
         if self.exporter.busy:
-            self.win.tell("Export running", "An export is already running; it reports when done.", "info")
+            self.win.tell(
+                "Export running", "An export is already running; it reports when done.", "info"
+            )
             return False
         checked = self._checked_project()
         if checked is None:
             return False
         project = checked[0]
-        dialog = ExportDialog(self.win, start=folders.start_dir(project.base_dir), trained_run=self.trained_run())
+        dialog = ExportDialog(
+            self.win, start=folders.start_dir(project.base_dir), trained_run=self.trained_run()
+        )
         if dialog.exec() != ExportDialog.DialogCode.Accepted:
             return False
         run = dialog.weights_run()
@@ -339,21 +399,39 @@ class TrainingUi:
             return None
         return run_dir
 
-    def start_export(self, project, out: Path, formats: list[str], weights: Path | None = None) -> bool:
+    def start_export(
+        self, project, out: Path, formats: list[str], weights: Path | None = None
+    ) -> bool:
         """``weights``: a run folder whose trained weights to export; None: the initial weights."""
         if not formats or not str(out).strip() or str(out) == ".":
-            self.win.tell("Nothing to export", "Tick at least one format and choose an output folder.", "warning")
+            self.win.tell(
+                "Nothing to export",
+                "Tick at least one format and choose an output folder.",
+                "warning",
+            )
             return False
         if out.is_dir() and any(out.iterdir()):
-            self.win.tell("Folder not empty", f"{out} is not empty; choose an empty or new folder (nothing was changed).", "warning")
+            self.win.tell(
+                "Folder not empty",
+                f"{out} is not empty; choose an empty or new folder (nothing was changed).",
+                "warning",
+            )
             return False
         self.exporter.start(project.to_json(), project.base_dir, out, formats, weights)
-        self.win.statusBar().showMessage(f"Exporting to {out}… (both frameworks build the model in their workers)")
+        self.win.statusBar().showMessage(
+            f"Exporting to {out}… (both frameworks build the model in their workers)"
+        )
         return True
 
     def _export_done(self, ok: bool, report: str) -> None:
-        self.win.statusBar().showMessage("Export finished." if ok else "Export finished with problems.", 8000)
-        self.win.tell("Export finished" if ok else "Export finished with problems", report, "info" if ok else "warning")
+        self.win.statusBar().showMessage(
+            "Export finished." if ok else "Export finished with problems.", 8000
+        )
+        self.win.tell(
+            "Export finished" if ok else "Export finished with problems",
+            report,
+            "info" if ok else "warning",
+        )
 
     def export_code(self, folder: Path | None = None) -> list[Path]:
         checked = self._checked_project()
@@ -362,22 +440,33 @@ class TrainingUi:
         project = checked[0]
         if folder is None:  # a new folder is fine, as in Export Model (write_code creates it)
             dialog = CodeExportDialog(self.win, start=folders.start_dir(project.base_dir))
-            if dialog.exec() != CodeExportDialog.DialogCode.Accepted or dialog.folder_row.path() is None:
+            if (
+                dialog.exec() != CodeExportDialog.DialogCode.Accepted
+                or dialog.folder_row.path() is None
+            ):
                 return []
             folder = dialog.folder_row.path()
         from engine.export.code import write_code
 
         existing = [n for n in ("model_torch.py", "model_keras.py") if (folder / n).exists()]
         if existing:
-            self.win.tell("Files exist", f"{', '.join(existing)} already exist in {folder}; nothing was overwritten.", "warning")
+            self.win.tell(
+                "Files exist",
+                f"{', '.join(existing)} already exist in {folder}; nothing was overwritten.",
+                "warning",
+            )
             return []
         entries = write_code(project, folder)
         folders.remember(folder)  # created by now where it was new
         bad = [e for e in entries if not e["ok"]]
         if bad:
-            self.win.tell("Export Code failed", "\n".join(f"{e['file']}: {e['reason']}" for e in bad), "error")
+            self.win.tell(
+                "Export Code failed", "\n".join(f"{e['file']}: {e['reason']}" for e in bad), "error"
+            )
         written = [folder / e["file"] for e in entries if e["ok"]]
-        self.win.statusBar().showMessage(f"Wrote {', '.join(p.name for p in written)} to {folder}", 8000)
+        self.win.statusBar().showMessage(
+            f"Wrote {', '.join(p.name for p in written)} to {folder}", 8000
+        )
         return written
 
     def shutdown(self) -> None:

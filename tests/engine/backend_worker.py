@@ -66,7 +66,9 @@ def train(backend_cls, out: dict) -> None:
             f = backend_cls(proj, threads=1)
             f.build(cases.weights_for(name, proj), optimizer_mode="matched")
             f.optimizer.ops.foreach = not f.optimizer.ops.foreach
-            out[f"train|{name}|losses_other_path"] = np.array([f.train_step(x, y) for x, y in batches])
+            out[f"train|{name}|losses_other_path"] = np.array(
+                [f.train_step(x, y) for x, y in batches]
+            )
         if hasattr(b, "_train_fn"):  # TensorFlow: the partial batches must not have retraced
             out[f"train|{name}|traces"] = np.array(b._train_fn.experimental_get_tracing_count())
         if name in NATIVE:
@@ -88,11 +90,15 @@ def presets(backend_cls, out: dict) -> None:
         b.build(init_weights(proj, graph, seed=0))
         data = load_data(proj)
         out[f"preset|{name}|params"] = np.array(b.info()["params"])
-        out[f"preset|{name}|evaluate0"] = np.array([v if v is not None else np.nan
-                                                     for v in b.evaluate(data.x_val, data.y_val, 64)])
+        out[f"preset|{name}|evaluate0"] = np.array(
+            [v if v is not None else np.nan for v in b.evaluate(data.x_val, data.y_val, 64)]
+        )
         out[f"preset|{name}|val_out"] = b.predict(data.x_val)
         out[f"preset|{name}|val_y"] = data.y_val
-        losses = [b.train_step(data.x_train[idx], data.y_train[idx]) for idx in data.batch_indices(0, 32, 0)[:5]]
+        losses = [
+            b.train_step(data.x_train[idx], data.y_train[idx])
+            for idx in data.batch_indices(0, 32, 0)[:5]
+        ]
         out[f"preset|{name}|losses"] = np.array(losses)
 
 
@@ -107,7 +113,9 @@ def matrix_cases(backend_cls, out: dict, shard: int = 0, shards: int = 1) -> Non
         out[f"matrix|{name}|losses"] = np.array([b.train_step(x, y) for x, y in batches])
         x = np.concatenate([x for x, _ in batches[:3]])
         y = np.concatenate([y for _, y in batches[:3]])
-        out[f"matrix|{name}|evaluate"] = np.array(b.evaluate(x, y, batch_size=matrix.BATCH), dtype=np.float64)
+        out[f"matrix|{name}|evaluate"] = np.array(
+            b.evaluate(x, y, batch_size=matrix.BATCH), dtype=np.float64
+        )
         out[f"matrix|{name}|predict"] = b.predict(x)
         _weights(out, f"matrix|{name}|w", b.get_weights())
 
@@ -121,7 +129,9 @@ def cuda(backend_cls, out: dict) -> None:
         proj = cases.TRAIN[name]
         b = backend_cls(proj, device="cuda", threads=1)
         b.build(cases.weights_for(name, proj), optimizer_mode="matched")
-        out[f"cuda|{name}|losses"] = np.array([b.train_step(x, y) for x, y in cases.batches_for(name, proj)])
+        out[f"cuda|{name}|losses"] = np.array(
+            [b.train_step(x, y) for x, y in cases.batches_for(name, proj)]
+        )
         out[f"cuda|{name}|peak"] = np.array(b.peak_device_bytes())
 
 
@@ -138,7 +148,9 @@ def main() -> int:
                 shard, _, shards = section.partition(":")[2].partition("/")
                 matrix_cases(backend_cls, out, int(shard or 0), int(shards or 1))
                 continue
-            {"forward": forward, "train": train, "presets": presets, "cuda": cuda}[section](backend_cls, out)
+            {"forward": forward, "train": train, "presets": presets, "cuda": cuda}[section](
+                backend_cls, out
+            )
     except Exception:
         traceback.print_exc()
         return 1

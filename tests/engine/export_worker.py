@@ -90,7 +90,9 @@ def faults(framework: str, cases: list[Path], out: Path) -> dict:
 
     setattr(target, name, refuse)
     try:
-        refused = export(backend, ["onnx", "tflite", "pt2", "keras"], out / "refused", sample_of(data))
+        refused = export(
+            backend, ["onnx", "tflite", "pt2", "keras"], out / "refused", sample_of(data)
+        )
     finally:
         setattr(target, name, original)
     backend.model = None
@@ -131,8 +133,12 @@ def code_case(framework: str, path: Path, folder: Path) -> dict:
     x_train, y_train, x_val, y_val = module.load_data()
     same_data = all(
         a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
-        for a, b in ((x_train, data.x_train), (x_val, data.x_val),
-                     (y_train, backend.plan.target(data.y_train)), (y_val, backend.plan.target(data.y_val)))
+        for a, b in (
+            (x_train, data.x_train),
+            (x_val, data.x_val),
+            (y_train, backend.plan.target(data.y_train)),
+            (y_val, backend.plan.target(data.y_val)),
+        )
     )
     x = sample_of(data)
     reference = backend.predict(x)
@@ -140,8 +146,13 @@ def code_case(framework: str, path: Path, folder: Path) -> dict:
         output, info = torch_parity(module, backend, project, x)
     else:
         output, info = keras_parity(module, backend, x)
-    result = {"same_data": bool(same_data), "parity_diff": float(np.max(np.abs(output - reference))),
-              "output_shape": list(output.shape), "reference_shape": list(reference.shape), **info}
+    result = {
+        "same_data": bool(same_data),
+        "parity_diff": float(np.max(np.abs(output - reference))),
+        "output_shape": list(output.shape),
+        "reference_shape": list(reference.shape),
+        **info,
+    }
     if case_key(path).startswith("zoo_"):  # presets' scripts run as real subprocesses in the test
         result["printed"] = run_main(module)
     return result

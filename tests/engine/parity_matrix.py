@@ -48,6 +48,7 @@ class Case:
 
 # ---- optimizers ---------------------------------------------------------------------------------
 
+
 def optimizer_variants() -> dict[str, dict]:
     """Each optimizer with its defaults, and once more per feature that is off by default
     (momentum, nesterov...), switched on, with the other off-by-default numbers on too
@@ -57,7 +58,11 @@ def optimizer_variants() -> dict[str, dict]:
         adaptive = any(p.name == "epsilon" for p in params)
         base = {"name": name, "learning_rate": 0.01 if adaptive else 0.05}
         out[name] = base
-        off_numbers = {p.name: _on_value(p) for p in params if p.kind == "float" and not p.default and p.name != "learning_rate"}
+        off_numbers = {
+            p.name: _on_value(p)
+            for p in params
+            if p.kind == "float" and not p.default and p.name != "learning_rate"
+        }
         for p in params:
             if p.kind == "bool" and not p.default:
                 out[f"{name}_{p.name}"] = {**base, **off_numbers, p.name: True}
@@ -72,6 +77,7 @@ def _on_value(p) -> float:
 
 
 # ---- layers -------------------------------------------------------------------------------------
+
 
 def layer_variants(t: LayerType) -> dict[str, dict]:
     """The layer's suggested parameters, then one variant per non-default boolean or choice value."""
@@ -95,13 +101,25 @@ def layer_variants(t: LayerType) -> dict[str, dict]:
 
 
 def _project(input_shape, layers: list[dict], optimizer: dict) -> Project:
-    training = {"dataset": {"name": "xor"}, "loss": "cross_entropy", "optimizer": optimizer, "seed": 3}
+    training = {
+        "dataset": {"name": "xor"},
+        "loss": "cross_entropy",
+        "optimizer": optimizer,
+        "seed": 3,
+    }
     model = {"input": {"shape": list(input_shape)}, "layers": layers, "output": layers[-1]["id"]}
     return from_dict({"format": "twintrain/1", "model": model, "training": training})
 
 
 def _pre(lid: str) -> dict:
-    return {"id": lid, "type": "Dense", "units": 4, "activation": "tanh", "use_bias": False, "inputs": ["input"]}
+    return {
+        "id": lid,
+        "type": "Dense",
+        "units": 4,
+        "activation": "tanh",
+        "use_bias": False,
+        "inputs": ["input"],
+    }
 
 
 def place(t: LayerType, params: dict, optimizer: dict) -> Project | None:
@@ -115,8 +133,11 @@ def place(t: LayerType, params: dict, optimizer: dict) -> Project | None:
             body = [*pres, {"id": "x", "type": t.name, **params, "inputs": [p["id"] for p in pres]}]
         else:
             body = [_pre("pre"), {"id": "x", "type": t.name, **params, "inputs": ["pre"]}]
-        layers = [*body, {"id": "flat", "type": "Flatten", "inputs": ["x"]},
-                  {"id": "head", "type": "Dense", "units": CLASSES, "inputs": ["flat"]}]
+        layers = [
+            *body,
+            {"id": "flat", "type": "Flatten", "inputs": ["x"]},
+            {"id": "head", "type": "Dense", "units": CLASSES, "inputs": ["flat"]},
+        ]
         try:
             project = _project(shape, layers, optimizer)
             infer(project, check_dataset=False).raise_first()
@@ -134,26 +155,47 @@ def cases() -> dict[str, Case]:
             for oname, opt in optimizers.items():
                 project = place(t, params, opt)
                 if project is not None:
-                    out[f"{t.name}[{vname}]/{oname}"] = Case(f"{t.name}[{vname}]/{oname}", project, t.int_inputs)
+                    out[f"{t.name}[{vname}]/{oname}"] = Case(
+                        f"{t.name}[{vname}]/{oname}", project, t.int_inputs
+                    )
     # The model that first showed the Embedding gap (text classification), under every optimizer.
     for oname, opt in optimizers.items():
-        text = _project(IDS_SHAPE, [
-            {"id": "emb", "type": "Embedding", "input_dim": VOCAB, "output_dim": 6, "inputs": ["input"]},
-            {"id": "lstm", "type": "LSTM", "units": 5, "return_sequences": True, "inputs": ["emb"]},
-            {"id": "ln", "type": "LayerNorm", "inputs": ["lstm"]},
-            {"id": "gap", "type": "GlobalAvgPool1D", "inputs": ["ln"]},
-            {"id": "head", "type": "Dense", "units": CLASSES, "inputs": ["gap"]},
-        ], opt)
+        text = _project(
+            IDS_SHAPE,
+            [
+                {
+                    "id": "emb",
+                    "type": "Embedding",
+                    "input_dim": VOCAB,
+                    "output_dim": 6,
+                    "inputs": ["input"],
+                },
+                {
+                    "id": "lstm",
+                    "type": "LSTM",
+                    "units": 5,
+                    "return_sequences": True,
+                    "inputs": ["emb"],
+                },
+                {"id": "ln", "type": "LayerNorm", "inputs": ["lstm"]},
+                {"id": "gap", "type": "GlobalAvgPool1D", "inputs": ["ln"]},
+                {"id": "head", "type": "Dense", "units": CLASSES, "inputs": ["gap"]},
+            ],
+            opt,
+        )
         out[f"text_lstm/{oname}"] = Case(f"text_lstm/{oname}", text, True)
     # Dropout at a real rate: each framework draws its own masks, so the curves must part.
     dropout = LAYER_TYPES["Dropout"]
     project = place(dropout, dict(dropout.suggested, rate=0.5), optimizers["sgd"])
     assert project is not None
-    out["Dropout[rate_0.5]/sgd"] = Case("Dropout[rate_0.5]/sgd", project, False, expect_parity=False)
+    out["Dropout[rate_0.5]/sgd"] = Case(
+        "Dropout[rate_0.5]/sgd", project, False, expect_parity=False
+    )
     return out
 
 
 # ---- weights and data ---------------------------------------------------------------------------
+
 
 def _rng(name: str) -> np.random.Generator:
     return np.random.default_rng(zlib.crc32(name.encode()))

@@ -13,8 +13,10 @@ from engine.spec.graph import infer
 from engine.spec.project import read_project
 from engine.weights import glorot_uniform, init_weights, orthogonal
 
-PROJECTS = {**{f"case_{k}": v for k, v in cases.FORWARD.items()},
-            **{f"preset_{p.key}": read_project(p.path) for p in list_presets()}}
+PROJECTS = {
+    **{f"case_{k}": v for k, v in cases.FORWARD.items()},
+    **{f"preset_{p.key}": read_project(p.path) for p in list_presets()},
+}
 
 
 @pytest.mark.parametrize("name", sorted(PROJECTS))
@@ -41,19 +43,24 @@ def test_deterministic_per_seed_and_different_across_seeds():
 
 def test_a_layer_keeps_its_weights_when_another_layer_is_added():
     base = cases.project([6], [{"id": "x", "type": "Dense", "units": 4}])
-    more = cases.project([6], [{"id": "x", "type": "Dense", "units": 4}, {"id": "y", "type": "Dense", "units": 2}])
+    more = cases.project(
+        [6], [{"id": "x", "type": "Dense", "units": 4}, {"id": "y", "type": "Dense", "units": 2}]
+    )
     wa = init_weights(base, infer(base, check_dataset=False), 0)
     wb = init_weights(more, infer(more, check_dataset=False), 0)
     np.testing.assert_array_equal(wa["x"]["kernel"], wb["x"]["kernel"])
 
 
 def test_keras_default_initialisers():
-    proj = cases.project([7, 3], [
-        {"id": "lstm", "type": "LSTM", "units": 5},
-        {"id": "bn", "type": "BatchNorm"},
-        {"id": "ln", "type": "LayerNorm"},
-        {"id": "fc", "type": "Dense", "units": 400},
-    ])
+    proj = cases.project(
+        [7, 3],
+        [
+            {"id": "lstm", "type": "LSTM", "units": 5},
+            {"id": "bn", "type": "BatchNorm"},
+            {"id": "ln", "type": "LayerNorm"},
+            {"id": "fc", "type": "Dense", "units": 400},
+        ],
+    )
     w = init_weights(proj, infer(proj, check_dataset=False), 0)
     bias = w["lstm"]["bias"]
     np.testing.assert_array_equal(bias[5:10], 1.0)  # forget gate, unit_forget_bias

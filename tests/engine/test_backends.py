@@ -26,7 +26,11 @@ FORWARD_TOL = 1e-5
 LOSS_TOL = 1e-4
 # (framework, sections) per subprocess: TensorFlow's share is split in two so that three
 # processes keep two cores busy.
-JOBS = (("torch", "forward,train,presets"), ("tensorflow", "forward,presets"), ("tensorflow", "train"))
+JOBS = (
+    ("torch", "forward,train,presets"),
+    ("tensorflow", "forward,presets"),
+    ("tensorflow", "train"),
+)
 
 
 @pytest.fixture(scope="module")
@@ -56,14 +60,18 @@ def _close(a: np.ndarray, b: np.ndarray, tol: float, what: str) -> None:
 
 # ---- coverage of the cases themselves -----------------------------------------------------------
 
+
 def test_cases_cover_every_layer_type_and_activation():
     used = {layer.type for p in cases.FORWARD.values() for layer in p.layers}
     assert used == set(LAYER_TYPES)
-    acts = {layer.resolved().get("activation") for p in cases.FORWARD.values() for layer in p.layers}
+    acts = {
+        layer.resolved().get("activation") for p in cases.FORWARD.values() for layer in p.layers
+    }
     assert set(ACTIVATIONS) <= acts
 
 
 # ---- forward ------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", sorted(cases.FORWARD))
 def test_forward_parity(results, name):
@@ -84,12 +92,17 @@ def test_batchnorm_train_mode_and_moving_statistics(results, name):
     t, f = _pair(results, f"fwd|{name}|eval_after")
     _close(t, f, FORWARD_TOL, f"{name} inference after one training-mode pass")
     before = cases.weights_for(name, cases.FORWARD[name])
-    tw, fw = _weights(results, "torch", f"fwd|{name}|w1"), _weights(results, "tensorflow", f"fwd|{name}|w1")
+    tw, fw = (
+        _weights(results, "torch", f"fwd|{name}|w1"),
+        _weights(results, "tensorflow", f"fwd|{name}|w1"),
+    )
     for lid, arrays in fw.items():
         for key in ("moving_mean", "moving_variance"):
             if key in arrays:
                 _close(tw[lid][key], arrays[key], FORWARD_TOL, f"{name} {lid}.{key}")
-                assert not np.allclose(arrays[key], before[lid][key]), "moving statistics did not move"
+                assert not np.allclose(arrays[key], before[lid][key]), (
+                    "moving statistics did not move"
+                )
 
 
 @pytest.mark.parametrize("name", sorted(cases.FORWARD))
@@ -102,7 +115,9 @@ def test_weights_round_trip(results, name):
             assert set(got[lid]) == set(arrays), (framework, lid)
             for key, value in arrays.items():
                 assert got[lid][key].dtype == np.float32
-                np.testing.assert_array_equal(got[lid][key], value, err_msg=f"{framework} {lid}.{key}")
+                np.testing.assert_array_equal(
+                    got[lid][key], value, err_msg=f"{framework} {lid}.{key}"
+                )
 
 
 @pytest.mark.parametrize("name", sorted(cases.FORWARD))
@@ -114,6 +129,7 @@ def test_param_counts_match_registry(results, name):
 
 # ---- training -----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", sorted(cases.TRAIN))
 def test_training_parity_matched(results, name):
     t, f = _pair(results, f"train|{name}|losses")
@@ -124,7 +140,10 @@ def test_training_parity_matched(results, name):
     assert diff < LOSS_TOL, f"max |loss diff| over {cases.TRAIN_STEPS} steps: {diff:.3g}"
     t, f = _pair(results, f"train|{name}|evaluate")
     np.testing.assert_allclose(t, f, atol=LOSS_TOL, equal_nan=True)
-    tw, fw = _weights(results, "torch", f"train|{name}|w"), _weights(results, "tensorflow", f"train|{name}|w")
+    tw, fw = (
+        _weights(results, "torch", f"train|{name}|w"),
+        _weights(results, "tensorflow", f"train|{name}|w"),
+    )
     for lid, arrays in fw.items():
         for key, value in arrays.items():
             _close(tw[lid][key], value, 1e-3, f"{name} trained {lid}.{key}")
@@ -143,11 +162,18 @@ def test_tensorflow_step_traced_once(results, name):
 
 
 def test_native_mode_uses_stock_optimizers_and_trains(results):
-    names = [k.split("|")[1] for k in results["torch"] if k.startswith("native|") and k.endswith("|losses")]
+    names = [
+        k.split("|")[1]
+        for k in results["torch"]
+        if k.startswith("native|") and k.endswith("|losses")
+    ]
     assert names
     for name in names:
         for framework in ("torch", "tensorflow"):
-            assert np.all(np.isfinite(results[framework][f"native|{name}|losses"])), (framework, name)
+            assert np.all(np.isfinite(results[framework][f"native|{name}|losses"])), (
+                framework,
+                name,
+            )
         matched = str(results["torch"][f"matched|{name}|optimizer"])
         native = str(results["torch"][f"native|{name}|optimizer"])
         assert matched.startswith("engine.backends.torch_optim.Keras"), matched
@@ -186,19 +212,26 @@ def _check_evaluate(results, key: str, proj) -> None:
         if loss_name == "cross_entropy":
             z = out - out.max(axis=1, keepdims=True)
             logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-            want_loss, want_acc = -logp[np.arange(len(y)), y].mean(), (out.argmax(axis=1) == y).mean()
+            want_loss, want_acc = (
+                -logp[np.arange(len(y)), y].mean(),
+                (out.argmax(axis=1) == y).mean(),
+            )
         elif loss_name == "binary_cross_entropy":
             t = y.reshape(-1, 1).astype(np.float64)
             want_loss = (np.maximum(out, 0) - out * t + np.log1p(np.exp(-np.abs(out)))).mean()
             want_acc = ((out > 0) == (t > 0.5)).mean()
         else:
             err = out - y
-            want_loss, want_acc = (np.square(err) if loss_name == "mse" else np.abs(err)).mean(), np.nan
+            want_loss, want_acc = (
+                (np.square(err) if loss_name == "mse" else np.abs(err)).mean(),
+                np.nan,
+            )
         assert abs(loss - want_loss) < 1e-5, (framework, loss, want_loss)
         np.testing.assert_allclose(acc, want_acc, atol=1e-9, equal_nan=True, err_msg=framework)
 
 
 # ---- GPU ----------------------------------------------------------------------------------------
+
 
 @pytest.mark.gpu
 @pytest.mark.skipif(shutil.which("nvidia-smi") is None, reason="needs a CUDA device")
@@ -207,8 +240,14 @@ def test_cuda_training_matches_cpu(results, tmp_path):
     env.pop("CUDA_VISIBLE_DEVICES")
     for framework in ("torch", "tensorflow"):
         dest = tmp_path / f"{framework}.npz"
-        proc = subprocess.run([sys.executable, str(WORKER), framework, str(dest), "cuda"], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(
+            [sys.executable, str(WORKER), framework, str(dest), "cuda"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
         with np.load(dest) as data:
             for key in data.files:

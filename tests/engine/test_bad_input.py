@@ -35,33 +35,119 @@ def set_param(lid, key, value):
 CASES = [
     ("truncated", json.dumps(BASE)[:200], ["not valid JSON", "line"]),
     ("not-an-object", "[1, 2]", ["JSON object"]),
-    ("nan", json.dumps(BASE).replace('"learning_rate": 0.001', '"learning_rate": NaN'), ["NaN", "not allowed"]),
-    ("format", mutate(lambda d: d.__setitem__("format", "twintrain/9")), ["format", "twintrain/9", "twintrain/1"]),
-    ("unknown-type", mutate(set_param("conv1", "type", "Conv2d")), ["layer 'conv1'", "field 'type'", "did you mean 'Conv2D'"]),
-    ("unknown-type-far", mutate(set_param("conv1", "type", "Transformer")), ["layer 'conv1'", "unknown layer type 'Transformer'"]),
-    ("unknown-param", mutate(set_param("fc1", "unit", 32)), ["layer 'fc1'", "field 'unit'", "did you mean 'units'"]),
-    ("wrong-type", mutate(set_param("fc1", "units", "32")), ["layer 'fc1'", "field 'units'", "expected an integer"]),
-    ("float-for-int", mutate(set_param("fc1", "units", 32.0)), ["layer 'fc1'", "field 'units'", "integer"]),
+    (
+        "nan",
+        json.dumps(BASE).replace('"learning_rate": 0.001', '"learning_rate": NaN'),
+        ["NaN", "not allowed"],
+    ),
+    (
+        "format",
+        mutate(lambda d: d.__setitem__("format", "twintrain/9")),
+        ["format", "twintrain/9", "twintrain/1"],
+    ),
+    (
+        "unknown-type",
+        mutate(set_param("conv1", "type", "Conv2d")),
+        ["layer 'conv1'", "field 'type'", "did you mean 'Conv2D'"],
+    ),
+    (
+        "unknown-type-far",
+        mutate(set_param("conv1", "type", "Transformer")),
+        ["layer 'conv1'", "unknown layer type 'Transformer'"],
+    ),
+    (
+        "unknown-param",
+        mutate(set_param("fc1", "unit", 32)),
+        ["layer 'fc1'", "field 'unit'", "did you mean 'units'"],
+    ),
+    (
+        "wrong-type",
+        mutate(set_param("fc1", "units", "32")),
+        ["layer 'fc1'", "field 'units'", "expected an integer"],
+    ),
+    (
+        "float-for-int",
+        mutate(set_param("fc1", "units", 32.0)),
+        ["layer 'fc1'", "field 'units'", "integer"],
+    ),
     ("bool-for-int", mutate(set_param("fc1", "units", True)), ["layer 'fc1'", "field 'units'"]),
     ("zero-size", mutate(set_param("fc1", "units", 0)), ["layer 'fc1'", "field 'units'", ">= 1"]),
-    ("negative-size", mutate(set_param("conv1", "kernel_size", -3)), ["layer 'conv1'", "field 'kernel_size'", ">= 1"]),
-    ("bad-choice", mutate(set_param("conv1", "padding", "full")), ["layer 'conv1'", "field 'padding'", "valid, same"]),
-    ("bad-activation", mutate(set_param("conv1", "activation", "rleu")), ["layer 'conv1'", "field 'activation'", "did you mean 'relu'"]),
-    ("kernel-too-large", mutate(lambda d: layer(d, "conv2").update(kernel_size=7, padding="valid")),
-     ["layer 'conv2'", "field 'kernel_size'", "larger than its input"]),
-    ("dangling", mutate(set_param("fc1", "inputs", ["flatten"])), ["layer 'fc1'", "field 'inputs'", "'flatten' names no layer"]),
-    ("cycle", mutate(lambda d: (set_param("conv1", "inputs", ["flat"])(d))), ["field 'inputs'", "cycle"]),
+    (
+        "negative-size",
+        mutate(set_param("conv1", "kernel_size", -3)),
+        ["layer 'conv1'", "field 'kernel_size'", ">= 1"],
+    ),
+    (
+        "bad-choice",
+        mutate(set_param("conv1", "padding", "full")),
+        ["layer 'conv1'", "field 'padding'", "valid, same"],
+    ),
+    (
+        "bad-activation",
+        mutate(set_param("conv1", "activation", "rleu")),
+        ["layer 'conv1'", "field 'activation'", "did you mean 'relu'"],
+    ),
+    (
+        "kernel-too-large",
+        mutate(lambda d: layer(d, "conv2").update(kernel_size=7, padding="valid")),
+        ["layer 'conv2'", "field 'kernel_size'", "larger than its input"],
+    ),
+    (
+        "dangling",
+        mutate(set_param("fc1", "inputs", ["flatten"])),
+        ["layer 'fc1'", "field 'inputs'", "'flatten' names no layer"],
+    ),
+    (
+        "cycle",
+        mutate(lambda d: set_param("conv1", "inputs", ["flat"])(d)),
+        ["field 'inputs'", "cycle"],
+    ),
     ("duplicate", mutate(set_param("fc1", "id", "conv1")), ["layer 'conv1'", "duplicate id"]),
-    ("bad-id", mutate(set_param("fc1", "id", "fc-1")), ["field 'model.layers[4].id'", "must match"]),
-    ("input-shape", mutate(lambda d: d["model"]["input"].__setitem__("shape", [8, 8, 3])),
-     ["field 'model.input.shape'", "[8, 8, 3]", "[8, 8, 1]", "digits"]),
-    ("bad-input-shape", mutate(lambda d: d["model"]["input"].__setitem__("shape", [8, 0, 1])), ["model.input.shape", "positive"]),
-    ("unknown-dataset", mutate(lambda d: d["training"]["dataset"].__setitem__("name", "mnist")), ["training.dataset.name", "unknown dataset"]),
-    ("unknown-training-key", mutate(lambda d: d["training"].__setitem__("epoch", 3)), ["field 'training.epoch'", "did you mean 'epochs'"]),
-    ("bad-lr", mutate(lambda d: d["training"]["optimizer"].__setitem__("learning_rate", -1)), ["training.optimizer.learning_rate", "> 0"]),
-    ("wrong-classes", mutate(set_param("out", "units", 5)), ["output 'out'", "[5]", "[10]", "training.loss"]),
-    ("missing-required", mutate(lambda d: layer(d, "fc1").pop("units")), ["layer 'fc1'", "field 'units'", "required"]),
-    ("output-missing", mutate(lambda d: d["model"].__setitem__("output", "nope")), ["model.output", "names no layer"]),
+    (
+        "bad-id",
+        mutate(set_param("fc1", "id", "fc-1")),
+        ["field 'model.layers[4].id'", "must match"],
+    ),
+    (
+        "input-shape",
+        mutate(lambda d: d["model"]["input"].__setitem__("shape", [8, 8, 3])),
+        ["field 'model.input.shape'", "[8, 8, 3]", "[8, 8, 1]", "digits"],
+    ),
+    (
+        "bad-input-shape",
+        mutate(lambda d: d["model"]["input"].__setitem__("shape", [8, 0, 1])),
+        ["model.input.shape", "positive"],
+    ),
+    (
+        "unknown-dataset",
+        mutate(lambda d: d["training"]["dataset"].__setitem__("name", "mnist")),
+        ["training.dataset.name", "unknown dataset"],
+    ),
+    (
+        "unknown-training-key",
+        mutate(lambda d: d["training"].__setitem__("epoch", 3)),
+        ["field 'training.epoch'", "did you mean 'epochs'"],
+    ),
+    (
+        "bad-lr",
+        mutate(lambda d: d["training"]["optimizer"].__setitem__("learning_rate", -1)),
+        ["training.optimizer.learning_rate", "> 0"],
+    ),
+    (
+        "wrong-classes",
+        mutate(set_param("out", "units", 5)),
+        ["output 'out'", "[5]", "[10]", "training.loss"],
+    ),
+    (
+        "missing-required",
+        mutate(lambda d: layer(d, "fc1").pop("units")),
+        ["layer 'fc1'", "field 'units'", "required"],
+    ),
+    (
+        "output-missing",
+        mutate(lambda d: d["model"].__setitem__("output", "nope")),
+        ["model.output", "names no layer"],
+    ),
 ]
 
 
@@ -70,12 +156,20 @@ def _add_mismatch(d):
     layer(d, "out")["inputs"] = ["sum"]
 
 
-CASES.append(("add-mismatch", mutate(_add_mismatch), ["layer 'sum'", "Add needs inputs of one shape", "[32]", "[256]"]))
+CASES.append(
+    (
+        "add-mismatch",
+        mutate(_add_mismatch),
+        ["layer 'sum'", "Add needs inputs of one shape", "[32]", "[256]"],
+    )
+)
 
 
 def write(tmp_path, name, content):
     path = tmp_path / f"{name}.twintrain.json"
-    path.write_text(content if isinstance(content, str) else json.dumps(content, indent=2), encoding="utf-8")
+    path.write_text(
+        content if isinstance(content, str) else json.dumps(content, indent=2), encoding="utf-8"
+    )
     return path
 
 
@@ -97,7 +191,10 @@ def test_cli_process_exits_1_without_traceback(tmp_path):
     path = write(tmp_path, "bad", mutate(set_param("fc1", "units", -4)))
     proc = subprocess.run(
         [sys.executable, "-m", "engine.cli", "check", str(path)],
-        capture_output=True, text=True, cwd=ROOT, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
     )
     assert proc.returncode == 1
     assert proc.stdout == ""
@@ -124,7 +221,9 @@ def test_wrong_encoding_and_huge_numbers(tmp_path, capsys):
 
 
 def test_deep_nesting_is_a_clean_error(tmp_path, capsys):
-    path = write(tmp_path, "deep", '{"format": "twintrain/1", "x-a": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    path = write(
+        tmp_path, "deep", '{"format": "twintrain/1", "x-a": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    )
     assert main(["check", str(path)]) == 1
     assert "nested too deeply" in capsys.readouterr().err
 
@@ -160,14 +259,17 @@ def test_every_error_is_a_spec_error_with_fields():
     assert "cannot read" in str(info.value)
 
 
-@pytest.mark.parametrize(("name", "stem"), [
-    ("../../outside", "outside"),
-    ("a/b\\c", "a_b_c"),
-    ("..", "run"),
-    ("", "run"),
-    ("Mein Netz: ü", "Mein_Netz"),
-    ("x" * 500, "x" * 60),
-])
+@pytest.mark.parametrize(
+    ("name", "stem"),
+    [
+        ("../../outside", "outside"),
+        ("a/b\\c", "a_b_c"),
+        ("..", "run"),
+        ("", "run"),
+        ("Mein Netz: ü", "Mein_Netz"),
+        ("x" * 500, "x" * 60),
+    ],
+)
 def test_a_project_name_never_puts_the_run_folder_outside_the_runs_folder(tmp_path, name, stem):
     from engine.run_folder import run_stem
 

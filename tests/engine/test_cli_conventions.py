@@ -15,16 +15,28 @@ from gui.launch import unknown_target
 TWINTRAIN = Path(sys.executable).with_name("twintrain")
 
 
-def _run(args: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([str(TWINTRAIN), *args], capture_output=True, text=True, timeout=300,
-                          env=env or dict(os.environ), cwd=cwd)
+def _run(
+    args: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(TWINTRAIN), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env or dict(os.environ),
+        cwd=cwd,
+    )
 
 
 def test_train_prints_the_table_on_stdout_and_plain_progress_on_stderr(tmp_path):
     proc = _run(["train", "iris_logreg", "--epochs", "2", "--out", str(tmp_path / "run")])
     assert proc.returncode == 0, proc.stderr
     out, err = proc.stdout, proc.stderr
-    assert "Median step (ms)" in out and "Parity: max |loss diff|" in out and f"Run folder: {tmp_path / 'run'}" in out
+    assert (
+        "Median step (ms)" in out
+        and "Parity: max |loss diff|" in out
+        and f"Run folder: {tmp_path / 'run'}" in out
+    )
     assert "Median step" not in err
     lines = err.splitlines()
     for label in ("PyTorch", "TensorFlow/Keras"):
@@ -36,8 +48,20 @@ def test_train_prints_the_table_on_stdout_and_plain_progress_on_stderr(tmp_path)
 
 
 def test_train_json_prints_the_summary_and_only_it(tmp_path):
-    proc = _run(["train", "xor_mlp", "--epochs", "1", "--frameworks", "torch", "--out", str(tmp_path / "r"),
-                 "--json", "--quiet"])
+    proc = _run(
+        [
+            "train",
+            "xor_mlp",
+            "--epochs",
+            "1",
+            "--frameworks",
+            "torch",
+            "--out",
+            str(tmp_path / "r"),
+            "--json",
+            "--quiet",
+        ]
+    )
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     assert summary == json.loads((tmp_path / "r" / "summary.json").read_text())
@@ -49,20 +73,34 @@ def test_train_json_prints_the_summary_and_only_it(tmp_path):
 def test_a_mistyped_command_is_refused_with_a_suggestion():
     proc = _run(["trian", "xor_mlp"])
     assert proc.returncode == 2
-    assert proc.stderr.strip() == "twintrain: unknown command or project 'trian' (did you mean 'train'?)"
-    assert unknown_target(["digts_cnn"]) == "unknown command or project 'digts_cnn' (did you mean 'digits_cnn'?)"
+    assert (
+        proc.stderr.strip()
+        == "twintrain: unknown command or project 'trian' (did you mean 'train'?)"
+    )
+    assert (
+        unknown_target(["digts_cnn"])
+        == "unknown command or project 'digts_cnn' (did you mean 'digits_cnn'?)"
+    )
     assert unknown_target(["--verbose"]) == "unknown option '--verbose' (see twintrain --help)"
     assert unknown_target(["xor_mlp"]) is None and unknown_target([]) is None
 
 
 def test_without_a_display_the_app_says_so_in_one_line(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
     for args in ([], ["xor_mlp"]):
         proc = _run(args, env=env, cwd=tmp_path)
         assert proc.returncode == 1, proc.stderr
         lines = proc.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("twintrain: no display available (DISPLAY is not set)")
-        assert "QT_QPA_PLATFORM=offscreen" in lines[0] and "twintrain check, train, export" in lines[0]
+        assert len(lines) == 1 and lines[0].startswith(
+            "twintrain: no display available (DISPLAY is not set)"
+        )
+        assert (
+            "QT_QPA_PLATFORM=offscreen" in lines[0] and "twintrain check, train, export" in lines[0]
+        )
     env["DISPLAY"] = ":93"
     proc = _run(["xor_mlp"], env=env)
     assert proc.returncode == 1 and "cannot connect to the X server at DISPLAY=:93" in proc.stderr

@@ -29,7 +29,18 @@ def test_missing_files_fall_back_to_sklearn(tmp_path, monkeypatch):
 
 
 def test_digits_load_without_importing_sklearn():
-    code = ("import sys; from engine.data.load import generate; x, y = generate({'name': 'digits'}, 0); "
-            "print(x.shape, int(y.sum()), 'sklearn' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["(1797,", "8,", "8,", "1)", str(int(skd.load_digits().target.sum())), "False"]
+    code = (
+        "import sys; from engine.data.load import generate; x, y = generate({'name': 'digits'}, 0); "
+        "print(x.shape, int(y.sum()), 'sklearn' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == [
+        "(1797,",
+        "8,",
+        "8,",
+        "1)",
+        str(int(skd.load_digits().target.sum())),
+        "False",
+    ]

@@ -36,9 +36,16 @@ PRESET_KEYS = [case_key(p) for p in PRESETS]
 def run_workers(mode: str, cases: Path, out: Path) -> dict[str, subprocess.CompletedProcess]:
     """Both frameworks' workers at once (two processes, never one with both frameworks)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", OMP_NUM_THREADS="1")
-    procs = {fw: subprocess.Popen([sys.executable, str(HERE / "export_worker.py"), mode, fw, str(cases), str(out)],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
-             for fw in FRAMEWORKS}
+    procs = {
+        fw: subprocess.Popen(
+            [sys.executable, str(HERE / "export_worker.py"), mode, fw, str(cases), str(out)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
+        for fw in FRAMEWORKS
+    }
     done = {}
     for fw, proc in procs.items():
         stdout, stderr = proc.communicate(timeout=600)
@@ -55,7 +62,12 @@ def exported(tmp_path_factory):
     out.mkdir()
     procs = run_workers("export", root / "cases", out)
     results = {fw: json.loads((out / f"{fw}.json").read_text()) for fw in FRAMEWORKS}
-    return {"cases": {case_key(p): p for p in cases}, "out": out, "results": results, "procs": procs}
+    return {
+        "cases": {case_key(p): p for p in cases},
+        "out": out,
+        "results": results,
+        "procs": procs,
+    }
 
 
 def sample_for(path: Path) -> np.ndarray:
@@ -87,8 +99,11 @@ def test_every_format_written_and_verified(exported):
                 assert e["framework"] == fw and e["file"] == FILES[(fw, fmt)], where
                 path = exported["out"] / case / e["file"]
                 assert path.exists(), where
-                size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else \
-                    path.stat().st_size
+                size = (
+                    sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+                    if path.is_dir()
+                    else path.stat().st_size
+                )
                 assert e["bytes"] == size > 0, where
                 assert isinstance(e["check"], str) and e["check"], where
                 assert e["max_abs_diff"] is not None and 0.0 <= e["max_abs_diff"] < TOL, where
@@ -105,7 +120,10 @@ def test_checks_use_two_batch_sizes_and_safe_loaders(exported):
                     assert f"batch {n} and {small}" in e["check"], (case, fw, fmt, e["check"])
         torch_checks = {f: e["check"] for f, e in entries(exported, case, "torch").items()}
         assert "load_state_dict strict" in torch_checks["safetensors"]
-        assert "torch.export.load" in torch_checks["pt2"] and "torch.jit.load" in torch_checks["torchscript"]
+        assert (
+            "torch.export.load" in torch_checks["pt2"]
+            and "torch.jit.load" in torch_checks["torchscript"]
+        )
         assert "safe_mode=True" in entries(exported, case, "tensorflow")["keras"]["check"]
 
 
@@ -129,20 +147,35 @@ def test_onnx_cross_framework_within_tolerance(exported):
     results = _cross_checks(exported)
     for case, result in results.items():
         assert result["ok"] is True, (case, result)
-        assert result["max_abs_diff"] < TOL and result["batch"] == len(sample_for(exported["cases"][case]))
+        assert result["max_abs_diff"] < TOL and result["batch"] == len(
+            sample_for(exported["cases"][case])
+        )
         assert result["files"] == ["torch.onnx", "tensorflow.onnx"]
 
 
 def _cross_checks(exported) -> dict[str, dict]:
     """cross_check for every case in this process when it holds no framework, else in a child."""
-    args = {case: (str(exported["out"] / case), str(exported["cases"][case])) for case in all_cases(exported)}
+    args = {
+        case: (str(exported["out"] / case), str(exported["cases"][case]))
+        for case in all_cases(exported)
+    }
     if "torch" not in sys.modules and "tensorflow" not in sys.modules:
-        return {case: cross_check(Path(out), sample_for(Path(proj))) for case, (out, proj) in args.items()}
-    code = ("import json, sys; sys.path.insert(0, %r); from pathlib import Path; from test_export import sample_for; "
-            "from engine.export.manifest import cross_check; args = json.loads(sys.argv[1]); "
-            "print(json.dumps({c: cross_check(Path(o), sample_for(Path(p))) for c, (o, p) in args.items()}))")
-    proc = subprocess.run([sys.executable, "-c", code % str(HERE), json.dumps(args)], capture_output=True, text=True,
-                          check=True, cwd=str(HERE.parents[1]))
+        return {
+            case: cross_check(Path(out), sample_for(Path(proj)))
+            for case, (out, proj) in args.items()
+        }
+    code = (
+        "import json, sys; sys.path.insert(0, %r); from pathlib import Path; from test_export import sample_for; "
+        "from engine.export.manifest import cross_check; args = json.loads(sys.argv[1]); "
+        "print(json.dumps({c: cross_check(Path(o), sample_for(Path(p))) for c, (o, p) in args.items()}))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code % str(HERE), json.dumps(args)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=str(HERE.parents[1]),
+    )
     return json.loads(proc.stdout)
 
 
@@ -153,9 +186,15 @@ def test_cross_check_reports_a_difference_and_a_missing_file(exported, tmp_path)
     mixed = tmp_path / "mixed"
     mixed.mkdir()
     (mixed / "torch.onnx").write_bytes((folder / "torch.onnx").read_bytes())
-    (mixed / "tensorflow.onnx").write_bytes((exported["out"] / "digits_mlp" / "tensorflow.onnx").read_bytes())
+    (mixed / "tensorflow.onnx").write_bytes(
+        (exported["out"] / "digits_mlp" / "tensorflow.onnx").read_bytes()
+    )
     different = cross_check(mixed, sample)
-    assert different["ok"] is False and different["max_abs_diff"] > TOL and "differ by" in different["reason"]
+    assert (
+        different["ok"] is False
+        and different["max_abs_diff"] > TOL
+        and "differ by" in different["reason"]
+    )
     trained = cross_check(mixed, sample, expect_match=False)
     assert trained["ok"] is None and trained["max_abs_diff"] == different["max_abs_diff"]
     (mixed / "tensorflow.onnx").unlink()
@@ -169,22 +208,52 @@ def test_manifest_lists_every_file_with_size_and_checks(exported, tmp_path):
     case = "digits_cnn"
     folder = exported["out"] / case
     listed = exported["results"]["torch"][case] + exported["results"]["tensorflow"][case]
-    cross = cross_check(folder, sample_for(exported["cases"][case])) if "torch" not in sys.modules else \
-        _cross_checks(exported)[case]
+    cross = (
+        cross_check(folder, sample_for(exported["cases"][case]))
+        if "torch" not in sys.modules
+        else _cross_checks(exported)[case]
+    )
     path = write_manifest(folder, listed, cross, project="digits-cnn")
     assert path == folder / MANIFEST
     doc = json.loads(path.read_text())
-    assert doc["format"] == "twintrain-exports/1" and doc["project"] == "digits-cnn" and doc["ok"] is True
+    assert (
+        doc["format"] == "twintrain-exports/1"
+        and doc["project"] == "digits-cnn"
+        and doc["ok"] is True
+    )
     assert [f["file"] for f in doc["files"]] == [e["file"] for e in listed]
     for f in doc["files"]:
-        assert set(f) >= {"format", "framework", "file", "bytes", "ok", "max_abs_diff", "check", "reason"}
+        assert set(f) >= {
+            "format",
+            "framework",
+            "file",
+            "bytes",
+            "ok",
+            "max_abs_diff",
+            "check",
+            "reason",
+        }
     assert doc["cross_check"]["ok"] is True and doc["cross_check"]["max_abs_diff"] < TOL
-    assert not [p for p in folder.iterdir() if p.name.startswith(f".{MANIFEST}")]  # no temp file left
+    assert not [
+        p for p in folder.iterdir() if p.name.startswith(f".{MANIFEST}")
+    ]  # no temp file left
     assert stat.S_IMODE(path.stat().st_mode) & stat.S_IRGRP or os.name == "nt"
     # A failed entry, NaN and numpy values are written as plain JSON; ok turns false.
-    bad = [{**listed[0], "ok": False, "max_abs_diff": float("nan"), "bytes": np.int64(5), "reason": "refused"}]
+    bad = [
+        {
+            **listed[0],
+            "ok": False,
+            "max_abs_diff": float("nan"),
+            "bytes": np.int64(5),
+            "reason": "refused",
+        }
+    ]
     doc = json.loads(write_manifest(tmp_path, bad, None).read_text())
-    assert doc["ok"] is False and doc["files"][0]["max_abs_diff"] is None and doc["files"][0]["bytes"] == 5
+    assert (
+        doc["ok"] is False
+        and doc["files"][0]["max_abs_diff"] is None
+        and doc["files"][0]["bytes"] == 5
+    )
 
 
 def test_safetensors_hold_the_matched_weights_in_pytorch_layout(exported):
@@ -195,7 +264,9 @@ def test_safetensors_hold_the_matched_weights_in_pytorch_layout(exported):
     weights = init_weights(project, infer(project), 0)
     tensors = load_file(str(exported["out"] / case / "torch.safetensors"))
     np.testing.assert_array_equal(tensors["layers.fc1.weight"], weights["fc1"]["kernel"].T)
-    np.testing.assert_array_equal(tensors["layers.conv1.weight"], weights["conv1"]["kernel"].transpose(3, 2, 0, 1))
+    np.testing.assert_array_equal(
+        tensors["layers.conv1.weight"], weights["conv1"]["kernel"].transpose(3, 2, 0, 1)
+    )
     assert set(tensors) == {f"layers.{lid}.{n}" for lid in weights for n in ("weight", "bias")}
 
 
@@ -207,15 +278,19 @@ def test_recurrent_tflite_is_converted_unrolled_and_says_so(exported):
 
 
 def test_a_refused_format_is_reported_and_the_others_still_written(exported):
-    for fw, failing, message in (("torch", "onnx", "exporter refused op aten::foo"),
-                                 ("tensorflow", "tflite", "TFLite converter refused op FooOp")):
+    for fw, failing, message in (
+        ("torch", "onnx", "exporter refused op aten::foo"),
+        ("tensorflow", "tflite", "TFLite converter refused op FooOp"),
+    ):
         refused = {e["format"]: e for e in exported["results"][fw]["_faults"]["refused"]}
         assert refused[failing]["ok"] is False and message in refused[failing]["reason"]
         assert "\n" not in refused[failing]["reason"]
         assert not (exported["out"] / "_faults" / "refused" / refused[failing]["file"]).exists()
         others = [e for f, e in refused.items() if f != failing]
-        assert others and all(e["ok"] and (exported["out"] / "_faults" / "refused" / e["file"]).exists()
-                              for e in others)
+        assert others and all(
+            e["ok"] and (exported["out"] / "_faults" / "refused" / e["file"]).exists()
+            for e in others
+        )
 
 
 def test_a_broken_backend_or_bad_format_gives_entries_not_exceptions(exported):
@@ -224,7 +299,11 @@ def test_a_broken_backend_or_bad_format_gives_entries_not_exceptions(exported):
         assert [e["format"] for e in broken] == list(FRAMEWORK_FORMATS[fw])
         assert all(not e["ok"] and "build() was not called" in e["reason"] for e in broken)
         unknown = exported["results"][fw]["_faults"]["unknown"]
-        assert len(unknown) == 1 and not unknown[0]["ok"] and "did you mean 'onnx'" in unknown[0]["reason"]
+        assert (
+            len(unknown) == 1
+            and not unknown[0]["ok"]
+            and "did you mean 'onnx'" in unknown[0]["reason"]
+        )
 
 
 def test_exporters_print_nothing_to_stdout(exported):

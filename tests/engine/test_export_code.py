@@ -34,8 +34,17 @@ from engine.spec.project import from_dict, read_project
 from engine.spec.training import LOSSES, OPTIMIZERS
 
 ALLOWED_IMPORTS = {
-    "torch": {"argparse", "csv", "pathlib", "numpy", "sklearn.datasets", "torch", "torch.nn",
-              "torch.nn.functional", "torch.utils.data"},
+    "torch": {
+        "argparse",
+        "csv",
+        "pathlib",
+        "numpy",
+        "sklearn.datasets",
+        "torch",
+        "torch.nn",
+        "torch.nn.functional",
+        "torch.utils.data",
+    },
     "tensorflow": {"argparse", "csv", "pathlib", "numpy", "sklearn.datasets", "keras"},
 }
 LINE = re.compile(r"(?<![a-z_])loss: (\S+)")
@@ -78,7 +87,9 @@ def test_cases_cover_the_whole_registry(generated):
     assert {layer.type for layer in layers} == set(LAYER_TYPES)
     used = {layer.resolved().get("activation") for layer in layers} - {None}
     assert used == set(ACTIVATIONS)
-    assert {p.training.get("optimizer", {}).get("name", "adam") for p in projects} == set(OPTIMIZERS)
+    assert {p.training.get("optimizer", {}).get("name", "adam") for p in projects} == set(
+        OPTIMIZERS
+    )
     assert {p.training.get("loss") for p in projects} >= set(LOSSES) - {"auto"}
     names = {p.training["dataset"]["name"] for p in projects}
     assert names >= set(catalog.NAMES), set(catalog.NAMES) - names
@@ -110,22 +121,44 @@ def test_scripts_are_formatted_and_lint_clean(generated):
     if ruff is None:
         pytest.skip("ruff is not installed")
     files = [str(p) for _, _, p in scripts(generated)]
-    fmt = subprocess.run([ruff, "format", "--isolated", "--check", "--diff", *files], capture_output=True, text=True)
+    fmt = subprocess.run(
+        [ruff, "format", "--isolated", "--check", "--diff", *files], capture_output=True, text=True
+    )
     assert fmt.returncode == 0, fmt.stdout[-3000:] + fmt.stderr[-2000:]
-    lint = subprocess.run([ruff, "check", "--isolated", "--select", "E,F,W,I,UP,B,SIM", "--output-format",
-                           "concise", *files], capture_output=True, text=True)
+    lint = subprocess.run(
+        [
+            ruff,
+            "check",
+            "--isolated",
+            "--select",
+            "E,F,W,I,UP,B,SIM",
+            "--output-format",
+            "concise",
+            *files,
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert lint.returncode == 0, lint.stdout[-3000:]
 
 
 def test_layer_ids_that_clash_with_python_or_module_names():
     """Ids may be keywords or nn.Module attributes: the scripts rename their Python names only."""
-    doc = {"format": "twintrain/1", "name": "clash", "model": {"input": {"shape": [2]}, "layers": [
-        {"id": "forward", "type": "Dense", "units": 4},
-        {"id": "train", "type": "Dense", "units": 4},
-        {"id": "class", "type": "Dense", "units": 4, "inputs": ["forward"]},
-        {"id": "to", "type": "Concatenate", "inputs": ["train", "class"]},
-        {"id": "_private", "type": "Dense", "units": 2},
-    ]}, "training": {"dataset": {"name": "xor"}}}
+    doc = {
+        "format": "twintrain/1",
+        "name": "clash",
+        "model": {
+            "input": {"shape": [2]},
+            "layers": [
+                {"id": "forward", "type": "Dense", "units": 4},
+                {"id": "train", "type": "Dense", "units": 4},
+                {"id": "class", "type": "Dense", "units": 4, "inputs": ["forward"]},
+                {"id": "to", "type": "Concatenate", "inputs": ["train", "class"]},
+                {"id": "_private", "type": "Dense", "units": 2},
+            ],
+        },
+        "training": {"dataset": {"name": "xor"}},
+    }
     sources = generate(from_dict(doc))
     torch_src, keras_src = sources["torch"], sources["tensorflow"]
     for attr in ("forward_", "train_", "class_", "private"):
@@ -140,9 +173,12 @@ def test_layer_ids_that_clash_with_python_or_module_names():
 
 
 def test_a_project_that_cannot_be_generated_gives_entries(tmp_path):
-    doc = {"format": "twintrain/1", "name": "no-data", "model": {"input": {"shape": [3]},
-           "layers": [{"id": "out", "type": "Dense", "units": 1}]},
-           "training": {"dataset": {"name": "csv", "path": "missing.csv", "target": "y"}}}
+    doc = {
+        "format": "twintrain/1",
+        "name": "no-data",
+        "model": {"input": {"shape": [3]}, "layers": [{"id": "out", "type": "Dense", "units": 1}]},
+        "training": {"dataset": {"name": "csv", "path": "missing.csv", "target": "y"}},
+    }
     project = from_dict(doc)
     project.path = tmp_path / "p.twintrain.json"
     entries = write_code(project, tmp_path / "out")
@@ -165,7 +201,9 @@ def test_scripts_make_twintrains_data_and_network(checked, generated):
             assert result["same_data"] is True, (fw, key)
             assert result["output_shape"] == result["reference_shape"], (fw, key)
             assert result["parity_diff"] < 1e-5, (fw, key, result["parity_diff"])
-            assert result["loaded"] > 0 and result["missing"] == [] and result["unexpected"] == [], (fw, key, result)
+            assert (
+                result["loaded"] > 0 and result["missing"] == [] and result["unexpected"] == []
+            ), (fw, key, result)
 
 
 def test_extra_cases_train_one_epoch_in_process(checked):
@@ -179,8 +217,14 @@ def test_extra_cases_train_one_epoch_in_process(checked):
 def _run(path: Path) -> tuple[Path, subprocess.CompletedProcess]:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", OMP_NUM_THREADS="1")
     env.pop("PYTHONPATH", None)
-    proc = subprocess.run([sys.executable, path.name, "--epochs", "1"], cwd=path.parent, capture_output=True,
-                          text=True, env=env, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, path.name, "--epochs", "1"],
+        cwd=path.parent,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     return path, proc
 
 

@@ -26,7 +26,7 @@ def results(tmp_path_factory) -> dict[str, dict[str, np.ndarray]]:
 
 def _weights(res: dict[str, np.ndarray], name: str) -> dict[str, np.ndarray]:
     prefix = f"matrix|{name}|w|"
-    return {k[len(prefix):]: v for k, v in res.items() if k.startswith(prefix)}
+    return {k[len(prefix) :]: v for k, v in res.items() if k.startswith(prefix)}
 
 
 def test_matrix_places_every_layer_type_under_every_optimizer():
@@ -36,7 +36,9 @@ def test_matrix_places_every_layer_type_under_every_optimizer():
     for t in LAYER_TYPES:
         for variant in matrix.layer_variants(LAYER_TYPES[t]):
             for oname in optimizers:
-                assert f"{t}[{variant}]/{oname}" in CASES, f"no host network accepts {t} [{variant}]"
+                assert f"{t}[{variant}]/{oname}" in CASES, (
+                    f"no host network accepts {t} [{variant}]"
+                )
     rnn = [k for k in CASES if k.startswith("LSTM[")]
     assert any("return_sequences_true" in k for k in rnn) and any("[base]" in k for k in rnn)
 
@@ -46,10 +48,16 @@ def test_matched_parity(results, name):
     t, f = results["torch"][f"matrix|{name}|losses"], results["tensorflow"][f"matrix|{name}|losses"]
     assert t.shape == (matrix.STEPS,) and np.all(np.isfinite(t))
     diff = float(np.max(np.abs(t - f)))
-    assert diff < LOSS_TOL, f"{name}: max |loss diff| over {matrix.STEPS} steps {diff:.3g} (first at step " \
-                            f"{int(np.argmax(np.abs(t - f) > LOSS_TOL)) + 1})"
-    np.testing.assert_allclose(results["torch"][f"matrix|{name}|evaluate"],
-                               results["tensorflow"][f"matrix|{name}|evaluate"], atol=LOSS_TOL, equal_nan=True)
+    assert diff < LOSS_TOL, (
+        f"{name}: max |loss diff| over {matrix.STEPS} steps {diff:.3g} (first at step "
+        f"{int(np.argmax(np.abs(t - f) > LOSS_TOL)) + 1})"
+    )
+    np.testing.assert_allclose(
+        results["torch"][f"matrix|{name}|evaluate"],
+        results["tensorflow"][f"matrix|{name}|evaluate"],
+        atol=LOSS_TOL,
+        equal_nan=True,
+    )
     tw, fw = _weights(results["torch"], name), _weights(results["tensorflow"], name)
     assert set(tw) == set(fw) and tw
     initial = matrix.weights_for(CASES[name])

@@ -11,7 +11,10 @@ from tests.conftest import PRESETS
 
 REQUIRED = {
     # what issue 2 asks the presets to cover: (dataset, a layer type that must appear)
-    "xor": "Dense", "moons": "Dense", "spirals": "Dense", "iris": "Dense",
+    "xor": "Dense",
+    "moons": "Dense",
+    "spirals": "Dense",
+    "iris": "Dense",
 }
 
 
@@ -47,7 +50,11 @@ def test_presets_cover_the_required_models():
     types = {layer.type for p in projects for layer in p.layers}
     assert {"Conv2D", "Add", "Concatenate", "BatchNorm", "Dropout"} <= types
     assert types & {"GRU", "LSTM"}
-    autoencoders = [p for p in projects if p.training.get("target") == "input" and p.training.get("loss") == "mse"]
+    autoencoders = [
+        p
+        for p in projects
+        if p.training.get("target") == "input" and p.training.get("loss") == "mse"
+    ]
     assert autoencoders and autoencoders[0].input_shape == [8, 8, 1]
     logreg = [p for p in projects if p.training["dataset"]["name"] == "iris" and len(p.layers) == 1]
     assert logreg and logreg[0].layers[0].type == "Dense"

@@ -15,8 +15,20 @@ from engine.summary import build_summary
 from tests.processes import live_children
 
 SUMMARY_KEYS = {
-    "version", "device", "threads", "params", "steps", "warmup_s", "step_time_median_s", "step_time_p95_s",
-    "samples_per_s", "peak_rss_bytes", "peak_device_bytes", "final_train_loss", "final_val_loss", "final_val_accuracy",
+    "version",
+    "device",
+    "threads",
+    "params",
+    "steps",
+    "warmup_s",
+    "step_time_median_s",
+    "step_time_p95_s",
+    "samples_per_s",
+    "peak_rss_bytes",
+    "peak_device_bytes",
+    "final_train_loss",
+    "final_val_loss",
+    "final_val_accuracy",
 }
 
 
@@ -59,9 +71,11 @@ def test_train_writes_the_run_folder(tmp_path, capsys):
     assert epochs[0] == "framework,epoch,train_loss,val_loss,val_accuracy,epoch_time_s"
     assert sorted(line.split(",")[0] for line in epochs[1:]) == ["tensorflow"] * 2 + ["torch"] * 2
     charts = sorted(p.name for p in (out / "charts").iterdir())
-    assert charts == sorted(f"{n}.{e}" for n in ("loss", "step_time", "memory", "throughput") for e in ("png", "svg"))
+    assert charts == sorted(
+        f"{n}.{e}" for n in ("loss", "step_time", "memory", "throughput") for e in ("png", "svg")
+    )
     report = (out / "report.html").read_text()
-    assert report.count("<svg") == 4 and "src=\"http" not in report and "<script" not in report
+    assert report.count("<svg") == 4 and 'src="http' not in report and "<script" not in report
     assert "PyTorch" in report and "Median step" in report
     assert no_children() == []
 
@@ -82,7 +96,9 @@ def _long_session(**kw):
 def test_stop_takes_effect_within_100ms_and_a_second_run_works():
     session = _long_session()
     done_at = {}
-    session.subscribe(lambda fw, ev: done_at.setdefault(fw, time.perf_counter()) if ev["type"] == "done" else None)
+    session.subscribe(
+        lambda fw, ev: done_at.setdefault(fw, time.perf_counter()) if ev["type"] == "done" else None
+    )
     session.start()
     try:
         assert wait_for(lambda: all(len(r.steps["step"]) > 20 for r in session.runs.values()))
@@ -149,11 +165,14 @@ def test_killing_one_worker_leaves_the_other_to_finish():
     assert no_children() == []
 
 
-@pytest.mark.parametrize("fault,expected", [
-    ("raise:7", "injected failure at step 7"),
-    ("nan:4", "loss became nan at step 4"),
-    ("exit:3", "exited with code 7"),
-])
+@pytest.mark.parametrize(
+    "fault,expected",
+    [
+        ("raise:7", "injected failure at step 7"),
+        ("nan:4", "loss became nan at step 4"),
+        ("exit:3", "exited with code 7"),
+    ],
+)
 def test_faults_become_errors_for_that_framework_only(monkeypatch, fault, expected):
     monkeypatch.setenv("TWINTRAIN_TEST_FAULT", f"torch:{fault}")
     session = Session(load_project_arg("xor_mlp"), epochs=2, frameworks=("torch",))
@@ -170,7 +189,9 @@ def test_faults_become_errors_for_that_framework_only(monkeypatch, fault, expect
 
 def test_hung_worker_is_declared_unresponsive(monkeypatch):
     monkeypatch.setenv("TWINTRAIN_TEST_FAULT", "torch:hang:3")
-    session = Session(load_project_arg("xor_mlp"), epochs=2, frameworks=("torch",), hang_timeout_s=1.0)
+    session = Session(
+        load_project_arg("xor_mlp"), epochs=2, frameworks=("torch",), hang_timeout_s=1.0
+    )
     session.start()
     try:
         assert session.wait(60)
@@ -214,30 +235,41 @@ def test_one_framework_computes_at_a_time(schedule):
 def test_layer_ids_that_clash_with_module_attributes_train_in_both():
     from engine.spec import from_dict
 
-    project = from_dict({
-        "format": "twintrain/1",
-        "model": {"input": {"shape": [2]}, "layers": [
-            {"id": "forward", "type": "Dense", "units": 8, "activation": "relu"},
-            {"id": "keys", "type": "Dense", "units": 8, "activation": "relu"},
-            {"id": "to", "type": "Dense", "units": 2},
-        ]},
-        "training": {"dataset": {"name": "xor", "n_samples": 200}, "epochs": 1},
-    })
+    project = from_dict(
+        {
+            "format": "twintrain/1",
+            "model": {
+                "input": {"shape": [2]},
+                "layers": [
+                    {"id": "forward", "type": "Dense", "units": 8, "activation": "relu"},
+                    {"id": "keys", "type": "Dense", "units": 8, "activation": "relu"},
+                    {"id": "to", "type": "Dense", "units": 2},
+                ],
+            },
+            "training": {"dataset": {"name": "xor", "n_samples": 200}, "epochs": 1},
+        }
+    )
     session = Session(project)
     session.start()
     try:
         assert session.wait(90)
-        assert {fw: r.status for fw, r in session.runs.items()} == {"torch": "finished", "tensorflow": "finished"}
+        assert {fw: r.status for fw, r in session.runs.items()} == {
+            "torch": "finished",
+            "tensorflow": "finished",
+        }
         assert build_summary(session)["parity"]["max_loss_abs_diff"] < 1e-4
     finally:
         session.close()
 
 
-@pytest.mark.parametrize(("flags", "message"), [
-    (["--max-memory", "10"], "--max-memory must be at least 64 (MB), got 10"),
-    (["--max-memory", "nan"], "--max-memory must be at least 64 (MB), got nan"),
-    (["--hang-timeout", "1"], "--hang-timeout must be at least 5 (seconds), got 1"),
-])
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--max-memory", "10"], "--max-memory must be at least 64 (MB), got 10"),
+        (["--max-memory", "nan"], "--max-memory must be at least 64 (MB), got nan"),
+        (["--hang-timeout", "1"], "--hang-timeout must be at least 5 (seconds), got 1"),
+    ],
+)
 def test_train_refuses_nonsense_limits_before_anything_starts(tmp_path, capsys, flags, message):
     out = tmp_path / "run"
     assert main(["train", "xor_mlp", "--out", str(out), "--quiet", *flags]) == 1
@@ -248,7 +280,25 @@ def test_train_refuses_nonsense_limits_before_anything_starts(tmp_path, capsys, 
 def test_train_stops_a_framework_over_its_memory_cap(tmp_path, capsys):
     """--max-memory reaches the worker: PyTorch alone holds about 370 MB once imported."""
     out = tmp_path / "run"
-    assert main(["train", "xor_mlp", "--epochs", "1", "--out", str(out), "--quiet", "--frameworks", "torch",
-                 "--max-memory", "100", "--hang-timeout", "60"]) == 1
+    assert (
+        main(
+            [
+                "train",
+                "xor_mlp",
+                "--epochs",
+                "1",
+                "--out",
+                str(out),
+                "--quiet",
+                "--frameworks",
+                "torch",
+                "--max-memory",
+                "100",
+                "--hang-timeout",
+                "60",
+            ]
+        )
+        == 1
+    )
     summary = json.loads((out / "summary.json").read_text())
     assert "above the cap of 100 MiB; torch was stopped" in summary["frameworks"]["torch"]["error"]

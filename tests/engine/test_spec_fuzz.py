@@ -14,13 +14,39 @@ from tests.conftest import PRESETS
 DOCS = [json.loads(p.read_text()) for p in PRESETS]
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=12),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
 interesting = st.sampled_from(
-    [0, -1, 1, 2, 3, 10**9, 2.5, "same", "valid", "relu", None, True, [], [1], [2, 2], [0, 1], ["input"], {}, "x", -3]
+    [
+        0,
+        -1,
+        1,
+        2,
+        3,
+        10**9,
+        2.5,
+        "same",
+        "valid",
+        "relu",
+        None,
+        True,
+        [],
+        [1],
+        [2, 2],
+        [0, 1],
+        ["input"],
+        {},
+        "x",
+        -3,
+    ]
 )
 
 
@@ -51,16 +77,36 @@ def test_mutated_presets(base, data):
     doc = copy.deepcopy(base)
     layers = doc["model"]["layers"]
     for _ in range(data.draw(st.integers(1, 4))):
-        action = data.draw(st.sampled_from(["param", "type", "inputs", "drop", "dup", "shape", "training", "swap"]))
+        action = data.draw(
+            st.sampled_from(["param", "type", "inputs", "drop", "dup", "shape", "training", "swap"])
+        )
         i = data.draw(st.integers(0, len(layers) - 1)) if layers else 0
         if not layers:
             break
         if action == "param":
-            key = data.draw(st.sampled_from(["units", "filters", "kernel_size", "strides", "padding", "rate",
-                                             "pool_size", "axis", "shape", "activation", "return_sequences", "zzz"]))
+            key = data.draw(
+                st.sampled_from(
+                    [
+                        "units",
+                        "filters",
+                        "kernel_size",
+                        "strides",
+                        "padding",
+                        "rate",
+                        "pool_size",
+                        "axis",
+                        "shape",
+                        "activation",
+                        "return_sequences",
+                        "zzz",
+                    ]
+                )
+            )
             layers[i][key] = data.draw(interesting | json_values)
         elif action == "type":
-            layers[i]["type"] = data.draw(st.sampled_from(sorted(LAYER_TYPES)) | st.text(max_size=6))
+            layers[i]["type"] = data.draw(
+                st.sampled_from(sorted(LAYER_TYPES)) | st.text(max_size=6)
+            )
         elif action == "inputs":
             ids = [item.get("id") for item in layers] + ["input", "nope"]
             layers[i]["inputs"] = data.draw(st.lists(st.sampled_from(ids), max_size=3))
@@ -69,9 +115,15 @@ def test_mutated_presets(base, data):
         elif action == "dup":
             layers.insert(i, copy.deepcopy(layers[i]))
         elif action == "shape":
-            doc["model"]["input"]["shape"] = data.draw(st.lists(interesting | st.integers(-2, 30), max_size=4))
+            doc["model"]["input"]["shape"] = data.draw(
+                st.lists(interesting | st.integers(-2, 30), max_size=4)
+            )
         elif action == "training":
-            key = data.draw(st.sampled_from(["loss", "batch_size", "epochs", "seed", "target", "optimizer", "dataset"]))
+            key = data.draw(
+                st.sampled_from(
+                    ["loss", "batch_size", "epochs", "seed", "target", "optimizer", "dataset"]
+                )
+            )
             doc["training"][key] = data.draw(interesting | json_values)
         elif action == "swap" and len(layers) > 1:
             j = data.draw(st.integers(0, len(layers) - 1))

@@ -30,7 +30,9 @@ def test_events_read_back_and_a_flipped_byte_is_caught(tmp_path):
     assert [e["step"] for e in events[1:]] == [1, 2]
     assert events[1]["scalars"] == {"train/loss": 0.5, "train/step_time_ms": 1.25}
     assert events[1]["wall_time"] == 100.0
-    assert events[2]["scalars"] == {"train/loss": 0.25}  # None is left out, an empty event never written
+    assert events[2]["scalars"] == {
+        "train/loss": 0.25
+    }  # None is left out, an empty event never written
     data = bytearray(writer.path.read_bytes())
     data[-6] ^= 0x01
     writer.path.write_bytes(bytes(data))
@@ -46,7 +48,11 @@ def test_tfrecord_framing_is_length_crc_data_crc():
 
 def _loss_by_step(folder, framework):
     with open(folder / "metrics.csv", newline="", encoding="utf-8") as fh:
-        return {int(r["step"]): float(r["loss"]) for r in csv.DictReader(fh) if r["framework"] == framework}
+        return {
+            int(r["step"]): float(r["loss"])
+            for r in csv.DictReader(fh)
+            if r["framework"] == framework
+        }
 
 
 def test_both_workers_write_the_same_scalars_that_tensorflow_reads(tmp_path):
@@ -60,8 +66,11 @@ def test_both_workers_write_the_same_scalars_that_tensorflow_reads(tmp_path):
         steps = {e["step"]: e["scalars"] for e in events if "train/loss" in e["scalars"]}
         losses = _loss_by_step(out, fw)
         assert sorted(steps) == sorted(losses) and len(steps) == epochs[fw]["steps"]
-        np.testing.assert_allclose([steps[s]["train/loss"] for s in sorted(steps)],
-                                   [losses[s] for s in sorted(losses)], rtol=1e-6)
+        np.testing.assert_allclose(
+            [steps[s]["train/loss"] for s in sorted(steps)],
+            [losses[s] for s in sorted(losses)],
+            rtol=1e-6,
+        )
         assert all(v["train/step_time_ms"] > 0 for v in steps.values())
         val = [e for e in events if "epoch/val_loss" in e["scalars"]]
         assert len(val) == 2 and "epoch/val_accuracy" in val[-1]["scalars"]
@@ -69,16 +78,25 @@ def test_both_workers_write_the_same_scalars_that_tensorflow_reads(tmp_path):
     assert tags["torch"] == tags["tensorflow"]
 
     # TensorFlow's own reader, in a child process (never in a test process of the GUI)
-    code = ("import sys, json, tensorflow as tf\n"
-            "out = []\n"
-            "for e in tf.compat.v1.train.summary_iterator(sys.argv[1]):\n"
-            "    out.append([e.step, {v.tag: v.simple_value for v in e.summary.value}, e.file_version])\n"
-            "print(json.dumps(out))\n")
+    code = (
+        "import sys, json, tensorflow as tf\n"
+        "out = []\n"
+        "for e in tf.compat.v1.train.summary_iterator(sys.argv[1]):\n"
+        "    out.append([e.step, {v.tag: v.simple_value for v in e.summary.value}, e.file_version])\n"
+        "print(json.dumps(out))\n"
+    )
     (path,) = (out / "tb" / "tensorflow").glob("events.out.tfevents.*")
-    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=300,
-                          env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"})
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     theirs = json.loads(done.stdout.strip().splitlines()[-1])
     ours = read_events(path)
     assert theirs[0][2] == "brain.Event:2"
-    assert [[s, v] for s, v, _ in theirs[1:]] == [[e["step"], pytest.approx(e["scalars"])] for e in ours[1:]]
+    assert [[s, v] for s, v, _ in theirs[1:]] == [
+        [e["step"], pytest.approx(e["scalars"])] for e in ours[1:]
+    ]

@@ -15,8 +15,13 @@ from engine.weights import init_weights
 
 
 def test_save_and_load_round_trip(tmp_path):
-    weights = {"h1": {"kernel": np.arange(6, dtype=np.float32).reshape(2, 3), "bias": np.ones(3, np.float32)},
-               "bn/x": {"gamma": np.zeros(2, np.float32)}}
+    weights = {
+        "h1": {
+            "kernel": np.arange(6, dtype=np.float32).reshape(2, 3),
+            "bias": np.ones(3, np.float32),
+        },
+        "bn/x": {"gamma": np.zeros(2, np.float32)},
+    }
     path = save_weights(weights, tmp_path / "weights" / "torch.npz")
     back = load_weights(path)
     assert back.keys() == weights.keys()
@@ -36,10 +41,26 @@ def test_run_keeps_trained_weights_and_export_uses_them(tmp_path, capsys):
         assert trained[fw].keys() == initial.keys()
         assert not np.allclose(trained[fw]["h1"]["kernel"], initial["h1"]["kernel"])  # it learned
     # Matched training: both frameworks end close to each other.
-    assert np.allclose(trained["torch"]["h1"]["kernel"], trained["tensorflow"]["h1"]["kernel"], atol=1e-3)
+    assert np.allclose(
+        trained["torch"]["h1"]["kernel"], trained["tensorflow"]["h1"]["kernel"], atol=1e-3
+    )
 
     out = tmp_path / "trained_models"
-    assert main(["export", "xor_mlp", "--out", str(out), "--formats", "safetensors,onnx", "--weights", str(run)]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "xor_mlp",
+                "--out",
+                str(out),
+                "--formats",
+                "safetensors,onnx",
+                "--weights",
+                str(run),
+            ]
+        )
+        == 0
+    )
     state = load_file(str(out / "torch.safetensors"))
     kernel = next(v for k, v in state.items() if k.endswith("weight") and v.shape == (16, 2))
     np.testing.assert_allclose(kernel.T, trained["torch"]["h1"]["kernel"], atol=1e-6)
@@ -59,6 +80,8 @@ def test_export_weights_refuses_a_folder_without_weights(tmp_path, capsys, where
     folder = tmp_path / "run"
     if where == "empty":
         folder.mkdir()
-    assert main(["export", "xor_mlp", "--out", str(tmp_path / "out"), "--weights", str(folder)]) == 2
+    assert (
+        main(["export", "xor_mlp", "--out", str(tmp_path / "out"), "--weights", str(folder)]) == 2
+    )
     assert "no trained weights" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()

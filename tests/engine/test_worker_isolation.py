@@ -20,8 +20,14 @@ TWINTRAIN = Path(sys.executable).with_name("twintrain")
 def test_a_cli_run_from_a_folder_of_shadowing_modules_imports_none(tmp_path):
     folder = shadowing_folder(tmp_path / "project folder")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    proc = subprocess.run([str(TWINTRAIN), "train", "xor_mlp", "--epochs", "1", "--out", "run", "--json"],
-                          cwd=folder, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [str(TWINTRAIN), "train", "xor_mlp", "--epochs", "1", "--out", "run", "--json"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert shadowing_markers(folder) == []
     summary = json.loads(proc.stdout)

@@ -31,7 +31,10 @@ def run_session(pool=None, epochs=2, preset="xor_mlp", init="matched"):
     with Session(project, epochs=epochs, pool=pool, init=init) as session:
         session.start()
         assert session.wait(120)
-        return {fw: (run.status, run.prestarted, dict(run.info), list(run.steps["loss"])) for fw, run in session.runs.items()}
+        return {
+            fw: (run.status, run.prestarted, dict(run.info), list(run.steps["loss"]))
+            for fw, run in session.runs.items()
+        }
 
 
 @pytest.fixture
@@ -52,7 +55,9 @@ def test_a_warm_session_trains_like_a_cold_one(pool):
     for fw in ("torch", "tensorflow"):
         status, prestarted, info, losses = warm[fw]
         assert status == "finished" and prestarted and info["prestarted"] is True
-        assert info["preload_s"] > 0.3 and info["import_s"] < 0.2  # the import happened before the job
+        assert (
+            info["preload_s"] > 0.3 and info["import_s"] < 0.2
+        )  # the import happened before the job
         c_status, c_prestarted, c_info, c_losses = cold[fw]
         assert c_status == "finished" and not c_prestarted and c_info["prestarted"] is False
         assert c_info["import_s"] > 0.3
@@ -80,7 +85,9 @@ def test_a_session_takes_only_a_matching_worker(pool, monkeypatch):
     pool.prestart({"torch": (cores, len(cores))})
     assert pool.take("tensorflow", cores, len(cores)) is None
     assert pool.take("torch", cores, len(cores) + 1) is None
-    monkeypatch.setenv("TWINTRAIN_TEST_FAULT", "torch:raise:3")  # another environment: another worker
+    monkeypatch.setenv(
+        "TWINTRAIN_TEST_FAULT", "torch:raise:3"
+    )  # another environment: another worker
     assert pool.take("torch", cores, len(cores)) is None
     monkeypatch.delenv("TWINTRAIN_TEST_FAULT")
     worker = pool.take("torch", cores, len(cores))
@@ -108,7 +115,9 @@ def test_every_thread_of_a_warm_worker_is_pinned(pool):
     pin = {"tensorflow": ([cores[1]], 1)}
     pool.prestart(pin)
     assert wait_for(lambda: pool.state() == {"tensorflow": "ready"}, 120)
-    with Session(load_project_arg("xor_mlp"), frameworks=("tensorflow",), epochs=200, pinning=pin, pool=pool) as s:
+    with Session(
+        load_project_arg("xor_mlp"), frameworks=("tensorflow",), epochs=200, pinning=pin, pool=pool
+    ) as s:
         s.start()
         run = s.runs["tensorflow"]
         assert wait_for(lambda: len(run.steps["step"]) > 20, 60) and run.prestarted

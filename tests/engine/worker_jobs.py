@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def worker_env() -> dict[str, str]:
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="0", CUDA_VISIBLE_DEVICES="")
+    env = dict(
+        os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="0", CUDA_VISIBLE_DEVICES=""
+    )
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return env
 
@@ -26,8 +28,20 @@ def run_jobs(jobs, tmp: Path, timeout: float = 900) -> dict[str, dict[str, np.nd
     for i, (framework, sections) in enumerate(jobs):
         dest = tmp / f"{i}_{framework}.npz"
         cmd = [sys.executable, str(WORKER), framework, str(dest), sections]
-        procs.append((framework, dest, subprocess.Popen(cmd, cwd=ROOT, env=worker_env(), stdout=subprocess.PIPE,
-                                                        stderr=subprocess.STDOUT, text=True)))
+        procs.append(
+            (
+                framework,
+                dest,
+                subprocess.Popen(
+                    cmd,
+                    cwd=ROOT,
+                    env=worker_env(),
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                ),
+            )
+        )
     out: dict[str, dict[str, np.ndarray]] = {}
     for framework, dest, proc in procs:
         log, _ = proc.communicate(timeout=timeout)

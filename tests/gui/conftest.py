@@ -66,7 +66,13 @@ class Driver:
         mime = QMimeData()
         mime.setData(LAYER_MIME, type_name.encode())
         pos = QPointF(self.viewport_point(scene_point))
-        event = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+        event = QDropEvent(
+            pos,
+            Qt.DropAction.CopyAction,
+            mime,
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+        )
         self.win.view.dropEvent(event)
         (new,) = {layer.id for layer in self.doc.layers} - before
         return new
@@ -90,7 +96,12 @@ class Driver:
         item = self.win.scene.blocks[lid]
         self.win.view.centerOn(item)
         point = self.viewport_point(item.mapToScene(item.boundingRect().center() + QPointF(0, -20)))
-        QTest.mouseClick(self.win.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point)
+        QTest.mouseClick(
+            self.win.view.viewport(),
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+            point,
+        )
 
     def click_empty(self) -> None:
         self.win.scene.clearSelection()
@@ -174,4 +185,3 @@ def preset_copy(tmp_path):
         return dst
 
     return make
-

@@ -31,12 +31,24 @@ def layer(data, lid):
 REFUSED = {
     "truncated JSON": (json.dumps(BASE)[:150], "not valid JSON"),
     "unknown format": (mutate(lambda d: d.update(format="twintrain/9")), "unknown format version"),
-    "unknown layer type": (mutate(lambda d: layer(d, "conv1").update(type="Conv2d")), "did you mean 'Conv2D'"),
-    "unknown parameter": (mutate(lambda d: layer(d, "fc1").update(unit=3)), "unknown parameter 'unit'"),
-    "wrong value type": (mutate(lambda d: layer(d, "fc1").update(units="32")), "expected an integer"),
+    "unknown layer type": (
+        mutate(lambda d: layer(d, "conv1").update(type="Conv2d")),
+        "did you mean 'Conv2D'",
+    ),
+    "unknown parameter": (
+        mutate(lambda d: layer(d, "fc1").update(unit=3)),
+        "unknown parameter 'unit'",
+    ),
+    "wrong value type": (
+        mutate(lambda d: layer(d, "fc1").update(units="32")),
+        "expected an integer",
+    ),
     "negative size": (mutate(lambda d: layer(d, "fc1").update(units=-4)), "must be >= 1"),
     "zero size": (mutate(lambda d: layer(d, "conv1").update(filters=0)), "must be >= 1"),
-    "bad input shape": (mutate(lambda d: d["model"]["input"].update(shape=[8, 0, 1])), "shape entries must be positive"),
+    "bad input shape": (
+        mutate(lambda d: d["model"]["input"].update(shape=[8, 0, 1])),
+        "shape entries must be positive",
+    ),
     "duplicate ids": (mutate(lambda d: layer(d, "fc1").update(id="out")), "duplicate id 'out'"),
     "not an object": ("[1, 2, 3]", "must hold a JSON object"),
     "empty file": ("", "not valid JSON"),
@@ -76,14 +88,38 @@ def test_missing_file_is_refused(gui, preset_copy, tmp_path):
 
 OPENS_RED = {
     "kernel larger than input": (
-        mutate(lambda d: layer(d, "conv2").update(kernel_size=7, padding="valid")), "conv2", "kernel_size", "larger than its input"),
+        mutate(lambda d: layer(d, "conv2").update(kernel_size=7, padding="valid")),
+        "conv2",
+        "kernel_size",
+        "larger than its input",
+    ),
     "Add of mismatched shapes": (
-        mutate(lambda d: d["model"]["layers"].append({"id": "sum", "type": "Add", "inputs": ["fc1", "out"]})),
-        "sum", "inputs", "Add needs inputs of one shape"),
-    "dangling input": (mutate(lambda d: layer(d, "fc1").update(inputs=["nowhere"])), "fc1", "inputs", "input 'nowhere' names no layer"),
+        mutate(
+            lambda d: d["model"]["layers"].append(
+                {"id": "sum", "type": "Add", "inputs": ["fc1", "out"]}
+            )
+        ),
+        "sum",
+        "inputs",
+        "Add needs inputs of one shape",
+    ),
+    "dangling input": (
+        mutate(lambda d: layer(d, "fc1").update(inputs=["nowhere"])),
+        "fc1",
+        "inputs",
+        "input 'nowhere' names no layer",
+    ),
     "cyclic inputs": (
-        mutate(lambda d: (layer(d, "conv2").update(inputs=["fc1"]), layer(d, "flat").update(inputs=["conv2"]))),
-        "conv2", "inputs", "cycle"),
+        mutate(
+            lambda d: (
+                layer(d, "conv2").update(inputs=["fc1"]),
+                layer(d, "flat").update(inputs=["conv2"]),
+            )
+        ),
+        "conv2",
+        "inputs",
+        "cycle",
+    ),
 }
 
 

@@ -7,9 +7,16 @@ from gui.run.buffers import MEDIAN_WINDOW, SMOOTHING, Series
 
 
 def _event(t, loss, a, b):
-    return {"step": list(range(a + 1, b + 1)), "epoch": [1] * (b - a), "loss": list(loss[a:b]),
-            "step_time_s": list(t[a:b]), "samples": [32] * (b - a), "rss_bytes": [1e8] * (b - a),
-            "device_bytes": [None] * (b - a), "wall_s": list(np.arange(a, b) * 1e-3)}
+    return {
+        "step": list(range(a + 1, b + 1)),
+        "epoch": [1] * (b - a),
+        "loss": list(loss[a:b]),
+        "step_time_s": list(t[a:b]),
+        "samples": [32] * (b - a),
+        "rss_bytes": [1e8] * (b - a),
+        "device_bytes": [None] * (b - a),
+        "wall_s": list(np.arange(a, b) * 1e-3),
+    }
 
 
 def test_derived_columns_match_direct_computation():
@@ -23,7 +30,7 @@ def test_derived_columns_match_direct_computation():
         pieces.extend(_event(t, loss, a, min(a + 7, n)))
     median = np.full(n, np.nan)
     for i in range(warmup, n):
-        median[i] = np.median(t[max(warmup, i - MEDIAN_WINDOW + 1): i + 1])
+        median[i] = np.median(t[max(warmup, i - MEDIAN_WINDOW + 1) : i + 1])
     ema, weight, smooth = 0.0, 0.0, np.empty(n)
     for i, v in enumerate(loss):
         ema = (1 - SMOOTHING) * ema + SMOOTHING * v
@@ -52,6 +59,8 @@ def test_peak_decimation_keeps_every_spike_and_the_visible_range():
     assert np.nanmax(ys) == 5.0 and np.nanmin(ys) == -3.0  # spikes survive decimation
     assert np.all(np.diff(xs) >= 0)
     xs, ys = peak_decimate(x, y, 1000.0, 1100.0)
-    assert xs[0] <= 1000.0 <= 1100.0 <= xs[-1] and len(xs) <= 103  # only the visible part, at full detail
+    assert (
+        xs[0] <= 1000.0 <= 1100.0 <= xs[-1] and len(xs) <= 103
+    )  # only the visible part, at full detail
     small_x, small_y = peak_decimate(x[:50], y[:50])
     assert small_x is not None and len(small_x) == 50

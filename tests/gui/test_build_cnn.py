@@ -15,7 +15,8 @@ def model_signature(project) -> dict:
     return {
         "input": list(project.input_shape),
         "layers": [
-            (layer.id, layer.type, layer.resolved(), project.inputs_of(i)) for i, layer in enumerate(project.layers)
+            (layer.id, layer.type, layer.resolved(), project.inputs_of(i))
+            for i, layer in enumerate(project.layers)
         ],
         "output": project.output_id,
         "training": resolve_training(project.training, "classification"),
@@ -40,9 +41,17 @@ def test_build_digits_cnn_by_hand(gui, tmp_path):
     assert win.doc.project.input_shape == [8, 8, 1]
 
     plan = [
-        ("conv1", "Conv2D", {"filters": 8, "kernel_size": 3, "padding": "same", "activation": "relu"}),
+        (
+            "conv1",
+            "Conv2D",
+            {"filters": 8, "kernel_size": 3, "padding": "same", "activation": "relu"},
+        ),
         ("pool1", "MaxPool2D", {"pool_size": 2}),
-        ("conv2", "Conv2D", {"filters": 16, "kernel_size": 3, "padding": "same", "activation": "relu"}),
+        (
+            "conv2",
+            "Conv2D",
+            {"filters": 16, "kernel_size": 3, "padding": "same", "activation": "relu"},
+        ),
         ("flat", "Flatten", {}),
         ("fc1", "Dense", {"units": 32, "activation": "relu"}),
         ("out", "Dense", {"units": 10}),

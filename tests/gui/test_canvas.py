@@ -17,7 +17,11 @@ def test_blocks_show_type_key_params_shape_and_counts(gui, preset_copy):
     win.open_path(preset_copy("digits_cnn"))
     conv1 = win.scene.blocks["conv1"].content
     assert (conv1.title, conv1.lid) == ("Conv2D", "conv1")
-    assert conv1.lines == ("filters 8 · kernel 3 · same · relu", "→ [8, 8, 8]", "80 params · 4.6K MACs")
+    assert conv1.lines == (
+        "filters 8 · kernel 3 · same · relu",
+        "→ [8, 8, 8]",
+        "80 params · 4.6K MACs",
+    )
     fc1 = win.scene.blocks["fc1"].content
     assert fc1.lines == ("units 32 · relu", "→ [32]", "8.2K params · 8.2K MACs")
     assert win.scene.blocks["out"].content.is_output
@@ -60,7 +64,11 @@ def test_summary_shows_framework_difference(gui, preset_copy):
     assert f"<b>{a.params:,}</b> parameters in Keras, <b>{a.torch_params:,}</b> in PyTorch" in text
     assert "buffers" in text
     (lid, keras, torch, _why) = a.differences()[0]
-    assert win.scene.blocks[lid].content.lines[2].startswith(f"{count_text(keras)} params (PyTorch {count_text(torch)})")
+    assert (
+        win.scene.blocks[lid]
+        .content.lines[2]
+        .startswith(f"{count_text(keras)} params (PyTorch {count_text(torch)})")
+    )
 
 
 def test_multi_input_merge_accepts_several_connections(gui, preset_copy):
@@ -70,7 +78,11 @@ def test_multi_input_merge_accepts_several_connections(gui, preset_copy):
     assert doc.layer("skip").inputs == ["stem", "res2"]
     gui.connect("res1", "skip")
     assert doc.layer("skip").inputs == ["stem", "res2", "res1"]
-    assert {k for k in win.scene.edges if k[1] == "skip"} == {("stem", "skip", 0), ("res2", "skip", 1), ("res1", "skip", 2)}
+    assert {k for k in win.scene.edges if k[1] == "skip"} == {
+        ("stem", "skip", 0),
+        ("res2", "skip", 1),
+        ("res1", "skip", 2),
+    }
     # A one-input block swaps its input instead.
     gui.connect("stem", "out")
     assert doc.layer("out").inputs == ["stem"]
@@ -130,7 +142,15 @@ def test_copy_paste_delete_select_all(gui, preset_copy):
     win.act_delete.trigger()
     assert not doc.has("dense_1") and not doc.has("dense_2")
     win.act_select_all.trigger()
-    assert set(win.scene.selected_ids()) == {"input", "conv1", "pool1", "conv2", "flat", "fc1", "out"}
+    assert set(win.scene.selected_ids()) == {
+        "input",
+        "conv1",
+        "pool1",
+        "conv2",
+        "flat",
+        "fc1",
+        "out",
+    }
     win.act_delete.trigger()  # the Input block is never deleted
     assert doc.layers == [] and "input" in win.scene.blocks
     win.act_undo.trigger()
@@ -194,7 +214,14 @@ def test_palette_filter_and_double_click_append(gui, preset_copy):
     win.open_path(preset_copy("digits_cnn"))
     palette = win.palette
     palette.filter.setText("pool")
-    assert palette.visible_types() == ["MaxPool2D", "AvgPool2D", "MaxPool1D", "AvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool1D"]
+    assert palette.visible_types() == [
+        "MaxPool2D",
+        "AvgPool2D",
+        "MaxPool1D",
+        "AvgPool1D",
+        "GlobalAvgPool2D",
+        "GlobalAvgPool1D",
+    ]
     palette.filter.setText("")
     assert len(palette.visible_types()) == 21
     win.scene.select_only(["out"])
@@ -222,7 +249,9 @@ def test_middle_button_pans(gui, preset_copy):
     start = vp.rect().center()
     QTest.mousePress(vp, Qt.MouseButton.MiddleButton, Qt.KeyboardModifier.NoModifier, start)
     QTest.mouseMove(vp, start + QPoint(-60, -40))
-    QTest.mouseRelease(vp, Qt.MouseButton.MiddleButton, Qt.KeyboardModifier.NoModifier, start + QPoint(-60, -40))
+    QTest.mouseRelease(
+        vp, Qt.MouseButton.MiddleButton, Qt.KeyboardModifier.NoModifier, start + QPoint(-60, -40)
+    )
     after = view.mapToScene(vp.rect().center())
     assert round((after - before).x() * view.zoom) == 60
     assert round((after - before).y() * view.zoom) == 40

@@ -26,8 +26,18 @@ def fake_run(folder, columns=COLUMNS, steps=60, summary=True):
         w.writerow(METRICS_HEADER)
         for i, fw in enumerate(columns):
             for s in range(1, steps + 1):
-                w.writerow((fw, 1 + (s > steps // 2), s, repr(float(0.7 * np.exp(-s / 30) + 0.2 + 0.01 * i)),
-                            f"{1e-3 * (1 + i) + (0.5 if s == 1 else 0):.9f}", "32000.0", 400_000_000 + s * 10_000, ""))
+                w.writerow(
+                    (
+                        fw,
+                        1 + (s > steps // 2),
+                        s,
+                        repr(float(0.7 * np.exp(-s / 30) + 0.2 + 0.01 * i)),
+                        f"{1e-3 * (1 + i) + (0.5 if s == 1 else 0):.9f}",
+                        "32000.0",
+                        400_000_000 + s * 10_000,
+                        "",
+                    )
+                )
     with open(folder / "epochs.csv", "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(EPOCHS_HEADER)
@@ -35,7 +45,9 @@ def fake_run(folder, columns=COLUMNS, steps=60, summary=True):
             w.writerow((fw, 1, "0.5", "0.45", "0.8", "0.1"))
             w.writerow((fw, 2, "0.3", "0.28", "0.9", "0.1"))
     if summary:
-        (folder / "summary.json").write_text(json.dumps({"schedule": "parallel", "init": "matched"}))
+        (folder / "summary.json").write_text(
+            json.dumps({"schedule": "parallel", "init": "matched"})
+        )
     return folder
 
 
@@ -43,7 +55,9 @@ def test_export_charts_from_the_dashboard(dash, qtbot, tmp_path):
     run = fake_run(tmp_path / "run")
     dash.controller.run_dir = run
     out = tmp_path / "exported"
-    matplotlib_before = "matplotlib" in sys.modules  # other tests of this process may draw in-process
+    matplotlib_before = (
+        "matplotlib" in sys.modules
+    )  # other tests of this process may draw in-process
     assert dash.export_to(out)
     with qtbot.waitSignal(dash.chart_exporter.finished, timeout=120_000) as done:
         pass
@@ -59,8 +73,13 @@ def test_export_charts_from_the_dashboard(dash, qtbot, tmp_path):
         with open(out / f"{name}.csv", newline="") as fh:
             rows = list(csv.DictReader(fh))
         assert {r["framework"] for r in rows} == set(COLUMNS), name
-    titles = {"loss": "Loss", "step_time": "Step time", "memory": "Memory", "throughput": "Throughput",
-              "accuracy": "Validation accuracy"}
+    titles = {
+        "loss": "Loss",
+        "step_time": "Step time",
+        "memory": "Memory",
+        "throughput": "Throughput",
+        "accuracy": "Validation accuracy",
+    }
     for name, title in titles.items():
         svg = (out / f"{name}.svg").read_text(encoding="utf-8")
         assert title in svg and "step" in svg  # the title and the x axis label

@@ -18,11 +18,18 @@ def _block_rects(win):
 
 def _double_click_palette(win, type_name: str) -> None:
     tree = win.palette.tree
-    (item,) = [it for it in tree.findItems(type_name, Qt.MatchFlag.MatchExactly | Qt.MatchFlag.MatchRecursive)]
+    (item,) = [
+        it
+        for it in tree.findItems(type_name, Qt.MatchFlag.MatchExactly | Qt.MatchFlag.MatchRecursive)
+    ]
     tree.scrollToItem(item)
     point = tree.visualItemRect(item).center()
-    QTest.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point)
-    QTest.mouseDClick(tree.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point)
+    QTest.mouseClick(
+        tree.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point
+    )
+    QTest.mouseDClick(
+        tree.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point
+    )
 
 
 def _type_into_spin(spin, text: str) -> None:

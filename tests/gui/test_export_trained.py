@@ -24,12 +24,20 @@ def _fake_run(tmp_path):
     run.mkdir()
     project = load_project_arg("xor_mlp")
     shutil.copy(preset_path("xor_mlp"), run / "project.twintrain.json")
-    trained = {lid: {n: a + 0.5 for n, a in arrays.items()}
-               for lid, arrays in init_weights(project, validate(project), 0).items()}
+    trained = {
+        lid: {n: a + 0.5 for n, a in arrays.items()}
+        for lid, arrays in init_weights(project, validate(project), 0).items()
+    }
     for fw in ("torch", "tensorflow"):
         save_weights(trained, run / "weights" / f"{fw}.npz")
-    summary = {"project": "xor-mlp", "project_path": str(preset_path("xor_mlp")),
-               "frameworks": {"torch": {"status": "finished", "steps": 120}, "tensorflow": {"status": "stopped", "steps": 80}}}
+    summary = {
+        "project": "xor-mlp",
+        "project_path": str(preset_path("xor_mlp")),
+        "frameworks": {
+            "torch": {"status": "finished", "steps": 120},
+            "tensorflow": {"status": "stopped", "steps": 80},
+        },
+    }
     (run / "summary.json").write_text(json.dumps(summary))
     return run, trained
 
@@ -43,7 +51,13 @@ def test_export_model_after_a_run_exports_its_trained_weights(gui, win, qtbot, t
 
     def fill(dialog):
         assert isinstance(dialog, ExportDialog)
-        texts.append((dialog.use_trained.isChecked(), dialog.use_trained.isEnabled(), dialog.use_trained.text()))
+        texts.append(
+            (
+                dialog.use_trained.isChecked(),
+                dialog.use_trained.isEnabled(),
+                dialog.use_trained.text(),
+            )
+        )
         for name, box in dialog.boxes.items():
             box.setChecked(name == "safetensors")
         dialog.folder.setText(str(out))
@@ -54,7 +68,11 @@ def test_export_model_after_a_run_exports_its_trained_weights(gui, win, qtbot, t
     assert seen
     checked, enabled, text = texts[0]
     assert checked and enabled
-    assert run.name in text and "PyTorch finished, 120 steps" in text and "TensorFlow stopped, 80 steps (weights of its last full epoch)" in text
+    assert (
+        run.name in text
+        and "PyTorch finished, 120 steps" in text
+        and "TensorFlow stopped, 80 steps (weights of its last full epoch)" in text
+    )
     qtbot.waitUntil(lambda: not win.training.exporter.busy, timeout=120_000)
     title, report = gui.messages[-1]
     assert title == "Export finished", report
@@ -65,7 +83,9 @@ def test_export_model_after_a_run_exports_its_trained_weights(gui, win, qtbot, t
     assert not {"torch", "tensorflow", "keras"} & set(sys.modules)
 
 
-def test_export_model_offers_the_initial_weights_and_defaults_to_them_without_a_run(gui, win, qtbot, tmp_path):
+def test_export_model_offers_the_initial_weights_and_defaults_to_them_without_a_run(
+    gui, win, qtbot, tmp_path
+):
     assert win.open_path(preset_path("xor_mlp"), ask=False)
     dialog = ExportDialog(win, trained_run=None)
     assert dialog.use_initial.isChecked() and not dialog.use_trained.isEnabled()
@@ -84,5 +104,9 @@ def test_export_model_offers_the_initial_weights_and_defaults_to_them_without_a_
     assert title == "Export finished", report
     assert report.splitlines()[0].startswith("Weights: untrained initial weights")
     project = load_project_arg("xor_mlp")
-    kernel = next(v for v in load_file(str(out / "torch.safetensors")).values() if v.shape == (16, 2))
-    np.testing.assert_allclose(kernel.T, init_weights(project, validate(project), 0)["h1"]["kernel"], atol=1e-6)
+    kernel = next(
+        v for v in load_file(str(out / "torch.safetensors")).values() if v.shape == (16, 2)
+    )
+    np.testing.assert_allclose(
+        kernel.T, init_weights(project, validate(project), 0)["h1"]["kernel"], atol=1e-6
+    )

@@ -37,9 +37,18 @@ def test_file_without_layout_is_auto_arranged_top_to_bottom(gui, preset_copy):
     assert "layout" not in json.loads(path.read_text())
     gui.win.open_path(path)
     doc = gui.win.doc
-    ys = {lid: doc.position(lid)[1] for lid in ["input", "stem", "res1", "res2", "skip", "act", "out"]}
-    assert ys == {"input": 0, "stem": ROW_PITCH, "res1": 2 * ROW_PITCH, "res2": 3 * ROW_PITCH,
-                  "skip": 4 * ROW_PITCH, "act": 5 * ROW_PITCH, "out": 6 * ROW_PITCH}
+    ys = {
+        lid: doc.position(lid)[1] for lid in ["input", "stem", "res1", "res2", "skip", "act", "out"]
+    }
+    assert ys == {
+        "input": 0,
+        "stem": ROW_PITCH,
+        "res1": 2 * ROW_PITCH,
+        "res2": 3 * ROW_PITCH,
+        "skip": 4 * ROW_PITCH,
+        "act": 5 * ROW_PITCH,
+        "out": 6 * ROW_PITCH,
+    }
     assert not doc.is_modified  # arranging a file on open is not an edit
 
 
@@ -195,7 +204,9 @@ def test_saving_removes_the_autosave(gui, preset_copy):
 def test_autosave_of_another_running_window_is_left_alone(data_dir):
     folder = data_dir / "autosave"
     folder.mkdir(parents=True)
-    (folder / f"autosave-{os.getppid()}.json").write_text(json.dumps({"format": "twintrain-autosave/1"}))
+    (folder / f"autosave-{os.getppid()}.json").write_text(
+        json.dumps({"format": "twintrain-autosave/1"})
+    )
     assert leftovers(folder) == []
 
 
@@ -219,11 +230,14 @@ def test_file_output_rule_is_kept_for_out_of_order_layers(gui, tmp_path):
     layer that reads it; the editor keeps that meaning and saves it explicitly."""
     data = {
         "format": "twintrain/1",
-        "model": {"input": {"shape": [2]}, "layers": [
-            {"id": "a", "type": "Dense", "units": 4},
-            {"id": "c", "type": "Dense", "units": 2, "inputs": ["b"]},
-            {"id": "b", "type": "Dense", "units": 2, "inputs": ["a"]},
-        ]},
+        "model": {
+            "input": {"shape": [2]},
+            "layers": [
+                {"id": "a", "type": "Dense", "units": 4},
+                {"id": "c", "type": "Dense", "units": 2, "inputs": ["b"]},
+                {"id": "b", "type": "Dense", "units": 2, "inputs": ["a"]},
+            ],
+        },
         "training": {"dataset": {"name": "xor"}},
     }
     path = tmp_path / "odd.twintrain.json"

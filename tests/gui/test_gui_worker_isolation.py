@@ -29,16 +29,23 @@ def window_in_user_folder(qtbot, monkeypatch, tmp_path):
     window.close()
 
 
-def test_a_gui_run_on_warm_workers_imports_nothing_from_the_users_folder(window_in_user_folder, qtbot):
+def test_a_gui_run_on_warm_workers_imports_nothing_from_the_users_folder(
+    window_in_user_folder, qtbot
+):
     win, folder = window_in_user_folder
     training = win.training
     assert win.open_path(preset_path("xor_mlp"), ask=False)
     win.doc.set_training(("epochs",), 1)
-    qtbot.waitUntil(lambda: training.warm_state() == {"torch": "ready", "tensorflow": "ready"}, timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(
+        lambda: training.warm_state() == {"torch": "ready", "tensorflow": "ready"},
+        timeout=RUN_TIMEOUT_MS,
+    )
     assert training.train()
     c = training.controller
     qtbot.waitUntil(lambda: c.summary is not None, timeout=RUN_TIMEOUT_MS)
-    qtbot.waitUntil(lambda: (c.run_dir / "report.html").is_file(), timeout=60_000)  # the finalizer ran too
+    qtbot.waitUntil(
+        lambda: (c.run_dir / "report.html").is_file(), timeout=60_000
+    )  # the finalizer ran too
     for fw in ("torch", "tensorflow"):
         figures = c.summary["frameworks"][fw]
         assert figures["status"] == "finished" and figures["steps"] == 25, figures

@@ -19,8 +19,14 @@ def _menu_texts(win) -> list[str]:
 
 
 def test_help_menu_offers_the_pages_and_about_shows_the_version(win):
-    assert _menu_texts(win) == ["Getting Started", "Keyboard Shortcuts", "Documentation (README)",
-                                "Project File Format", "Report a Problem…", "About TwinTrain"]
+    assert _menu_texts(win) == [
+        "Getting Started",
+        "Keyboard Shortcuts",
+        "Documentation (README)",
+        "Project File Format",
+        "Report a Problem…",
+        "About TwinTrain",
+    ]
     version = metadata.version("twintrain")
     assert f"TwinTrain {version}" in about_box(win).text()
     texts = []
@@ -65,7 +71,11 @@ def test_shortcuts_are_read_from_the_actions(win):
     rows = {name: keys for name, keys, _ in win.help.dialog.rows()}
     assert rows["Brand New Command"] == extra.shortcut().toString(native)
     assert "No Shortcut Here" not in rows
-    names = [a.text().replace("&", "").rstrip(".…") for a in win.findChildren(QAction) if not a.shortcut().isEmpty()]
+    names = [
+        a.text().replace("&", "").rstrip(".…")
+        for a in win.findChildren(QAction)
+        if not a.shortcut().isEmpty()
+    ]
     assert set(names) <= set(rows)
 
 
@@ -73,12 +83,26 @@ def test_report_a_problem_copies_system_info_and_says_so(gui, win):
     win.gpus = ["NVIDIA Test GPU"]
     win.help.act_report.trigger()
     text = QGuiApplication.clipboard().text()
-    for word in ("TwinTrain", "Python", "Qt ", "PySide6", "PyTorch", "TensorFlow", "OS ", "CPU", "cores",
-                 "GPU NVIDIA Test GPU"):
+    for word in (
+        "TwinTrain",
+        "Python",
+        "Qt ",
+        "PySide6",
+        "PyTorch",
+        "TensorFlow",
+        "OS ",
+        "CPU",
+        "cores",
+        "GPU NVIDIA Test GPU",
+    ):
         assert word in text, word
     assert metadata.version("twintrain") in text
     title, message = gui.messages[-1]
-    assert title == "Report a Problem" and "copied to the clipboard" in message and gui.kinds[-1] == "info"
+    assert (
+        title == "Report a Problem"
+        and "copied to the clipboard" in message
+        and gui.kinds[-1] == "info"
+    )
     assert not {"torch", "tensorflow", "keras"} & set(sys.modules)  # versions from metadata only
 
 

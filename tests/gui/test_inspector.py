@@ -20,8 +20,14 @@ def test_layer_form_is_generated_from_the_registry(gui, type_name):
     lt = LAYER_TYPES[type_name]
     assert list(form.fields) == [p.name for p in lt.params]
     resolved = lt.resolve(win.doc.layer(lid).params)
-    kinds = {"int": IntField, "float": FloatField, "bool": BoolField, "choice": ChoiceField,
-             "int_or_pair": PairField, "shape": ShapeField}
+    kinds = {
+        "int": IntField,
+        "float": FloatField,
+        "bool": BoolField,
+        "choice": ChoiceField,
+        "int_or_pair": PairField,
+        "shape": ShapeField,
+    }
     for param in lt.params:
         field = form.fields[param.name]
         assert isinstance(field, kinds[param.kind])
@@ -29,7 +35,9 @@ def test_layer_form_is_generated_from_the_registry(gui, type_name):
         if param.kind == "int":
             assert field.spin.allowed[1] == min(int(param.maximum), 2**31 - 1)
         if param.kind == "choice":
-            assert [field.combo.itemText(i) for i in range(field.combo.count())] == list(param.choices)
+            assert [field.combo.itemText(i) for i in range(field.combo.count())] == list(
+                param.choices
+            )
 
 
 def test_project_form_lists_training_dataset_and_optimizer_params(gui, preset_copy):
@@ -110,7 +118,10 @@ def test_shape_error_marks_the_parameter_field(gui, preset_copy):
     gui.set_field("kernel_size", 5)
     assert win.doc.layer("conv2").params["kernel_size"] == 5
     error = gui.field("kernel_size").error
-    assert error == "kernel_size 5 is larger than its input (4); use padding 'same' or a smaller kernel_size"
+    assert (
+        error
+        == "kernel_size 5 is larger than its input (4); use padding 'same' or a smaller kernel_size"
+    )
     assert win.scene.blocks["conv2"].content.error == error
     gui.set_field("kernel_size", [3, 1])
     assert win.doc.layer("conv2").params["kernel_size"] == [3, 1]

@@ -31,7 +31,11 @@ def test_tell_shows_the_icon_of_its_kind(win, qtbot):
         seen = answer_modal(lambda box: icons.append((box.icon(), box.text())))
         win.tell("Title", f"a {kind}", kind)
         assert seen
-    assert icons == [(ICON.Information, "a info"), (ICON.Warning, "a warning"), (ICON.Critical, "a error")]
+    assert icons == [
+        (ICON.Information, "a info"),
+        (ICON.Warning, "a warning"),
+        (ICON.Critical, "a error"),
+    ]
 
 
 def test_callers_pass_the_right_kind(gui, win, tmp_path):
@@ -128,7 +132,11 @@ def test_file_dialogs_start_in_the_last_used_folder(win, qtbot, tmp_path):
     used.mkdir()
     folders.remember(used / "some.twintrain.json")  # a chosen file: its folder is remembered
     dirs = []
-    seen = answer_modal(lambda d: dirs.append(Path(d.directory().absolutePath())) if isinstance(d, QFileDialog) else None)
+    seen = answer_modal(
+        lambda d: (
+            dirs.append(Path(d.directory().absolutePath())) if isinstance(d, QFileDialog) else None
+        )
+    )
     win.open_dialog()
     assert seen and dirs == [used]
 

@@ -38,7 +38,14 @@ print(json.dumps({"filters": win.doc.layer("conv1").params["filters"],
 
 def test_window_and_edits_import_no_framework(tmp_path):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", TWINTRAIN_DATA_DIR=str(tmp_path))
-    out = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result == {"filters": 12, "loaded": []}

@@ -31,9 +31,26 @@ def trained(tmp_path_factory) -> Path:
     project["name"] = "untitled"  # the file's name, not this, must name the run
     (base / "my.twintrain.json").write_text(json.dumps(project))
     for name, init in zip(NAMES, ("matched", "native")):
-        done = subprocess.run([sys.executable, "-m", "engine.cli", "train", str(base / "my.twintrain.json"),
-                               "--epochs", "2", "--init", init, "--out", str(base / name), "--quiet"],
-                              cwd=ROOT, capture_output=True, text=True, timeout=600)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "engine.cli",
+                "train",
+                str(base / "my.twintrain.json"),
+                "--epochs",
+                "2",
+                "--init",
+                init,
+                "--out",
+                str(base / name),
+                "--quiet",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert done.returncode == 0, done.stderr[-2000:]
     return base
 
@@ -75,7 +92,10 @@ def test_a_past_run_shows_its_summary_charts_and_report(gui, win, runs, qtbot):
         assert len(xs) == summary["frameworks"][fw]["steps"] == 50
         assert len(dash.plots.curves[(fw, "val_loss")].getData()[0]) == 2
         assert dash.table.text("Steps", col) == "50"
-        assert dash.table.text("Median step (ms)", col) == f"{summary['frameworks'][fw]['step_time_median_s'] * 1e3:.3f}"
+        assert (
+            dash.table.text("Median step (ms)", col)
+            == f"{summary['frameworks'][fw]['step_time_median_s'] * 1e3:.3f}"
+        )
     assert dash.table.text("Max |loss diff|", 0) == f"{summary['parity']['max_loss_abs_diff']:.3g}"
     assert dash.report_button.isEnabled()
     assert "my" in dash.info.text() and "2026-12-03 16:15:23" in dash.info.text()
@@ -104,7 +124,9 @@ def test_a_past_run_shows_its_summary_charts_and_report(gui, win, runs, qtbot):
     ui.runs.select([matched, native])
     assert len(dash.plots.overlays) == 2  # its two frameworks
     labels = [e.text for e in dash.plots.legend.entries if "my 17:10" in e.text]
-    assert len(labels) == 1 and "native init" in labels[0], [e.text for e in dash.plots.legend.entries]
+    assert len(labels) == 1 and "native init" in labels[0], [
+        e.text for e in dash.plots.legend.entries
+    ]
 
 
 def test_entries_name_the_file_and_the_settings_that_differ(gui, win, runs):
@@ -135,19 +157,27 @@ def test_compare_puts_each_run_framework_in_its_own_column(gui, win, runs):
     headers = [table.horizontalHeaderItem(c).text() for c in range(4)]
     assert headers[0].split("\n") == ["my 16:15", "matched init", "matched optimizer", "PyTorch"]
     assert headers[3].split("\n") == ["my 17:10", "native init", "native optimizer", "TensorFlow"]
-    assert all(table.columnWidth(c) >= table.horizontalHeader().fontMetrics().horizontalAdvance("matched optimizer")
-               for c in range(4))  # the headers are not cut
-    for col, (folder, fw) in enumerate([(matched, "torch"), (matched, "tensorflow"),
-                                        (native, "torch"), (native, "tensorflow")]):
+    assert all(
+        table.columnWidth(c)
+        >= table.horizontalHeader().fontMetrics().horizontalAdvance("matched optimizer")
+        for c in range(4)
+    )  # the headers are not cut
+    for col, (folder, fw) in enumerate(
+        [(matched, "torch"), (matched, "tensorflow"), (native, "torch"), (native, "tensorflow")]
+    ):
         figures = json.loads((folder / "summary.json").read_text())["frameworks"][fw]
         assert table.text("Median step (ms)", col) == f"{figures['step_time_median_s'] * 1e3:.3f}"
-    assert table.columnSpan(table.rowCount() - 4, 2) == 2  # each run's parity across its own columns
+    assert (
+        table.columnSpan(table.rowCount() - 4, 2) == 2
+    )  # each run's parity across its own columns
     # selecting one run again gives the table its own layout back
     ui.runs.select([native])
     assert table.columnCount() == 3 and table.horizontalHeaderItem(0).text() == "PyTorch"
 
 
-def test_rename_stores_a_name_and_delete_goes_to_the_trash(gui, win, runs, qtbot, tmp_path, monkeypatch):
+def test_rename_stores_a_name_and_delete_goes_to_the_trash(
+    gui, win, runs, qtbot, tmp_path, monkeypatch
+):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     panel = win.training.runs
     native, matched = runs

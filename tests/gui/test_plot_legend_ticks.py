@@ -21,11 +21,22 @@ def fill(plots: LivePlots, columns, n: int = 200) -> dict[str, Series]:
     steps = np.arange(1, n + 1)
     for i, fw in enumerate(columns):
         s = Series(capacity=n + 10)
-        s.extend({"step": list(steps), "epoch": [1] * n, "loss": list(0.7 * np.exp(-steps / 80) + 0.25 + 0.01 * i),
-                  "step_time_s": [1e-3 * (1 + i)] * n, "samples": [32] * n, "rss_bytes": list(4e8 + steps * 1e5),
-                  "device_bytes": [None] * n, "wall_s": list(steps * 1e-2)})
+        s.extend(
+            {
+                "step": list(steps),
+                "epoch": [1] * n,
+                "loss": list(0.7 * np.exp(-steps / 80) + 0.25 + 0.01 * i),
+                "step_time_s": [1e-3 * (1 + i)] * n,
+                "samples": [32] * n,
+                "rss_bytes": list(4e8 + steps * 1e5),
+                "device_bytes": [None] * n,
+                "wall_s": list(steps * 1e-2),
+            }
+        )
         series[fw] = s
-    plots.update_from(series, {fw: [{"steps": n, "val_loss": 0.3, "val_accuracy": 0.9}] for fw in columns})
+    plots.update_from(
+        series, {fw: [{"steps": n, "val_loss": 0.3, "val_accuracy": 0.9}] for fw in columns}
+    )
     return series
 
 
@@ -51,7 +62,9 @@ def overlap(a, b) -> bool:
 
 @pytest.mark.parametrize("size", [(760, 420), (760, 250)])  # tall, and wide (a short dashboard)
 @pytest.mark.parametrize("columns", [("torch", "tensorflow"), FOUR])
-def test_the_legend_is_outside_every_plot_and_its_entries_do_not_overlap(plots, qtbot, columns, size):
+def test_the_legend_is_outside_every_plot_and_its_entries_do_not_overlap(
+    plots, qtbot, columns, size
+):
     plots.resize(*size)
     plots.reset(columns, expected_steps=200)
     fill(plots, columns)
@@ -60,15 +73,28 @@ def test_the_legend_is_outside_every_plot_and_its_entries_do_not_overlap(plots, 
     settle(qtbot, plots)
     legend = plots.legend
     texts = [e.text for e in legend.entries]
-    for text in ("PyTorch", "TensorFlow/Keras", "validation · GPU mem", "run xor_mlp-20261203-101010-000001"):
+    for text in (
+        "PyTorch",
+        "TensorFlow/Keras",
+        "validation · GPU mem",
+        "run xor_mlp-20261203-101010-000001",
+    ):
         assert text in texts
     assert len(legend.entries) == len(columns) + 4 + 1
     rect = legend.sceneBoundingRect()
     view = plots.sceneRect()
     for entry in legend.entries:
         r = entry.sceneBoundingRect()
-        assert rect.contains(r.adjusted(1, 1, -1, -1)), (entry.text, r, rect)  # inside the legend: not clipped
-        assert view.contains(r), (entry.text, r, view)  # inside the widget: nothing cut off at an edge
+        assert rect.contains(r.adjusted(1, 1, -1, -1)), (
+            entry.text,
+            r,
+            rect,
+        )  # inside the legend: not clipped
+        assert view.contains(r), (
+            entry.text,
+            r,
+            view,
+        )  # inside the widget: nothing cut off at an edge
     for name in PLOTS:
         assert not overlap(rect, plots.plots[name].vb.sceneBoundingRect()), name
     for a, b in itertools.combinations(legend.entries, 2):

@@ -13,11 +13,17 @@ from gui.run.plots import LivePlots, kept_range
 def test_kept_range_moves_only_when_the_data_leaves_or_shrinks_well_inside():
     assert kept_range(None, (0.0, 10.0)) == (-2.5, 12.5)
     assert kept_range((-2.5, 12.5), (1.0, 11.0)) is None  # inside: keep
-    assert kept_range((-2.5, 12.5), (1.0, 20.0)) == (1.0 - 4.75, 20.0 + 4.75)  # left it: grow with headroom
+    assert kept_range((-2.5, 12.5), (1.0, 20.0)) == (
+        1.0 - 4.75,
+        20.0 + 4.75,
+    )  # left it: grow with headroom
     assert kept_range((0.0, 100.0), (10.0, 20.0)) == (7.5, 22.5)  # covers a tenth: narrow
     assert kept_range((0.0, 10.0), (0.0, 8.0), low_headroom=0.0) is None
     assert kept_range((0.0, 10.0), (0.0, 40.0), low_headroom=0.0) == (0.0, 50.0)
-    assert kept_range((0.0, 10.0), (5.0, 5.0)) == (4.875, 5.125)  # one value: a small span around it
+    assert kept_range((0.0, 10.0), (5.0, 5.0)) == (
+        4.875,
+        5.125,
+    )  # one value: a small span around it
     assert kept_range((0.0, 1.0), None) is None
     assert kept_range((0.0, 1.0), (float("nan"), 1.0)) is None
 
@@ -25,9 +31,18 @@ def test_kept_range_moves_only_when_the_data_leaves_or_shrinks_well_inside():
 def grow(series: dict[str, Series], start: int, n: int) -> None:
     steps = np.arange(start + 1, start + n + 1)
     for s in series.values():
-        s.extend({"step": list(steps), "epoch": [1] * n, "loss": list(2.0 * np.exp(-steps / 50) + 0.1),
-                  "step_time_s": [1e-3] * n, "samples": [32] * n, "rss_bytes": list(4e8 + steps * 1e6),
-                  "device_bytes": [None] * n, "wall_s": list(steps * 1e-2)})
+        s.extend(
+            {
+                "step": list(steps),
+                "epoch": [1] * n,
+                "loss": list(2.0 * np.exp(-steps / 50) + 0.1),
+                "step_time_s": [1e-3] * n,
+                "samples": [32] * n,
+                "rss_bytes": list(4e8 + steps * 1e6),
+                "device_bytes": [None] * n,
+                "wall_s": list(steps * 1e-2),
+            }
+        )
 
 
 def inside(plot, curve) -> bool:
@@ -57,7 +72,9 @@ def test_ranges_stay_still_during_a_run_and_always_show_the_data(plots):
         plots.update_from(series, {})
         assert inside(loss, plots.curves[("torch", "loss_raw")])
         assert inside(memory, plots.curves[("torch", "rss")])
-    assert loss.viewRange()[0] == pytest.approx([0.0, 204.0])  # the whole run from the first redraw on
+    assert loss.viewRange()[0] == pytest.approx(
+        [0.0, 204.0]
+    )  # the whole run from the first redraw on
     assert moves["x"] == 1  # 20 redraws, one x range
     # memory grows steadily from a tiny span: each move leaves room for a quarter more, so it
     # moves on about half of the redraws early on and then ever more rarely

@@ -23,7 +23,10 @@ def test_train_xor_from_the_dashboard(dash, qtbot, tmp_path):
     project.training["epochs"] = 2
     run_dir = c.start(project, expected_steps=50)
     qtbot.waitUntil(lambda: c.summary is not None, timeout=RUN_TIMEOUT_MS)
-    for fw in ("torch", "tensorflow"):  # TensorBoard scalars from each worker, as with `twintrain train`
+    for fw in (
+        "torch",
+        "tensorflow",
+    ):  # TensorBoard scalars from each worker, as with `twintrain train`
         (events,) = (run_dir / "tb" / fw).glob("events.out.tfevents.*")
         assert sum("train/loss" in e["scalars"] for e in read_events(events)) == 50
     for fw in ("torch", "tensorflow"):
@@ -34,18 +37,29 @@ def test_train_xor_from_the_dashboard(dash, qtbot, tmp_path):
         assert c.status[fw] == "finished"
     assert dash.table.text("Median step (ms)", 0) not in ("", "–")
     assert dash.table.text("Median step (ms)", 1) not in ("", "–")
-    compared = dash.table.text("Median step (ms)", 2)  # "PyTorch 1.23× faster", the direction in words
-    assert compared == "about the same" or compared.split(" ")[0] in ("PyTorch", "TensorFlow/Keras"), compared
-    assert compared == "about the same" or (compared.endswith("× faster") and float(compared.split()[-2][:-1]) >= 1.0)
+    compared = dash.table.text(
+        "Median step (ms)", 2
+    )  # "PyTorch 1.23× faster", the direction in words
+    assert compared == "about the same" or compared.split(" ")[0] in (
+        "PyTorch",
+        "TensorFlow/Keras",
+    ), compared
+    assert compared == "about the same" or (
+        compared.endswith("× faster") and float(compared.split()[-2][:-1]) >= 1.0
+    )
     assert float(dash.table.text("Max |loss diff|", 0)) < 1e-4
     assert dash.table.text("First divergent step", 0) == "none (within tolerance)"
-    assert "Keras-formula Adam" in dash.table.text("Timing note", 0)  # names the optimizer PyTorch ran
+    assert "Keras-formula Adam" in dash.table.text(
+        "Timing note", 0
+    )  # names the optimizer PyTorch ran
     lo, hi = dash.plots.plots["loss"].viewRange()[0]
     for plot in dash.plots.plots.values():
         assert plot.viewRange()[0] == [lo, hi]  # x axes linked by value, not by screen position
     assert (run_dir / "summary.json").is_file() and (run_dir / "report.html").is_file()
     assert dash.report_button.isEnabled()
-    written = export_charts(run_dir, tmp_path / "charts")  # drawn from the run folder (test_chart_export.py)
+    written = export_charts(
+        run_dir, tmp_path / "charts"
+    )  # drawn from the run folder (test_chart_export.py)
     assert len(written) == 15 and all(p.stat().st_size > 0 for p in written)
     with open(tmp_path / "charts" / "loss.csv", newline="") as fh:
         frameworks = {row["framework"] for row in csv.DictReader(fh)}

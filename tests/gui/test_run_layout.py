@@ -33,7 +33,9 @@ def drag_handle(splitter, dy: int) -> None:
     QTest.mousePress(handle, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
     QTest.mouseMove(handle, start + QPoint(0, dy // 2))
     QTest.mouseMove(handle, start + QPoint(0, dy))
-    QTest.mouseRelease(handle, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start + QPoint(0, dy))
+    QTest.mouseRelease(
+        handle, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start + QPoint(0, dy)
+    )
 
 
 def test_the_split_is_remembered_for_a_new_window(win, qtbot):
@@ -64,8 +66,11 @@ def test_stop_unlocks_the_canvas_before_the_charts_are_drawn(gui, win, qtbot, mo
     import gui.run.controller as controller_module
 
     # charts and report that take 5 s to draw: the canvas must not wait for them
-    monkeypatch.setattr(controller_module, "finalize_command",
-                        lambda out: [sys.executable, "-c", "import time; time.sleep(5)"])
+    monkeypatch.setattr(
+        controller_module,
+        "finalize_command",
+        lambda out: [sys.executable, "-c", "import time; time.sleep(5)"],
+    )
     assert win.open_path(preset_path("xor_mlp"), ask=False)
     gui.click_empty()
     gui.set_field("training.epochs", 2000)
@@ -78,6 +83,10 @@ def test_stop_unlocks_the_canvas_before_the_charts_are_drawn(gui, win, qtbot, mo
     qtbot.waitUntil(lambda: c.session.finished, timeout=5000)
     qtbot.waitUntil(lambda: not training.locked, timeout=1000)
     assert c.running and not training.act_train.isEnabled()  # the run folder is still being closed
-    assert not training.lock_banner.isVisible() and win.palette.isEnabled() and win.inspector.isEnabled()
+    assert (
+        not training.lock_banner.isVisible()
+        and win.palette.isEnabled()
+        and win.inspector.isEnabled()
+    )
     qtbot.waitUntil(lambda: c.summary is not None, timeout=RUN_TIMEOUT_MS)
     assert not training.locked and training.act_train.isEnabled()

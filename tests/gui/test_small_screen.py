@@ -14,12 +14,18 @@ def test_the_window_fits_1280_by_800_with_both_docks(win):
     assert win.minimumSizeHint().width() <= 1280
     assert win.width() == 1280  # not pushed wider by the dashboard
     docks = {d.windowTitle(): d.width() for d in win.findChildren(QDockWidget)}
-    assert docks["Layers"] >= 150 and docks["Inspector"] >= 250, docks  # not squeezed to their minimum
+    assert docks["Layers"] >= 150 and docks["Inspector"] >= 250, (
+        docks
+    )  # not squeezed to their minimum
 
 
 def test_a_narrow_dashboard_shows_plots_and_table_as_tabs(dash, qtbot):
     qtbot.waitUntil(lambda: dash.split.isVisible())
-    assert dash.plots.parent() is dash.split and dash.table.parent() is dash.split and not dash.tabs.isVisible()
+    assert (
+        dash.plots.parent() is dash.split
+        and dash.table.parent() is dash.split
+        and not dash.tabs.isVisible()
+    )
     dash.resize(740, 600)
     qtbot.waitUntil(lambda: dash.tabs.isVisible())
     assert not dash.split.isVisible() and dash.tabs.count() == 2
@@ -60,7 +66,10 @@ def test_elided_label_keeps_its_whole_text(qtbot):
     shown = QLabel.text(label)
     assert label.text() == path and shown != path and "…" in shown
     assert label.toolTip() == path  # the whole text on hover
-    assert label.minimumSizeHint().width() < 120 or label.sizePolicy().horizontalPolicy().name == "Ignored"
+    assert (
+        label.minimumSizeHint().width() < 120
+        or label.sizePolicy().horizontalPolicy().name == "Ignored"
+    )
     label.resize(2000, 20)
     qtbot.waitUntil(lambda: QLabel.text(label) == path)
     assert label.toolTip() == ""  # nothing hidden, no tooltip needed

@@ -19,15 +19,24 @@ from gui.run.figures import live_figures
 
 RUN_TIMEOUT_MS = 120_000
 BATCH = 16
-DIRECTION = re.compile(r"(PyTorch|TensorFlow/Keras) \d+\.\d\d× (faster|less( device)? memory|higher throughput|"
-                       r"shorter warm-up)|about the same")
+DIRECTION = re.compile(
+    r"(PyTorch|TensorFlow/Keras) \d+\.\d\d× (faster|less( device)? memory|higher throughput|"
+    r"shorter warm-up)|about the same"
+)
 
 
 def steps_event(times: list[float], rss: float) -> dict:
     n = len(times)
-    return {"step": list(range(1, n + 1)), "epoch": [1] * n, "loss": list(np.linspace(1, 0.5, n)),
-            "step_time_s": list(times), "samples": [BATCH] * n, "rss_bytes": [rss] * n,
-            "device_bytes": [None] * n, "wall_s": list(np.cumsum(times))}
+    return {
+        "step": list(range(1, n + 1)),
+        "epoch": [1] * n,
+        "loss": list(np.linspace(1, 0.5, n)),
+        "step_time_s": list(times),
+        "samples": [BATCH] * n,
+        "rss_bytes": [rss] * n,
+        "device_bytes": [None] * n,
+        "wall_s": list(np.cumsum(times)),
+    }
 
 
 # The iris case: PyTorch's typical step is faster but a few of its steps are very slow.
@@ -63,7 +72,9 @@ def test_table_rows_agree_and_say_the_direction(dash):
     samples_row = labels.index("Samples/s")
     assert table.verticalHeaderItem(samples_row).toolTip() == ROW_HELP["samples_per_s"]
     assert "median step time" in table.item(samples_row, 0).toolTip()
-    assert "slow steps" in table.verticalHeaderItem(labels.index("Samples/s (total ÷ time)")).toolTip()
+    assert (
+        "slow steps" in table.verticalHeaderItem(labels.index("Samples/s (total ÷ time)")).toolTip()
+    )
     assert table.text("Init", 0) == "native (each framework's own)"
     assert table.text("Optimizer math", 0) == "matched (Keras formulas)"
     assert table.columnSpan(labels.index("Init"), 0) == table.columnCount()
@@ -77,7 +88,12 @@ def test_live_figures_match_summary_json():
         run.steps.update(steps_event(TIMES[fw], RSS[fw]))
         final = framework_summary(run)
         shown = live(fw)
-        for key in ("step_time_median_s", "step_time_p95_s", "samples_per_s", "samples_per_s_overall"):
+        for key in (
+            "step_time_median_s",
+            "step_time_p95_s",
+            "samples_per_s",
+            "samples_per_s_overall",
+        ):
             assert shown[key] == pytest.approx(final[key]), (fw, key)
 
 
@@ -85,17 +101,33 @@ def test_one_framework_has_a_comparison_column_and_no_comparison(dash):
     table = dash.table
     table.set_frameworks(("tensorflow",))
     assert table.columnCount() == 2 and table.horizontalHeaderItem(1).text() == "Comparison"
-    table.fill({"tensorflow": live("tensorflow")}, None, [], [], run={"init": "matched", "optimizer": "native"})
+    table.fill(
+        {"tensorflow": live("tensorflow")},
+        None,
+        [],
+        [],
+        run={"init": "matched", "optimizer": "native"},
+    )
     assert table.text("Median step (ms)", 1) == ""
     assert table.text("Optimizer math", 0) == "native (stock)"
     # a third framework column (Keras on JAX, later): the comparison moves right and names both sides
     table.set_frameworks(("torch", "tensorflow", "keras_jax"))
     assert table.columnCount() == 4 and table.horizontalHeaderItem(3).text() == "Comparison"
     slow = {**live("tensorflow"), "step_time_median_s": 0.01}
-    table.fill({"torch": live("torch"), "tensorflow": live("tensorflow"), "keras_jax": slow}, None, [], [],
-               run={"init": "matched", "optimizer": "matched"})
+    table.fill(
+        {"torch": live("torch"), "tensorflow": live("tensorflow"), "keras_jax": slow},
+        None,
+        [],
+        [],
+        run={"init": "matched", "optimizer": "matched"},
+    )
     assert table.text("Median step (ms)", 3) == "PyTorch 1.13× faster than TensorFlow/Keras"
-    assert table.columnSpan([table.verticalHeaderItem(r).text() for r in range(table.rowCount())].index("Init"), 0) == 4
+    assert (
+        table.columnSpan(
+            [table.verticalHeaderItem(r).text() for r in range(table.rowCount())].index("Init"), 0
+        )
+        == 4
+    )
     table.set_frameworks(("torch", "tensorflow"))
     assert table.columnCount() == 3
 

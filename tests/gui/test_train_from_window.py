@@ -38,7 +38,9 @@ def test_train_xor_from_the_window(gui, win, qtbot):
     assert training.splitter.sizes()[1] > 0  # the dashboard opened
     assert c.run_dir in training.runs.folders()
     # The run keeps its trained weights, so File > Export Model… exports them by default.
-    assert (c.run_dir / "weights" / "torch.npz").is_file() and (c.run_dir / "weights" / "tensorflow.npz").is_file()
+    assert (c.run_dir / "weights" / "torch.npz").is_file() and (
+        c.run_dir / "weights" / "tensorflow.npz"
+    ).is_file()
     assert training.trained_run() == c.run_dir
     assert not {"torch", "tensorflow", "keras"} & set(sys.modules)
 
@@ -71,7 +73,11 @@ def test_export_code_and_models_from_the_window(gui, win, qtbot, tmp_path):
     qtbot.waitUntil(lambda: not win.training.exporter.busy, timeout=120_000)
     title, report = gui.messages[-1]
     assert title == "Export finished", report
-    assert "✓ torch onnx" in report and "✓ tensorflow keras" in report and "✓ tensorflow onnx" in report
+    assert (
+        "✓ torch onnx" in report
+        and "✓ tensorflow keras" in report
+        and "✓ tensorflow onnx" in report
+    )
     manifest = json.loads((out / "exports.json").read_text())
     assert manifest["cross_check"]["ok"] is True
     assert not {"torch", "tensorflow", "keras"} & set(sys.modules)

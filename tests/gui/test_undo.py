@@ -29,7 +29,11 @@ EDITS = {
     "rename": lambda d: d.rename("conv1", "stem"),
     "move": lambda d: d.move({"conv1": (500.0, 40.0)}),
     # The move is the starting point (stack cleared); only the arrange is undone.
-    "auto-arrange": lambda d: (d.move({"conv1": (900.0, 900.0)}), d.undo_stack.clear(), d.arrange()),
+    "auto-arrange": lambda d: (
+        d.move({"conv1": (900.0, 900.0)}),
+        d.undo_stack.clear(),
+        d.arrange(),
+    ),
     "set output": lambda d: d.set_output("fc1"),
     "input shape": lambda d: d.set_input_shape([4, 4, 1]),
     "training value": lambda d: d.set_training(("batch_size",), 16),

@@ -40,9 +40,14 @@ def test_train_takes_the_warm_workers_and_the_app_warms_new_ones(warm_win, qtbot
     assert win.open_path(preset_path("xor_mlp"), ask=False)
     win.doc.set_training(("epochs",), 2)
     # the app warms the workers by itself shortly after start-up
-    qtbot.waitUntil(lambda: training.warm_state() == {"torch": "ready", "tensorflow": "ready"}, timeout=WARM_TIMEOUT_MS)
+    qtbot.waitUntil(
+        lambda: training.warm_state() == {"torch": "ready", "tensorflow": "ready"},
+        timeout=WARM_TIMEOUT_MS,
+    )
     # the status bar follows within its 500 ms poll
-    qtbot.waitUntil(lambda: training.warm_label.text() == "Workers: PyTorch and TensorFlow ready", timeout=2_000)
+    qtbot.waitUntil(
+        lambda: training.warm_label.text() == "Workers: PyTorch and TensorFlow ready", timeout=2_000
+    )
     warm_pids = training.controller.pool.idle_pids()
     assert len(alive(warm_pids)) == 2
     assert training.train()

@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def child_env(**extra: str) -> dict[str, str]:
     """The environment for a child Python that imports the project from the repository."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONPATH"] = str(ROOT) + (
+        os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""
+    )
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
     env.update(extra)
     return env

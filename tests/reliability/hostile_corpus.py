@@ -53,11 +53,39 @@ def _numeric_paths(doc: dict) -> list[tuple]:
     return out
 
 
-HUGE = [("10**400", "1" + "0" * 400), ("-10**400", "-1" + "0" * 400), ("1e400", "1e400"), ("-1e400", "-1e400"),
-        ("1e-400", "1e-400"), ("2**63", str(2**63)), ("-2**63-1", str(-(2**63) - 1)), ("4301 digits", "9" * 4301),
-        ("NaN", "NaN"), ("Infinity", "Infinity"), ("-Infinity", "-Infinity"), ("1.5", "1.5"), ("-1", "-1"), ("0", "0")]
+HUGE = [
+    ("10**400", "1" + "0" * 400),
+    ("-10**400", "-1" + "0" * 400),
+    ("1e400", "1e400"),
+    ("-1e400", "-1e400"),
+    ("1e-400", "1e-400"),
+    ("2**63", str(2**63)),
+    ("-2**63-1", str(-(2**63) - 1)),
+    ("4301 digits", "9" * 4301),
+    ("NaN", "NaN"),
+    ("Infinity", "Infinity"),
+    ("-Infinity", "-Infinity"),
+    ("1.5", "1.5"),
+    ("-1", "-1"),
+    ("0", "0"),
+]
 
-UNICODE_IDS = ["слой", "层", "l\u0301", "a\u200bb", "x\u202ey", "🙂", "a\u0000b", "ﬁ", "Ａ", "_" * 129, "", " a", "a-b", "1a"]
+UNICODE_IDS = [
+    "слой",
+    "层",
+    "l\u0301",
+    "a\u200bb",
+    "x\u202ey",
+    "🙂",
+    "a\u0000b",
+    "ﬁ",
+    "Ａ",
+    "_" * 129,
+    "",
+    " a",
+    "a-b",
+    "1a",
+]
 
 
 def documents(rng: random.Random) -> Iterator[tuple[str, str | bytes, str]]:
@@ -68,9 +96,21 @@ def documents(rng: random.Random) -> Iterator[tuple[str, str | bytes, str]]:
 
     # deep nesting, where the loader keeps values (x- keys) and where it reads them
     for depth in (65, 1000, 100_000):
-        yield f"deep list x-key {depth}", dumps({**small, "x-deep": "@"}).replace('"@"', "[" * depth + "]" * depth), "error"
-    yield "deep object x-key 2000", dumps({**small, "x-deep": "@"}).replace('"@"', '{"a": ' * 2000 + "1" + "}" * 2000), "error"
-    yield "deep layers list", dumps(_set(small, ("model", "layers"), "@")).replace('"@"', "[" * 5000 + "]" * 5000), "error"
+        yield (
+            f"deep list x-key {depth}",
+            dumps({**small, "x-deep": "@"}).replace('"@"', "[" * depth + "]" * depth),
+            "error",
+        )
+    yield (
+        "deep object x-key 2000",
+        dumps({**small, "x-deep": "@"}).replace('"@"', '{"a": ' * 2000 + "1" + "}" * 2000),
+        "error",
+    )
+    yield (
+        "deep layers list",
+        dumps(_set(small, ("model", "layers"), "@")).replace('"@"', "[" * 5000 + "]" * 5000),
+        "error",
+    )
     yield "deep layout", dumps({**small, "layout": _nested(70, kind="dict")}), "error"
     yield "deep 63 levels in x-key (allowed)", dumps({**small, "x-deep": _nested(62)}), "ok"
 
@@ -84,43 +124,113 @@ def documents(rng: random.Random) -> Iterator[tuple[str, str | bytes, str]]:
     # 10^6 layers in three shapes: real layers (over the size cap), empty objects (over the object
     # cap), and just over MAX_LAYERS
     layer = '{"id": "l%d", "type": "Dense", "units": 2}'
-    yield "10^6 Dense layers (about 40 MB)", dumps(small).replace(
-        dumps(small["model"]["layers"]), "[" + ",".join(layer % i for i in range(1_000_000)) + "]"), "error"
-    yield "10^6 empty layer objects", dumps(small).replace(dumps(small["model"]["layers"]), "[" + ",".join(["{}"] * 10**6) + "]"), "error"
-    yield "10,001 layers", dumps(_set(small, ("model", "layers"),
-                                      [{"id": f"l{i}", "type": "Dense", "units": 2} for i in range(10_001)])), "error"
-    yield "10,000 layers (the limit)", dumps(_set(small, ("model", "layers"),
-                                                  [{"id": f"l{i}", "type": "Dense", "units": 2} for i in range(10_000)])), "ok"
-    yield "10^6 layout entries", dumps({**small, "layout": {f"l{i}": [i, i] for i in range(1_000_000)}}), "error"
+    yield (
+        "10^6 Dense layers (about 40 MB)",
+        dumps(small).replace(
+            dumps(small["model"]["layers"]),
+            "[" + ",".join(layer % i for i in range(1_000_000)) + "]",
+        ),
+        "error",
+    )
+    yield (
+        "10^6 empty layer objects",
+        dumps(small).replace(dumps(small["model"]["layers"]), "[" + ",".join(["{}"] * 10**6) + "]"),
+        "error",
+    )
+    yield (
+        "10,001 layers",
+        dumps(
+            _set(
+                small,
+                ("model", "layers"),
+                [{"id": f"l{i}", "type": "Dense", "units": 2} for i in range(10_001)],
+            )
+        ),
+        "error",
+    )
+    yield (
+        "10,000 layers (the limit)",
+        dumps(
+            _set(
+                small,
+                ("model", "layers"),
+                [{"id": f"l{i}", "type": "Dense", "units": 2} for i in range(10_000)],
+            )
+        ),
+        "ok",
+    )
+    yield (
+        "10^6 layout entries",
+        dumps({**small, "layout": {f"l{i}": [i, i] for i in range(1_000_000)}}),
+        "error",
+    )
 
     # unicode ids and names
     for uid in UNICODE_IDS:
         yield f"id {uid[:12]!r}", dumps(_set(small, ("model", "layers", 0, "id"), uid)), "error"
-    yield "unicode name (allowed)", dumps({**small, "name": "сеть 网络 🙂", "description": "ünïcödé"}, ensure_ascii=False), "ok"
+    yield (
+        "unicode name (allowed)",
+        dumps({**small, "name": "сеть 网络 🙂", "description": "ünïcödé"}, ensure_ascii=False),
+        "ok",
+    )
     yield "lone surrogate in name", dumps({**small, "name": "\ud800"}), "error"
     yield "lone surrogate in x-key", dumps({**small, "x-\udfff": 1}), "error"
     yield "surrogate pair in name (allowed)", dumps({**small, "name": "\U0001f642"}), "ok"
     yield "NUL in unknown key", dumps({**small, "a\u0000": 1}), "error"
-    yield "RTL override in layer type", dumps(_set(small, ("model", "layers", 0, "type"), "Dense\u202e")), "error"
+    yield (
+        "RTL override in layer type",
+        dumps(_set(small, ("model", "layers", 0, "type"), "Dense\u202e")),
+        "error",
+    )
 
     # NaN and infinities in JSON
     for lit in ("NaN", "Infinity", "-Infinity"):
-        yield f"{lit} learning rate", dumps(small).replace('"learning_rate": 0.01', f'"learning_rate": {lit}'), "error"
+        yield (
+            f"{lit} learning rate",
+            dumps(small).replace('"learning_rate": 0.01', f'"learning_rate": {lit}'),
+            "error",
+        )
         yield f"{lit} in x-key", dumps({**small, "x-v": "@"}).replace('"@"', lit), "error"
 
     # very long strings
     long = "a" * (10 * 2**20)
     yield "10 MB name", dumps({**small, "name": long}), "error"
     yield "1 MB id", dumps(_set(small, ("model", "layers", 0, "id"), long[: 2**20])), "error"
-    yield "1 MB layer type", dumps(_set(small, ("model", "layers", 0, "type"), long[: 2**20])), "error"
+    yield (
+        "1 MB layer type",
+        dumps(_set(small, ("model", "layers", 0, "type"), long[: 2**20])),
+        "error",
+    )
     yield "1 MB unknown key", dumps({**small, long[: 2**20]: 1}), "error"
-    yield "1 MB dataset path", dumps(_set(small, ("training", "dataset"), {"name": "csv", "path": long[: 2**20], "target": "y"})), "error"
-    yield "1 MB activation", dumps(_set(small, ("model", "layers", 0, "activation"), long[: 2**20])), "error"
+    yield (
+        "1 MB dataset path",
+        dumps(
+            _set(
+                small,
+                ("training", "dataset"),
+                {"name": "csv", "path": long[: 2**20], "target": "y"},
+            )
+        ),
+        "error",
+    )
+    yield (
+        "1 MB activation",
+        dumps(_set(small, ("model", "layers", 0, "activation"), long[: 2**20])),
+        "error",
+    )
     yield "15 MB x-key string (allowed)", dumps({**small, "x-blob": "b" * (15 * 2**20)}), "ok"
     numbers = "[" + ",".join(["0"] * 3_000_000) + "]"
-    yield "3M numbers in an x-key (allowed)", dumps({**small, "x-n": "@"}).replace('"@"', numbers), "ok"
+    yield (
+        "3M numbers in an x-key (allowed)",
+        dumps({**small, "x-n": "@"}).replace('"@"', numbers),
+        "ok",
+    )
     wrong = _set(small, ("model", "layers", 2, "units"), 5)
-    yield "3M numbers in an x-key and a wrong output size", dumps({**wrong, "x-n": "@"}).replace('"@"', numbers), "error"
+    yield (
+        "3M numbers in an x-key and a wrong output size",
+        dumps({**wrong, "x-n": "@"}).replace('"@"', numbers),
+        "error",
+    )
 
     # wrong encodings
     text = dumps({**small, "name": "café ünï"}, ensure_ascii=False)
@@ -130,7 +240,11 @@ def documents(rng: random.Random) -> Iterator[tuple[str, str | bytes, str]]:
     yield "UTF-32", text.encode("utf-32"), "error"
     yield "latin-1", text.encode("latin-1"), "error"
     yield "cp1252 quotes", text.replace("café", "\u201ccafé\u201d").encode("cp1252"), "error"
-    yield "Shift-JIS", dumps({**small, "name": "ネット"}, ensure_ascii=False).encode("shift_jis"), "error"
+    yield (
+        "Shift-JIS",
+        dumps({**small, "name": "ネット"}, ensure_ascii=False).encode("shift_jis"),
+        "error",
+    )
     yield "UTF-8 with BOM (allowed)", codecs.BOM_UTF8 + text.encode("utf-8"), "ok"
     yield "overlong UTF-8", text.encode("utf-8").replace(b"/", b"\xc0\xaf"), "error"
 
@@ -194,7 +308,9 @@ def write_corpus(folder: Path, seed: int = 0) -> list[tuple[str, Path, str]]:
     out = []
     for i, (name, content, expect) in enumerate(documents(rng)):
         path = folder / f"{i:04d}.twintrain.json"
-        path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8", "surrogatepass"))
+        path.write_bytes(
+            content if isinstance(content, bytes) else content.encode("utf-8", "surrogatepass")
+        )
         out.append((name, path, expect))
     special = folder / "special"
     special.mkdir(exist_ok=True)

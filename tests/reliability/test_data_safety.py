@@ -69,11 +69,17 @@ def test_kill_during_write_atomic_keeps_the_old_or_the_new_file(tmp_path):
     mid_write, last = 0, 0
     target.write_text(f"gen {0:08d}\n" + "a" * size + f"\nend {0:08d}\n", encoding="utf-8")
     for _kill in range(20):
-        proc = subprocess.Popen([PYTHON, "-c", WRITER, str(target), str(size)], stdout=subprocess.PIPE, text=True,
-                                env=child_env())
+        proc = subprocess.Popen(
+            [PYTHON, "-c", WRITER, str(target), str(size)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=child_env(),
+        )
         try:
             want = last + rng.randint(1, 3)
-            lines = read_lines_until(proc, lambda line, w=want: line.startswith("writing") and int(line.split()[1]) >= w)
+            lines = read_lines_until(
+                proc, lambda line, w=want: line.startswith("writing") and int(line.split()[1]) >= w
+            )
             time.sleep(rng.uniform(0.0, 0.08))  # a 12 MB write with fsync takes about that long
             os.kill(proc.pid, signal.SIGKILL)
         finally:
@@ -90,8 +96,10 @@ def test_kill_during_write_atomic_keeps_the_old_or_the_new_file(tmp_path):
             assert found == int(n)
         last = found
         names = [p.name for p in tmp_path.iterdir()]
-        assert all(name == target.name or (name.startswith(f".{target.name}.") and name.endswith(".tmp"))
-                   for name in names), names
+        assert all(
+            name == target.name or (name.startswith(f".{target.name}.") and name.endswith(".tmp"))
+            for name in names
+        ), names
     assert mid_write >= 10  # most kills landed while a write was in flight
     assert last >= 20
 
@@ -113,7 +121,9 @@ def test_the_next_save_removes_what_a_killed_save_left(tmp_path):
     write_atomic(target, "new")
     assert target.read_text(encoding="utf-8") == "new"
     assert not stale.exists()
-    assert fresh.exists() and other.exists()  # a writer may be filling it; another file's is not ours
+    assert (
+        fresh.exists() and other.exists()
+    )  # a writer may be filling it; another file's is not ours
 
 
 def test_gui_killed_while_saving_keeps_the_old_file(tmp_path):
@@ -125,12 +135,20 @@ def test_gui_killed_while_saving_keeps_the_old_file(tmp_path):
     rng = random.Random(3)
     mid_save = 0
     for round_ in range(3):
-        proc = subprocess.Popen([PYTHON, GUI_CHILD, "save-loop", str(project)], stdout=subprocess.PIPE, text=True,
-                                env=child_env(TWINTRAIN_DATA_DIR=str(tmp_path / "userdata")), cwd=tmp_path)
+        proc = subprocess.Popen(
+            [PYTHON, GUI_CHILD, "save-loop", str(project)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=child_env(TWINTRAIN_DATA_DIR=str(tmp_path / "userdata")),
+            cwd=tmp_path,
+        )
         try:
             lines = read_lines_until(proc, lambda line: line.startswith("saved 3"), 120)
-            took = [float(b.split()[2]) - float(a.split()[2]) for a, b in zip(lines, lines[1:])
-                    if a.startswith("saving") and b.startswith("saved")]
+            took = [
+                float(b.split()[2]) - float(a.split()[2])
+                for a, b in zip(lines, lines[1:])
+                if a.startswith("saving") and b.startswith("saved")
+            ]
             assert all(line.endswith("True") for line in lines if line.startswith("saved")), lines
             target = rng.randint(4, 6)
             read_lines_until(proc, lambda line, t=target: line.startswith(f"saving {t} "))
@@ -141,7 +159,9 @@ def test_gui_killed_while_saving_keeps_the_old_file(tmp_path):
             proc.wait()
             rest = proc.stdout.read().splitlines()
             proc.stdout.close()
-        kind, n = (rest or [f"saving {target} 0"])[-1].split()[:2]  # the child's last word before the kill
+        kind, n = (rest or [f"saving {target} 0"])[-1].split()[
+            :2
+        ]  # the child's last word before the kill
         saved = read_project(project)  # loads: complete and valid
         if kind == "saving":  # killed inside save_to(n): the old file or the whole new one
             mid_save += 1
@@ -161,12 +181,20 @@ def test_autosave_is_recovered_after_the_gui_is_killed(tmp_path, data_dir, win, 
     project.write_bytes((ROOT / "presets" / "xor_mlp.twintrain.json").read_bytes())
     before = project.read_bytes()
     assert os.environ["TWINTRAIN_DATA_DIR"] == str(data_dir)
-    proc = subprocess.Popen([PYTHON, GUI_CHILD, "autosave", str(project)], stdout=subprocess.PIPE, text=True,
-                            env=child_env(), cwd=tmp_path)
+    proc = subprocess.Popen(
+        [PYTHON, GUI_CHILD, "autosave", str(project)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+        cwd=tmp_path,
+    )
     try:
         lines = read_lines_until(proc, lambda line: line.startswith("autosaved"), 120)
         autosave = Path(lines[-1].split(" ", 1)[1])
-        assert autosave.name == f"autosave-{proc.pid}.json" and autosave.parent == data_dir / "autosave"
+        assert (
+            autosave.name == f"autosave-{proc.pid}.json"
+            and autosave.parent == data_dir / "autosave"
+        )
         os.kill(proc.pid, signal.SIGKILL)
         assert proc.wait(10) == -signal.SIGKILL
     finally:
@@ -177,12 +205,18 @@ def test_autosave_is_recovered_after_the_gui_is_killed(tmp_path, data_dir, win, 
 
     gui.answers = [QMessageBox.StandardButton.Yes]
     assert win.offer_recovery() is True
-    assert "did not close normally" in gui.questions[-1] and "xor.twintrain.json" in gui.questions[-1]
+    assert (
+        "did not close normally" in gui.questions[-1] and "xor.twintrain.json" in gui.questions[-1]
+    )
     assert win.doc.layer("h1").params["units"] == 23
     assert win.doc.path == project.resolve()
     assert win.doc.is_modified
     assert not autosave.exists()  # taken over: this window autosaves under its own pid now
-    assert win.autosaver.file.exists() and json.loads(win.autosaver.file.read_text())["project"]["model"]["layers"][0]["units"] == 23
+    assert (
+        win.autosaver.file.exists()
+        and json.loads(win.autosaver.file.read_text())["project"]["model"]["layers"][0]["units"]
+        == 23
+    )
     assert project.read_bytes() == before
 
 
@@ -191,10 +225,28 @@ def test_killed_cli_run_keeps_what_was_measured(tmp_path, frameworks):
     """SIGKILL `twintrain train` mid-run: metrics.csv has every row written so far, summary.json
     (written at each epoch) is valid, and the workers exit by themselves (their stdin closed)."""
     out = tmp_path / "run"
-    proc = subprocess.Popen([PYTHON, "-m", "gui.launch", "train", "xor_mlp", "--epochs", "400", "--frameworks",
-                             frameworks, "--out", str(out), "--quiet"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, env=child_env(), cwd=tmp_path)
+    proc = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "gui.launch",
+            "train",
+            "xor_mlp",
+            "--epochs",
+            "400",
+            "--frameworks",
+            frameworks,
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=child_env(),
+        cwd=tmp_path,
+    )
     try:
+
         def progress() -> dict[str, int]:
             counts = {f: 0 for f in frameworks.split(",")}
             try:
@@ -207,15 +259,20 @@ def test_killed_cli_run_keeps_what_was_measured(tmp_path, frameworks):
                 pass
             return counts
 
-        def summarized() -> bool:  # summary.json is rewritten during the run (at most once a second)
+        def summarized() -> (
+            bool
+        ):  # summary.json is rewritten during the run (at most once a second)
             try:
-                figures = json.loads((out / "summary.json").read_text(encoding="utf-8"))["frameworks"]
+                figures = json.loads((out / "summary.json").read_text(encoding="utf-8"))[
+                    "frameworks"
+                ]
             except (OSError, ValueError):
                 return False
             return all(figures[f]["steps"] > 0 for f in frameworks.split(","))
 
-        assert wait_for(lambda: min(progress().values()) >= 100 and summarized(), 120, 0.05), \
+        assert wait_for(lambda: min(progress().values()) >= 100 and summarized(), 120, 0.05), (
             proc.stderr.read1().decode() if proc.poll() is not None else progress()
+        )
         workers = [p.pid for p in live_children() if "engine.worker" in " ".join(p.cmdline())]
         assert len(workers) == len(frameworks.split(","))
         seen = progress()
@@ -230,7 +287,16 @@ def test_killed_cli_run_keeps_what_was_measured(tmp_path, frameworks):
     with open(out / "metrics.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     header, body = rows[0], rows[1:]
-    assert header == ["framework", "epoch", "step", "loss", "step_time_s", "samples_per_s", "rss_bytes", "device_bytes"]
+    assert header == [
+        "framework",
+        "epoch",
+        "step",
+        "loss",
+        "step_time_s",
+        "samples_per_s",
+        "rss_bytes",
+        "device_bytes",
+    ]
     complete = body if len(body[-1]) == 8 else body[:-1]  # the kill may cut the last line short
     for fw, n in seen.items():
         steps = [int(r[2]) for r in complete if r[0] == fw]
@@ -243,4 +309,6 @@ def test_killed_cli_run_keeps_what_was_measured(tmp_path, frameworks):
         assert summary["frameworks"][fw]["status"] in ("running", "starting", "ready", "paused")
     epochs = list(csv.reader((out / "epochs.csv").read_text(encoding="utf-8").splitlines()))[1:]
     assert {r[0] for r in epochs if len(r) == 6} == set(seen)
-    assert (out / "project.twintrain.json").is_file() and read_project(out / "project.twintrain.json").name == "xor-mlp"
+    assert (out / "project.twintrain.json").is_file() and read_project(
+        out / "project.twintrain.json"
+    ).name == "xor-mlp"

@@ -64,7 +64,9 @@ def test_fault_during_a_gui_run(case, gui, win, qtbot, monkeypatch):
     assert longest < 0.5, longest
 
     # the error is in the victim's column, and only there
-    expected = "killed by SIGKILL" if case == "sigkill" else "RuntimeError: injected failure at step 7"
+    expected = (
+        "killed by SIGKILL" if case == "sigkill" else "RuntimeError: injected failure at step 7"
+    )
     assert c.status == {victim: "error", other: "finished"}
     assert set(c.errors) == {victim} and expected in c.errors[victim][0]
     failed, fine = training.dashboard.status[victim], training.dashboard.status[other]
@@ -78,7 +80,10 @@ def test_fault_during_a_gui_run(case, gui, win, qtbot, monkeypatch):
     # the run folder: the survivor's figures, the victim's error, every row measured
     summary = json.loads((c.run_dir / "summary.json").read_text(encoding="utf-8"))
     assert expected in summary["frameworks"][victim]["error"]
-    assert summary["frameworks"][other]["steps"] == epochs * 25 and "error" not in summary["frameworks"][other]
+    assert (
+        summary["frameworks"][other]["steps"] == epochs * 25
+        and "error" not in summary["frameworks"][other]
+    )
     rows = (c.run_dir / "metrics.csv").read_text().splitlines()[1:]
     assert sum(r.startswith(f"{other},") for r in rows) == epochs * 25
     assert sum(r.startswith(f"{victim},") for r in rows) == len(c.series[victim])

@@ -90,9 +90,12 @@ def test_corpus_memory_is_bounded(corpus):
 
 def test_special_paths_are_refused_by_the_cli(corpus, capsys):
     names = {name: path for name, path, _ in corpus}
-    for name, expected in [("100 MB file", "file is 100 MiB; project files are at most 16 MiB"),
-                           ("a FIFO", "is not a regular file"), ("symlink to /dev/zero", "is not a regular file"),
-                           ("symlink loop", "no such file")]:
+    for name, expected in [
+        ("100 MB file", "file is 100 MiB; project files are at most 16 MiB"),
+        ("a FIFO", "is not a regular file"),
+        ("symlink to /dev/zero", "is not a regular file"),
+        ("symlink loop", "no such file"),
+    ]:
         t0 = time.perf_counter()
         assert main(["check", str(names[name])]) == 1
         err = capsys.readouterr().err.strip()
@@ -108,17 +111,31 @@ def _check_bytes(tmp_path: Path, data: bytes) -> None:
     assert time.perf_counter() - t0 < TIME_LIMIT_S
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.binary(max_size=2048))
 def test_random_bytes(tmp_path, data):
     _check_bytes(tmp_path, data)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                    HealthCheck.too_slow])
-@given(base=st.sampled_from(PRESET_TEXTS), edits=st.lists(
-    st.tuples(st.sampled_from(["insert", "delete", "replace", "duplicate"]), st.floats(0, 1),
-              st.binary(min_size=1, max_size=8)), min_size=1, max_size=6))
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    base=st.sampled_from(PRESET_TEXTS),
+    edits=st.lists(
+        st.tuples(
+            st.sampled_from(["insert", "delete", "replace", "duplicate"]),
+            st.floats(0, 1),
+            st.binary(min_size=1, max_size=8),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+)
 def test_byte_mutations_of_presets(tmp_path, base, edits):
     data = bytearray(base)
     for op, where, chunk in edits:
@@ -126,11 +143,11 @@ def test_byte_mutations_of_presets(tmp_path, base, edits):
         if op == "insert":
             data[i:i] = chunk
         elif op == "delete":
-            del data[i:i + len(chunk)]
+            del data[i : i + len(chunk)]
         elif op == "replace":
-            data[i:i + len(chunk)] = chunk
+            data[i : i + len(chunk)] = chunk
         else:
-            data[i:i] = data[i:i + 64]
+            data[i:i] = data[i : i + 64]
     _check_bytes(tmp_path, bytes(data))
 
 
@@ -138,7 +155,9 @@ hostile_values = st.one_of(
     st.integers(-(10**500), 10**500),
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=40),
-    st.sampled_from(["\ud800", "\u0000", "\u202e", "a" * 5000, "", "🙂", "..", "/etc/passwd", "~", "C:\\x"]),
+    st.sampled_from(
+        ["\ud800", "\u0000", "\u202e", "a" * 5000, "", "🙂", "..", "/etc/passwd", "~", "C:\\x"]
+    ),
     st.recursive(st.integers(0, 3), lambda c: st.lists(c, max_size=3), max_leaves=80),
     st.integers(60, 5000).map(lambda d: f"@DEEP{d}@"),  # nested lists, put in after json.dumps
     st.dictionaries(st.text(max_size=6), st.integers(), max_size=3),
@@ -164,8 +183,11 @@ def _paths(doc):
     return out
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                    HealthCheck.too_slow])
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(doc_index=st.integers(0, len(PRESET_DOCS) - 1), data=st.data())
 def test_hostile_values_anywhere(tmp_path, doc_index, data):
     doc = json.loads(json.dumps(PRESET_DOCS[doc_index]))
@@ -206,31 +228,36 @@ def folders(tmp_path):
 
 
 def _project_with_path(project: Path, data_path: str) -> Path:
-    doc = {"format": "twintrain/1",
-           "model": {"input": {"shape": [2]}, "layers": [{"id": "out", "type": "Dense", "units": 2}]},
-           "training": {"dataset": {"name": "csv", "path": data_path, "target": "label"}, "epochs": 1}}
+    doc = {
+        "format": "twintrain/1",
+        "model": {"input": {"shape": [2]}, "layers": [{"id": "out", "type": "Dense", "units": 2}]},
+        "training": {"dataset": {"name": "csv", "path": data_path, "target": "label"}, "epochs": 1},
+    }
     path = project / "p.twintrain.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
     return path
 
 
-@pytest.mark.parametrize("data_path,expected", [
-    ("../outside/secret.csv", "leaves the project file's folder ('..' is not allowed)"),
-    ("data/../../outside/secret.csv", "leaves the project file's folder"),
-    ("@ABS@", "must be relative to the project file's folder"),
-    ("~/secret.csv", "must be relative to the project file's folder"),
-    ("~", "must be relative to the project file's folder"),
-    ("/dev/zero", "must be relative to the project file's folder"),
-    ("link.csv", "'link.csv' resolves outside the project file's folder"),
-    ("linkdir/secret.csv", "'linkdir/secret.csv' resolves outside the project file's folder"),
-    ("loop.csv", "'loop.csv' is a symlink loop"),
-    ("fifo.csv", "data file 'fifo.csv' not found next to the project file"),
-    ("a\x00b.csv", "is not a usable file name (it holds a NUL character)"),
-    ("C:\\outside\\secret.csv", "must be relative to the project file's folder"),
-    ("\\\\server\\share\\secret.csv", "must be relative to the project file's folder"),
-    ("..\\outside\\secret.csv", "('..' is not allowed)"),
-    ("x" * 4000 + ".csv", "cannot be opened (File name too long)"),
-])
+@pytest.mark.parametrize(
+    "data_path,expected",
+    [
+        ("../outside/secret.csv", "leaves the project file's folder ('..' is not allowed)"),
+        ("data/../../outside/secret.csv", "leaves the project file's folder"),
+        ("@ABS@", "must be relative to the project file's folder"),
+        ("~/secret.csv", "must be relative to the project file's folder"),
+        ("~", "must be relative to the project file's folder"),
+        ("/dev/zero", "must be relative to the project file's folder"),
+        ("link.csv", "'link.csv' resolves outside the project file's folder"),
+        ("linkdir/secret.csv", "'linkdir/secret.csv' resolves outside the project file's folder"),
+        ("loop.csv", "'loop.csv' is a symlink loop"),
+        ("fifo.csv", "data file 'fifo.csv' not found next to the project file"),
+        ("a\x00b.csv", "is not a usable file name (it holds a NUL character)"),
+        ("C:\\outside\\secret.csv", "must be relative to the project file's folder"),
+        ("\\\\server\\share\\secret.csv", "must be relative to the project file's folder"),
+        ("..\\outside\\secret.csv", "('..' is not allowed)"),
+        ("x" * 4000 + ".csv", "cannot be opened (File name too long)"),
+    ],
+)
 def test_dataset_paths_stay_inside_the_project_folder(folders, data_path, expected, capsys):
     project, outside = folders
     if data_path == "@ABS@":
@@ -276,7 +303,11 @@ def test_a_project_name_cannot_put_code_into_exported_scripts(payload):
         for framework, source in generate(project).items():
             tree = ast.parse(source)  # the script still compiles
             out[framework] = [type(node).__name__ for node in ast.walk(tree)]
-            called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+            called = {
+                n.func.id
+                for n in ast.walk(tree)
+                if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+            }
             assert not called & {"__import__", "exec", "eval"}
         return out
 
@@ -292,10 +323,21 @@ UNSAFE_CALLS = {
     ("load_model",): ("safe_mode", True),
 }
 FORBIDDEN_NAMES = {"eval", "exec", "__import__"}
-FORBIDDEN_ATTRS = {("pickle", "load"), ("pickle", "loads"), ("marshal", "loads"), ("yaml", "load"), ("os", "system"),
-                   ("dill", "load"), ("cloudpickle", "load"), ("joblib", "load")}
+FORBIDDEN_ATTRS = {
+    ("pickle", "load"),
+    ("pickle", "loads"),
+    ("marshal", "loads"),
+    ("yaml", "load"),
+    ("os", "system"),
+    ("dill", "load"),
+    ("cloudpickle", "load"),
+    ("joblib", "load"),
+}
 # Loaders of files TwinTrain has just written itself, in a folder it created, to verify them.
-VERIFIED_OWN_FILES = {("engine/export/torch_export.py", "jit.load"), ("engine/export/torch_export.py", "export.load")}
+VERIFIED_OWN_FILES = {
+    ("engine/export/torch_export.py", "jit.load"),
+    ("engine/export/torch_export.py", "export.load"),
+}
 
 
 def test_no_unsafe_loader_or_code_execution_in_the_app():
@@ -303,19 +345,32 @@ def test_no_unsafe_loader_or_code_execution_in_the_app():
     load_model safe_mode=True, torch.load (if ever used) weights_only=True; TorchScript and
     torch.export loaders only verify files the exporter itself just wrote."""
     problems, seen = [], set()
-    for path in sorted([*ROOT.joinpath("engine").rglob("*.py"), *ROOT.joinpath("gui").rglob("*.py")]):
+    for path in sorted(
+        [*ROOT.joinpath("engine").rglob("*.py"), *ROOT.joinpath("gui").rglob("*.py")]
+    ):
         rel = path.relative_to(ROOT).as_posix()
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.Import | ast.ImportFrom):
-                names = [a.name for a in node.names] + ([node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
-                if any(n.split(".")[0] in ("pickle", "marshal", "dill", "cloudpickle", "shelve") for n in names):
+                names = [a.name for a in node.names] + (
+                    [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
+                )
+                if any(
+                    n.split(".")[0] in ("pickle", "marshal", "dill", "cloudpickle", "shelve")
+                    for n in names
+                ):
                     problems.append(f"{rel}:{node.lineno} imports {names}")
             if not isinstance(node, ast.Call):
                 continue
             func = node.func
-            static = len(node.args) == 1 and isinstance(node.args[0], ast.Constant)  # __import__("os")
-            if isinstance(func, ast.Name) and func.id in FORBIDDEN_NAMES and not (func.id == "__import__" and static):
+            static = len(node.args) == 1 and isinstance(
+                node.args[0], ast.Constant
+            )  # __import__("os")
+            if (
+                isinstance(func, ast.Name)
+                and func.id in FORBIDDEN_NAMES
+                and not (func.id == "__import__" and static)
+            ):
                 problems.append(f"{rel}:{node.lineno} calls {func.id}()")
             chain = []
             while isinstance(func, ast.Attribute):
@@ -328,13 +383,21 @@ def test_no_unsafe_loader_or_code_execution_in_the_app():
             if chain[-1:] == ["load"] and len(chain) >= 2 and chain[-2] in ("jit", "export"):
                 seen.add((rel, f"{chain[-2]}.load"))
                 if (rel, f"{chain[-2]}.load") not in VERIFIED_OWN_FILES:
-                    problems.append(f"{rel}:{node.lineno} calls {'.'.join(chain)} outside the export verification")
+                    problems.append(
+                        f"{rel}:{node.lineno} calls {'.'.join(chain)} outside the export verification"
+                    )
             for key, (kwarg, value) in UNSAFE_CALLS.items():
-                if tuple(chain[-len(key):]) == key:
+                if tuple(chain[-len(key) :]) == key:
                     seen.add(key)
                     given = {k.arg: k.value for k in node.keywords}
-                    if not (kwarg in given and isinstance(given[kwarg], ast.Constant) and given[kwarg].value is value):
-                        problems.append(f"{rel}:{node.lineno} calls {'.'.join(chain)} without {kwarg}={value}")
+                    if not (
+                        kwarg in given
+                        and isinstance(given[kwarg], ast.Constant)
+                        and given[kwarg].value is value
+                    ):
+                        problems.append(
+                            f"{rel}:{node.lineno} calls {'.'.join(chain)} without {kwarg}={value}"
+                        )
     assert not problems, problems
     # the scan saw the loaders it guards (it would pass vacuously if they moved or were renamed)
     assert {("np", "load"), ("load_model",)} <= seen and seen >= VERIFIED_OWN_FILES

@@ -19,10 +19,24 @@ pytestmark = pytest.mark.slow  # about a minute: every cycle starts real framewo
 def test_short_soak_leaks_nothing(tmp_path):
     out = tmp_path / "soak.json"
     proc = subprocess.run(
-        [PYTHON, str(ROOT / "bench" / "soak.py"), "--cycles", "10", "--gui-cycles", "4", "--seed", "3",
-         "--training-share", "0.4",
-         "--json", str(out)],
-        capture_output=True, text=True, timeout=600, env=child_env(TWINTRAIN_DATA_DIR=str(tmp_path / "data")),
+        [
+            PYTHON,
+            str(ROOT / "bench" / "soak.py"),
+            "--cycles",
+            "10",
+            "--gui-cycles",
+            "4",
+            "--seed",
+            "3",
+            "--training-share",
+            "0.4",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=child_env(TWINTRAIN_DATA_DIR=str(tmp_path / "data")),
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     figures = json.loads(out.read_text(encoding="utf-8"))
@@ -34,5 +48,7 @@ def test_short_soak_leaks_nothing(tmp_path):
         assert (f["leaked_processes"], f["leaked_fds"], f["leaked_threads"]) == (0, 0, 0), f
         assert f["stopped_while_training"] >= f["by_phase"]["training"] >= 1
     assert figures["gui"]["rss_max_growth_mb"] < 50
-    assert figures["gui"]["min_ticks_per_s"] > 20  # the window kept processing events in every cycle
+    assert (
+        figures["gui"]["min_ticks_per_s"] > 20
+    )  # the window kept processing events in every cycle
     assert "leaked after the soak: processes 0, file descriptors 0" in proc.stdout

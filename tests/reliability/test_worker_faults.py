@@ -39,15 +39,44 @@ class Case:
 
 
 CASES = [
-    Case("exception", "tensorflow", "raise:7", ("RuntimeError: injected failure at step 7",), max_victim_steps=7),
-    Case("os_exit", "torch", "exit:5", ("torch worker exited with code 7 before finishing",), max_victim_steps=5),
+    Case(
+        "exception",
+        "tensorflow",
+        "raise:7",
+        ("RuntimeError: injected failure at step 7",),
+        max_victim_steps=7,
+    ),
+    Case(
+        "os_exit",
+        "torch",
+        "exit:5",
+        ("torch worker exited with code 7 before finishing",),
+        max_victim_steps=5,
+    ),
     # 40 epochs (1000 steps, a second or two) so the kill lands mid-run, not after the end
     Case("sigkill", "torch", None, ("torch worker was killed by SIGKILL",), epochs=40),
-    Case("hang", "tensorflow", "hang:5", ("tensorflow worker sent nothing for 6 s", "declared unresponsive"),
-         (("hang_timeout_s", 6.0),), max_victim_steps=5),
-    Case("memory", "torch", "memory:3", ("memory (RSS) reached", "above the cap of 1536 MiB; torch was stopped"),
-         (("rss_cap_bytes", RSS_CAP),)),
-    Case("nan", "tensorflow", "nan:4", ("loss became nan at step 4 (epoch 1); tensorflow was stopped",), max_victim_steps=4),
+    Case(
+        "hang",
+        "tensorflow",
+        "hang:5",
+        ("tensorflow worker sent nothing for 6 s", "declared unresponsive"),
+        (("hang_timeout_s", 6.0),),
+        max_victim_steps=5,
+    ),
+    Case(
+        "memory",
+        "torch",
+        "memory:3",
+        ("memory (RSS) reached", "above the cap of 1536 MiB; torch was stopped"),
+        (("rss_cap_bytes", RSS_CAP),),
+    ),
+    Case(
+        "nan",
+        "tensorflow",
+        "nan:4",
+        ("loss became nan at step 4 (epoch 1); tensorflow was stopped",),
+        max_victim_steps=4,
+    ),
 ]
 
 
@@ -74,8 +103,13 @@ def test_one_framework_fails_the_other_finishes(case: Case, tmp_path, monkeypatc
     session = Session(project, **dict(case.session))
     recorder = RunRecorder(session, out)
     errors_seen: list[tuple[str, str]] = []
-    session.subscribe(lambda fw, ev: errors_seen.append((fw, ev["error"])) if ev["type"] == "status" and ev.get("error")
-                      else None)
+    session.subscribe(
+        lambda fw, ev: (
+            errors_seen.append((fw, ev["error"]))
+            if ev["type"] == "status" and ev.get("error")
+            else None
+        )
+    )
     session.start()
     pids = []
     try:
@@ -109,16 +143,23 @@ def test_one_framework_fails_the_other_finishes(case: Case, tmp_path, monkeypatc
     assert figures[case.victim]["steps"] == len(victim.steps["step"])
     assert "error" not in figures[survivor]
     assert figures[survivor]["steps"] == steps and figures[survivor]["status"] == "finished"
-    assert figures[survivor]["step_time_median_s"] > 0 and figures[survivor]["final_val_accuracy"] is not None
+    assert (
+        figures[survivor]["step_time_median_s"] > 0
+        and figures[survivor]["final_val_accuracy"] is not None
+    )
     rows = read_metrics(out / "metrics.csv")
     assert [int(r["step"]) for r in rows[survivor]] == list(range(1, steps + 1))
-    assert [int(r["step"]) for r in rows[case.victim]] == list(range(1, len(victim.steps["step"]) + 1))
+    assert [int(r["step"]) for r in rows[case.victim]] == list(
+        range(1, len(victim.steps["step"]) + 1)
+    )
     assert all(float(r["step_time_s"]) > 0 and int(r["rss_bytes"]) > 0 for r in rows[survivor])
     epochs = [line.split(",")[0] for line in (out / "epochs.csv").read_text().splitlines()[1:]]
     assert epochs.count(survivor) == case.epochs and epochs.count(case.victim) == len(victim.epochs)
     if case.name == "memory":
         reached = float(victim.error.split("reached ")[1].split(" MiB")[0])
-        assert reached * 2**20 > RSS_CAP  # stopped for being over the cap, at the first sample over it
+        assert (
+            reached * 2**20 > RSS_CAP
+        )  # stopped for being over the cap, at the first sample over it
         assert rows[case.victim] and all(int(r["rss_bytes"]) <= RSS_CAP for r in rows[case.victim])
         assert max(int(r["rss_bytes"]) for r in rows[survivor]) < RSS_CAP
     if case.name == "nan":
@@ -128,7 +169,11 @@ def test_one_framework_fails_the_other_finishes(case: Case, tmp_path, monkeypatc
         assert "killed by SIGKILL" in report
         assert "<script" not in report and "&lt;script&gt;alert(1)" in report
         assert sorted(p.name for p in (out / "charts").iterdir() if p.suffix == ".png") == [
-            "loss.png", "memory.png", "step_time.png", "throughput.png"]
+            "loss.png",
+            "memory.png",
+            "step_time.png",
+            "throughput.png",
+        ]
 
     # no worker left
     assert wait_for(lambda: not alive(pids), 10)
