@@ -8,7 +8,8 @@ STAMP := $(VENV)/.twintrain-installed
 EXTRA ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
 CONSTRAINTS := packaging/constraints.txt
 
-.PHONY: run test lint setup clean bench package test-package install-desktop uninstall-desktop
+.PHONY: run test lint types check test-headless setup clean bench package test-package \
+	install-desktop uninstall-desktop
 
 setup: $(STAMP)
 
@@ -21,15 +22,54 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 run: $(STAMP)
 	$(VENV)/bin/twintrain $(ARGS)
 
+# Style, formatting and the import contracts (engine Qt-free, gui framework-free).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 
-test: lint
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q $(PYTEST_ARGS)
+# Static types, as configured in pyproject.toml's [tool.mypy].
+types: $(STAMP)
+	$(VENV)/bin/mypy
+
+# The inner loop, under a minute: lint, types and the engine tests that need neither Qt nor a
+# framework worker. The run fails if one of them imports torch, TensorFlow, Keras or Qt
+# (TWINTRAIN_FRAMEWORK_FREE, tests/conftest.py); tests marked slow or qt are left out.
+CHECK_TESTS := $(addprefix tests/engine/test_,$(addsuffix .py,backend_weights bad_input \
+	contributing data_files export_formats presets project_docs run_listing run_options shapes \
+	spec_fuzz summary_notes))
+check: lint types
+	TWINTRAIN_FRAMEWORK_FREE=1 $(PY) -m pytest -q -p no:cacheprovider -p no:pytest-qt \
+		-W "ignore:Unknown config option:pytest.PytestConfigWarning" -m "not slow and not qt" \
+		$(CHECK_TESTS) $(PYTEST_ARGS)
+
+test: lint types
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n 2 --dist loadscope --durations=10 $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# ---- the engine on a server with no Qt ------------------------------------------------------
+# .venv-headless holds the project's runtime requirements without PySide6 and pyqtgraph
+# (tests/headless_requirements.py reads them from the project's metadata) plus the test tools.
+HEADLESS := .venv-headless
+HEADLESS_PY := $(HEADLESS)/bin/python
+HEADLESS_STAMP := $(HEADLESS)/.twintrain-installed
+
+$(HEADLESS_STAMP): pyproject.toml $(CONSTRAINTS) tests/headless_requirements.py
+	@test -x $(HEADLESS_PY) || $(PYTHON) -m venv $(HEADLESS)
+	$(HEADLESS_PY) -m pip install --progress-bar off -q -c $(CONSTRAINTS) packaging
+	$(HEADLESS_PY) -m pip install --progress-bar off -q --no-deps -e .
+	$(HEADLESS_PY) tests/headless_requirements.py $(EXTRA) > $(HEADLESS)/requirements.txt
+	$(HEADLESS_PY) -m pip install --progress-bar off -q -c $(CONSTRAINTS) \
+		-r $(HEADLESS)/requirements.txt
+	@touch $(HEADLESS_STAMP)
+
+# tests/engine in .venv-headless: the engine and the CLI work without Qt (test_headless.py checks
+# that PySide6 is absent; tests marked `qt` skip). Without pytest-qt, its ini options are unknown.
+test-headless: $(HEADLESS_STAMP)
+	TWINTRAIN_HEADLESS=1 $(HEADLESS_PY) -m pytest -q -p no:cacheprovider \
+		-W "ignore:Unknown config option:pytest.PytestConfigWarning" tests/engine $(PYTEST_ARGS)
 
 # ---- the packaged app (packaging/README.md) ----------------------------------------------------
 PACKAGING_REQS := packaging/requirements.txt
@@ -73,4 +113,4 @@ uninstall-desktop:
 	-command -v update-desktop-database >/dev/null && update-desktop-database "$(XDG_DATA_HOME)/applications"
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(HEADLESS) build dist *.egg-info .pytest_cache .ruff_cache

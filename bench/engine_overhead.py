@@ -229,7 +229,8 @@ def main() -> None:
             continue
         results[fw] = json.loads(proc.stdout.strip().splitlines()[-1])
     print(
-        f"{args.preset}: {args.rounds} rounds x {CHUNK} steps per variant, {args.threads} thread(s); "
+        f"{args.preset}: {args.rounds} rounds x {CHUNK} steps per variant, "
+        f"{args.threads} thread(s); "
         "median (p95) step time"
     )
     print(
@@ -239,7 +240,8 @@ def main() -> None:
         base = res["median"]["hand-written"]
         for name, med in res["median"].items():
             print(
-                f"{fw:<12}{name:<16}{med * 1e6:>11.1f}{res['p95'][name] * 1e6:>10.1f}{med / base:>8.3f}"
+                f"{fw:<12}{name:<16}{med * 1e6:>11.1f}{res['p95'][name] * 1e6:>10.1f}"
+                f"{med / base:>8.3f}"
                 f"   {res['first_loss'][name]:.7f}"
             )
     print("goal: 'engine native' ratio <= 1.05 (same optimizer as the hand-written loop)")

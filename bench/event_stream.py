@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from engine.events import STEP_FIELDS, parse_line
+from engine.events import STEP_FIELDS, Done, Steps, parse_line
 
 N = 400_000
 
@@ -23,8 +23,8 @@ t0 = time.perf_counter()
 for i in range(1, n + 1):
     w.step((i, 1, 0.5, 0.0001, 32, 123456789, None, i * 1e-4))
 w.flush()
-cost = (time.perf_counter() - t0) / n
-w.emit("done", per_step_s=cost)
+w.emit("done", status="finished", steps=n, peak_rss_bytes=0, peak_device_bytes=None,
+       train_s=time.perf_counter() - t0)
 """
 
 
@@ -53,11 +53,11 @@ def main() -> None:
     for raw in proc.stdout:
         event = parse_line(raw)
         lines += 1
-        if event["type"] == "steps":
-            for k in STEP_FIELDS:
-                columns[k].extend(event[k])
-        elif event["type"] == "done":
-            per_step = event["per_step_s"]
+        if isinstance(event, Steps):
+            for k, column in event.columns.items():
+                columns[k].extend(column)
+        elif isinstance(event, Done):
+            per_step = event.train_s / event.steps
     proc.wait()
     elapsed = time.perf_counter() - t0
     steps = columns["step"]
@@ -65,15 +65,18 @@ def main() -> None:
     in_order = steps == list(range(1, N + 1))
     rate = len(steps) / elapsed
     print(
-        f"step events delivered: {len(steps):,} of {N:,} (lost {lost}, in order: {in_order}) in {lines:,} lines"
+        f"step events delivered: {len(steps):,} of {N:,} (lost {lost}, in order: {in_order}) "
+        f"in {lines:,} lines"
     )
     print(f"delivered rate: {rate:,.0f} events/s  (goal >= 20,000/s: ratio {rate / 20_000:.1f}x)")
     own = emit_cost_without_backpressure()
     print(
-        f"cost per recorded step, serialising included: {own * 1e6:.2f} us  (goal < 5 us: ratio {own * 1e6 / 5:.2f})"
+        f"cost per recorded step, serialising included: {own * 1e6:.2f} us  "
+        f"(goal < 5 us: ratio {own * 1e6 / 5:.2f})"
     )
     print(
-        f"  through the pipe at full speed, waiting on the reader included: {per_step * 1e6:.2f} us "
+        "  through the pipe at full speed, waiting on the reader included: "
+        f"{per_step * 1e6:.2f} us "
         "(the producer outruns the reader here; real steps take >100 us)"
     )
 

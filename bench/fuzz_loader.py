@@ -165,16 +165,19 @@ def main(argv: list[str] | None = None) -> int:
     big = max(peaks, key=peaks.get)
     over = sum(1 for t in times.values() if t > 1.0)
     print(
-        f"Project loader fuzz: {len(inputs)} inputs tried ({n_corpus} corpus files, {args.random} random "
+        f"Project loader fuzz: {len(inputs)} inputs tried "
+        f"({n_corpus} corpus files, {args.random} random "
         f"mutations, seed {args.seed})"
     )
     print(f"  outcomes: {', '.join(f'{k} {v}' for k, v in sorted(outcomes.items()))}")
     print(
-        f"  time per input: median {statistics.median(times.values()) * 1e3:.2f} ms, max {times[slow] * 1e3:.0f} ms "
+        f"  time per input: median {statistics.median(times.values()) * 1e3:.2f} ms, "
+        f"max {times[slow] * 1e3:.0f} ms "
         f"({slow}); over 1 s: {over}"
     )
     print(
-        f"  memory (peak traced allocations) per input: median {statistics.median(peaks.values()) / 2**10:.0f} KiB, "
+        "  memory (peak traced allocations) per input: "
+        f"median {statistics.median(peaks.values()) / 2**10:.0f} KiB, "
         f"max {peaks[big] / 2**20:.0f} MiB ({big})"
     )
     for line in crashes[:20]:

@@ -95,10 +95,12 @@ def main() -> None:
         win.close()
     ms = sorted(t * 1000 for t in totals)
     print(
-        f"inspector edit on a {len(project.layers)}-layer graph ({a.params:,} parameters), {args.edits} edits, offscreen"
+        f"inspector edit on a {len(project.layers)}-layer graph ({a.params:,} parameters), "
+        f"{args.edits} edits, offscreen"
     )
     print(
-        f"  edit -> re-infer -> canvas + inspector repainted: median {statistics.median(ms):.1f} ms, "
+        "  edit -> re-infer -> canvas + inspector repainted: "
+        f"median {statistics.median(ms):.1f} ms, "
         f"p95 {ms[int(len(ms) * 0.95) - 1]:.1f} ms, max {ms[-1]:.1f} ms"
     )
     print(f"  of which shape inference alone: median {statistics.median(infer_only) * 1000:.2f} ms")

@@ -3,7 +3,8 @@ plotted point. Prints figures; never pass/fail.
 
 Goals (issue 5): event-loop lag of a 10 ms PreciseTimer p95 < 16 ms, p99 < 50 ms, no block over
 100 ms; Train to first point = the framework's import time + under 0.5 s.
-Measures one cold run (workers started at Train) and one with Keep Workers Warm, in the same process.
+Measures one cold run (workers started at Train) and one with Keep Workers Warm, in the same
+process.
 The warm run is the one that holds the lag goal to account: its workers start together and both
 stream the whole time, while in a cold run PyTorch has often finished before TensorFlow's import is
 done, so the cold "both streamed" window sees less contention.
@@ -61,10 +62,12 @@ def measure(app, win, label: str) -> dict[str, float]:
     lag = np.asarray(lateness[streaming[0] if streaming else 0 :])
     steps = {fw: len(s) for fw, s in controller.series.items()}
     print(
-        f"\n[{label}] {PRESET}, {EPOCHS} epochs, steps {steps}; GUI timer ticks while both streamed: {len(lag)}"
+        f"\n[{label}] {PRESET}, {EPOCHS} epochs, steps {steps}; "
+        f"GUI timer ticks while both streamed: {len(lag)}"
     )
     print(
-        f"event-loop lag (ms): median {np.median(lag):.2f}, p95 {np.percentile(lag, 95):.2f} (goal < 16), "
+        f"event-loop lag (ms): median {np.median(lag):.2f}, "
+        f"p95 {np.percentile(lag, 95):.2f} (goal < 16), "
         f"p99 {np.percentile(lag, 99):.2f} (goal < 50), max {lag.max():.1f} (goal < 100)"
     )
     for fw, t in controller.first_point_s.items():
@@ -77,11 +80,13 @@ def measure(app, win, label: str) -> dict[str, float]:
         )
         beyond = t if info.get("prestarted") else t - imp
         print(
-            f"{fw:<11} Train to first plotted point {t:.2f} s ({how}); beyond the import: {beyond:.2f} s "
+            f"{fw:<11} Train to first plotted point {t:.2f} s ({how}); "
+            f"beyond the import: {beyond:.2f} s "
             f"(goal < 0.5 s)"
         )
     print(
-        f"(Train pressed to session start: {(controller.session.started_at - pressed) * 1e3:.0f} ms)"
+        "(Train pressed to session start: "
+        f"{(controller.session.started_at - pressed) * 1e3:.0f} ms)"
     )
     return {fw: controller.first_point_s[fw] for fw in controller.first_point_s}
 
@@ -119,7 +124,8 @@ def main() -> None:
         for pid in win.training.controller.pool.idle_pids()
     ]
     print(
-        f"\nKeep Workers Warm: both ready {waited:.1f} s after it was turned on; idle warm workers hold "
+        f"\nKeep Workers Warm: both ready {waited:.1f} s after it was turned on; "
+        "idle warm workers hold "
         f"{' + '.join(f'{r:.0f}' for r in rss)} MB RSS"
     )
     warm = measure(app, win, "warm: Keep Workers Warm (workers pre-started)")

@@ -49,7 +49,8 @@ def main() -> None:
 
     torch.set_num_threads(1)
     print(
-        f"preset {args.preset}, torch {torch.__version__}, 1 thread, {args.rounds} rounds of {CHUNK} steps per mode"
+        f"preset {args.preset}, torch {torch.__version__}, 1 thread, "
+        f"{args.rounds} rounds of {CHUNK} steps per mode"
     )
     print(f"{'optimizer':<14} {'matched ms':>10} {'stock ms':>9} {'ratio':>7}  spread")
     for label, opt in OPTIMIZERS.items():
@@ -88,7 +89,8 @@ def main() -> None:
         m, s = statistics.median(times["matched"]) * 1e3, statistics.median(times["native"]) * 1e3
         q = np.percentile(ratios, [25, 75])
         print(
-            f"{label:<14} {m:>10.3f} {s:>9.3f} {statistics.median(ratios):>7.3f}  IQR {q[0]:.3f}-{q[1]:.3f}"
+            f"{label:<14} {m:>10.3f} {s:>9.3f} {statistics.median(ratios):>7.3f}  "
+            f"IQR {q[0]:.3f}-{q[1]:.3f}"
         )
 
 

@@ -35,10 +35,12 @@ def main() -> None:
     for fw in both:
         a, p = alone[fw]["step_time_median_s"], both[fw]["step_time_median_s"]
         print(
-            f"{fw:<12}{str(plan[fw][0]):<10}{plan[fw][1]:>8}{a * 1e3:>10.3f}{p * 1e3:>10.3f}{p / a:>8.2f}"
+            f"{fw:<12}{str(plan[fw][0]):<10}{plan[fw][1]:>8}"
+            f"{a * 1e3:>10.3f}{p * 1e3:>10.3f}{p / a:>8.2f}"
         )
         print(
-            f"{'':<12}p95 alone {alone[fw]['step_time_p95_s'] * 1e3:.3f} ms, parallel {both[fw]['step_time_p95_s'] * 1e3:.3f} ms"
+            f"{'':<12}p95 alone {alone[fw]['step_time_p95_s'] * 1e3:.3f} ms, "
+            f"parallel {both[fw]['step_time_p95_s'] * 1e3:.3f} ms"
         )
     print("goal: ratio <= 1.10 for each framework")
 

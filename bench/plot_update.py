@@ -148,21 +148,25 @@ def main() -> None:
         repeats = 20 if n == 1_000_000 else 40
         base, t = measure_eight(n, repeats, keep_axes=False), measure_eight(n, repeats)
         print(
-            f"8 curves x {n:>9,} points: update+repaint median {np.median(t):.1f} ms, p95 {np.percentile(t, 95):.1f} ms"
+            f"8 curves x {n:>9,} points: update+repaint median {np.median(t):.1f} ms, "
+            f"p95 {np.percentile(t, 95):.1f} ms"
             + ("  (goal p95 < 8 ms)" if n == 100_000 else "  (goal: interactive)")
-            + f"; with pyqtgraph's auto range: median {np.median(base):.1f} ms, p95 {np.percentile(base, 95):.1f} ms "
+            + f"; with pyqtgraph's auto range: median {np.median(base):.1f} ms, "
+            f"p95 {np.percentile(base, 95):.1f} ms "
             f"({np.median(base) / np.median(t):.2f}x)"
         )
     for n in (10_000, 100_000):
         t = measure(n, 30)
         print(
-            f"whole dashboard, both frameworks, {n:>7,} steps each: update+repaint median {np.median(t):.1f} ms, "
+            f"whole dashboard, both frameworks, {n:>7,} steps each: "
+            f"update+repaint median {np.median(t):.1f} ms, "
             f"p95 {np.percentile(t, 95):.1f} ms"
         )
     base, kept = measure_growing(False), measure_growing(True)
     print(
         f"whole dashboard during a run (3,000 steps, 25 per redraw): pyqtgraph auto range median "
-        f"{np.median(base):.1f} ms, p95 {np.percentile(base, 95):.1f} ms; kept ranges median {np.median(kept):.1f} ms, "
+        f"{np.median(base):.1f} ms, p95 {np.percentile(base, 95):.1f} ms; "
+        f"kept ranges median {np.median(kept):.1f} ms, "
         f"p95 {np.percentile(kept, 95):.1f} ms ({np.median(base) / np.median(kept):.2f}x faster)"
     )
 

@@ -314,15 +314,21 @@ def summarize(kind: str, results: list[dict], baseline: dict, after: dict, elaps
 def report(s: dict) -> str:
     name = "Session (engine)" if s["kind"] == "session" else "GUI (main window, RunController)"
     lines = [
-        f"{name}: {s['cycles']} start/stop cycles in {s['elapsed_s']:.0f} s; stop phases {s['by_phase']}; "
+        f"{name}: {s['cycles']} start/stop cycles in {s['elapsed_s']:.0f} s; "
+        f"stop phases {s['by_phase']}; "
         f"frameworks {s['by_frameworks']}",
-        f"  stopped while training: {s['stopped_while_training']} cycles ({s['steps_total']} steps in all); "
-        f"stop to end: median {s['stop_to_end_median_s']:.3f} s, max {s['stop_to_end_max_s']:.3f} s",
-        f"  failed cycles (an error, or not stopped): {s['failed_cycles']}; workers left after a cycle: "
+        f"  stopped while training: {s['stopped_while_training']} cycles "
+        f"({s['steps_total']} steps in all); "
+        f"stop to end: median {s['stop_to_end_median_s']:.3f} s, "
+        f"max {s['stop_to_end_max_s']:.3f} s",
+        f"  failed cycles (an error, or not stopped): {s['failed_cycles']}; "
+        "workers left after a cycle: "
         f"{s['leftover_after_cycle']}",
-        f"  leaked after the soak: processes {s['leaked_processes']}, file descriptors {s['leaked_fds']} "
+        f"  leaked after the soak: processes {s['leaked_processes']}, "
+        f"file descriptors {s['leaked_fds']} "
         f"({s['baseline']['fds']} -> {s['after']['fds']}), threads {s['leaked_threads']} "
-        f"({s['baseline']['threads']} -> {s['after']['threads']}); RSS {s['rss_growth_mb']:+.1f} MB",
+        f"({s['baseline']['threads']} -> {s['after']['threads']}); "
+        f"RSS {s['rss_growth_mb']:+.1f} MB",
     ]
     if s["kind"] == "gui":
         lines.append(

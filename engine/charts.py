@@ -8,29 +8,24 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
+from engine.smoothing import MEDIAN_WINDOW, ema_smooth
 from engine.style import color_of, label_of
 from engine.summary import warmup_steps
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 CHARTS = ("loss", "step_time", "memory", "throughput")
 EXPORT_CHARTS = (*CHARTS, "accuracy")  # the dashboard's "Export charts…": one per live plot
 EXPORT_SIZE = (12.0, 7.0)  # inches at EXPORT_DPI: 1200 x 700 px
 EXPORT_DPI = 100
-
-
-def smooth(values: np.ndarray, window: int) -> np.ndarray:
-    """Trailing moving average (the first points average what exists so far)."""
-    if len(values) == 0 or window <= 1:
-        return values
-    c = np.cumsum(np.insert(values.astype(np.float64), 0, 0.0))
-    idx = np.arange(1, len(values) + 1)
-    lo = np.maximum(0, idx - window)
-    return (c[idx] - c[lo]) / (idx - lo)
 
 
 @dataclass
@@ -94,10 +89,14 @@ def load_run(folder: Path) -> RunData:
     return RunData(summary, steps, epochs)
 
 
-def _no_rows():
+def _no_rows() -> IO[str]:
     import io
 
     return io.StringIO("framework,epoch,train_loss,val_loss,val_accuracy,epoch_time_s\n")
+
+
+# Line styles of overlaid runs' loss curves, in the order the dashboard gives them.
+OVERLAY_DASHES = ("--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)))
 
 
 def write_charts(
@@ -106,8 +105,11 @@ def write_charts(
     names: tuple[str, ...] = CHARTS,
     size: tuple[float, float] = (7, 3.6),
     dpi: int = 110,
+    overlays: Sequence[tuple[str, RunData]] = (),
 ) -> list[Path]:
-    """PNG and SVG of each chart. The legend sits below the axes, never over a curve."""
+    """PNG and SVG of each chart. The legend sits below the axes, never over a curve.
+    ``overlays``: other runs (label, data) whose smoothed loss the loss chart draws too, as the
+    dashboard does when runs are selected in the Runs list."""
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -118,6 +120,8 @@ def write_charts(
     for name in names:
         fig, ax = plt.subplots(figsize=size, dpi=dpi, layout="constrained")
         _draw(name, run, ax)
+        if name == "loss":
+            _draw_overlays(overlays, ax)
         ax.grid(True, alpha=0.3)
         handles, labels = ax.get_legend_handles_labels()
         if handles:
@@ -137,17 +141,29 @@ def write_charts(
     return written
 
 
-def export_charts(run_dir: Path, folder: Path) -> list[Path]:
+def export_charts(
+    run_dir: Path, folder: Path, overlays: Sequence[tuple[str, Path]] = ()
+) -> list[Path]:
     """The dashboard's "Export charts…": every live plot as a 1200 x 700 PNG, an SVG and a CSV
-    of its data, drawn from the run folder by the code that draws the run's own charts."""
+    of its data, drawn from the run folder by the code that draws the run's own charts.
+    ``overlays``: (label, run folder) of the runs overlaid on the dashboard's loss plot; their
+    smoothed loss is drawn on the loss chart and listed in loss.csv as ``loss_smooth@LABEL``."""
     run = load_run(Path(run_dir))
-    written = write_charts(run, Path(folder), EXPORT_CHARTS, EXPORT_SIZE, EXPORT_DPI)
+    others = [(label, load_run(Path(path))) for label, path in overlays]
+    written = write_charts(run, Path(folder), EXPORT_CHARTS, EXPORT_SIZE, EXPORT_DPI, others)
     for name in EXPORT_CHARTS:
         path = Path(folder) / f"{name}.csv"
         with open(path, "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(("framework", "series", "step", "value"))
-            for fw, series, xs, ys in _chart_data(name, run):
+            rows = list(_chart_data(name, run))
+            if name == "loss":
+                rows += [
+                    (fw, f"loss_smooth@{label}", cols["step"], ema_smooth(cols["loss"]))
+                    for label, other in others
+                    for fw, cols in other.steps.items()
+                ]
+            for fw, series, xs, ys in rows:
                 for x, y in zip(xs, ys):
                     if np.isfinite(y):
                         writer.writerow((fw, series, repr(float(x)), repr(float(y))))
@@ -155,25 +171,67 @@ def export_charts(run_dir: Path, folder: Path) -> list[Path]:
     return written
 
 
-def export_command(run_dir: str, folder: str) -> list[str]:
-    """The command that runs export_charts in a separate process (matplotlib never loads in the GUI)."""
+def export_command(
+    run_dir: str, folder: str, overlays: Sequence[tuple[str, str]] = ()
+) -> list[str]:
+    """The command that runs export_charts in a separate process (matplotlib never loads in the
+    GUI)."""
     import os
 
     from engine.child_process import relaunch_command
 
+    extra = [a for label, path in overlays for a in ("--overlay", label, os.path.abspath(path))]
     return [
         *relaunch_command("engine.charts", ["--twintrain-export-charts"]),
         os.path.abspath(run_dir),
         os.path.abspath(folder),
+        *extra,
     ]
 
 
-def _chart_data(name: str, run: RunData):
+def main(argv: list[str]) -> int:
+    """``python -m engine.charts RUN_DIR OUT [--overlay LABEL RUN_DIR]...``: the dashboard's
+    export (also the frozen app's ``--twintrain-export-charts``)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m engine.charts")
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument(
+        "--overlay", nargs=2, action="append", default=[], metavar=("LABEL", "RUN_DIR")
+    )
+    args = parser.parse_args(argv)
+    overlays = [(label, Path(path)) for label, path in args.overlay]
+    for written in export_charts(args.run_dir, args.out, overlays):
+        print(written)
+    return 0
+
+
+def _draw_overlays(overlays: Sequence[tuple[str, RunData]], ax: Any) -> None:
+    for i, (label, other) in enumerate(overlays):
+        dash = OVERLAY_DASHES[i % len(OVERLAY_DASHES)]
+        for fw, cols in other.steps.items():
+            if len(cols["step"]):
+                ax.plot(
+                    cols["step"],
+                    ema_smooth(cols["loss"]),
+                    linestyle=dash,
+                    color=color_of(fw),
+                    lw=1.2,
+                    alpha=0.8,
+                    label=f"run {label} · {label_of(fw)}",
+                )
+
+
+def _chart_data(
+    name: str, run: RunData
+) -> Iterator[tuple[str, str, Sequence[float] | np.ndarray, np.ndarray]]:
     """(framework, series, x, y) for each curve of a chart, as the CSV of an export holds them."""
     for fw, cols in run.steps.items():
         steps = cols["step"]
         if name == "loss":
             yield fw, "loss", steps, cols["loss"]
+            yield fw, "loss_smooth", steps, ema_smooth(cols["loss"])
             val = [
                 (e["steps"], e["val_loss"])
                 for e in run.epochs.get(fw, [])
@@ -201,7 +259,7 @@ def _chart_data(name: str, run: RunData):
             )
 
 
-def _draw(name: str, run: RunData, ax) -> None:
+def _draw(name: str, run: RunData, ax: Axes) -> None:
     ax.set_xlabel("step")
     for fw, cols in run.steps.items():
         steps = cols["step"]
@@ -214,7 +272,7 @@ def _draw(name: str, run: RunData, ax) -> None:
             ax.plot(steps, loss, color=color, alpha=0.25, lw=0.8)
             ax.plot(
                 steps,
-                smooth(loss, max(1, len(loss) // 50)),
+                ema_smooth(loss),  # the dashboard's smoothed curve (engine.smoothing)
                 color=color,
                 lw=1.6,
                 label=f"{label} train",
@@ -240,7 +298,7 @@ def _draw(name: str, run: RunData, ax) -> None:
             ax.plot(steps[w:], t[w:], color=color, alpha=0.3, lw=0.6)
             ax.plot(
                 steps[w:],
-                _rolling_median(t[w:], 25),
+                _rolling_median(t[w:], MEDIAN_WINDOW),
                 color=color,
                 lw=1.6,
                 label=f"{label} (rolling median)",
@@ -258,7 +316,9 @@ def _draw(name: str, run: RunData, ax) -> None:
         elif name == "throughput":
             rate = cols["samples_per_s"][w:]
             ax.plot(steps[w:], rate, color=color, alpha=0.3, lw=0.6)
-            ax.plot(steps[w:], _rolling_median(rate, 25), color=color, lw=1.6, label=label)
+            ax.plot(
+                steps[w:], _rolling_median(rate, MEDIAN_WINDOW), color=color, lw=1.6, label=label
+            )
             ax.set_ylabel("samples / s")
         elif name == "accuracy":
             acc = [
@@ -311,6 +371,4 @@ def _rolling_median(values: np.ndarray, window: int) -> np.ndarray:
 if __name__ == "__main__":
     import sys
 
-    if len(sys.argv) == 3:  # python -m engine.charts RUN_DIR OUT: the dashboard's export
-        for written in export_charts(Path(sys.argv[1]), Path(sys.argv[2])):
-            print(written)
+    sys.exit(main(sys.argv[1:]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from engine.spec.graph import validate
@@ -9,7 +10,8 @@ from engine.spec.project import Project
 
 
 def check_report(project: Project) -> dict[str, Any]:
-    """The JSON form of FORMATS.md: layers, totals per framework, and flagged differences."""
+    """The JSON form of `twintrain check --json` (docs/cli.md): layers, totals per framework,
+    and flagged differences."""
     graph = validate(project)
     layers = []
     differences = []
@@ -92,7 +94,7 @@ def format_check_table(project: Project, report: dict[str, Any]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     right = {3, 4, 5, 6}
 
-    def line(r) -> str:
+    def line(r: Sequence[str]) -> str:
         return "  ".join(
             c.rjust(w) if i in right else c.ljust(w)
             for i, (c, w) in enumerate(zip(r, widths, strict=False))
@@ -104,7 +106,9 @@ def format_check_table(project: Project, report: dict[str, Any]) -> str:
     if ds:
         target = f"{ds['n_classes']} classes" if ds["task"] == "classification" else "regression"
         head.append(
-            f"input {report['input_shape']}, dataset {ds['name']} ({ds['n_samples']} samples, {target}), output '{report['output']}'"
+            f"input {report['input_shape']}, "
+            f"dataset {ds['name']} ({ds['n_samples']} samples, {target}), "
+            f"output '{report['output']}'"
         )
     out = head + ["", line(rows[0]), "  ".join("-" * w for w in widths)]
     out += [line(r) for r in rows[1:-1]]
@@ -113,7 +117,8 @@ def format_check_table(project: Project, report: dict[str, Any]) -> str:
         out.append("")
         for d in report["differences"]:
             out.append(
-                f"* {d['id']}: torch {_fmt(d['torch'])} vs tensorflow {_fmt(d['tensorflow'])}: {d['why']}"
+                f"* {d['id']}: torch {_fmt(d['torch'])} "
+                f"vs tensorflow {_fmt(d['tensorflow'])}: {d['why']}"
             )
     out.append("")
     out.append(

@@ -1,4 +1,4 @@
-"""The `twintrain` command: the desktop app, or a headless subcommand (FORMATS.md section 2)."""
+"""The `twintrain` command: the desktop app, or a headless subcommand (docs/cli.md)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from engine.defaults import HANG_TIMEOUT_S
 from engine.spec.errors import SpecError
 
 SUBCOMMANDS = ("presets", "check", "train", "export")
@@ -87,13 +88,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--hang-timeout",
         type=float,
-        default=120.0,
+        default=HANG_TIMEOUT_S,
         metavar="S",
-        help="stop a framework whose worker sends nothing for S seconds (default 120)",
+        help=(
+            "stop a framework whose worker sends nothing for S seconds "
+            f"(default {HANG_TIMEOUT_S:g})"
+        ),
     )
     p.set_defaults(func=_cmd_train)
     p = sub.add_parser(
-        "export", help="write the untrained models (matched initial weights) in every format"
+        "export",
+        help="write the models in every format, verified: from the matched initial weights, or "
+        "from a run's trained weights with --weights",
     )
     p.add_argument("file", help="a project file or a preset name")
     p.add_argument(
@@ -123,7 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _cmd_presets(args) -> int:
+def _cmd_presets(args: argparse.Namespace) -> int:
     from engine.presets import list_presets
 
     presets = list_presets()
@@ -133,7 +139,7 @@ def _cmd_presets(args) -> int:
     return 0
 
 
-def _cmd_check(args) -> int:
+def _cmd_check(args: argparse.Namespace) -> int:
     from engine.check import check_report, format_check_table
     from engine.presets import load_project_arg
 
@@ -146,13 +152,13 @@ def _cmd_check(args) -> int:
     return 0
 
 
-def _cmd_train(args) -> int:
+def _cmd_train(args: argparse.Namespace) -> int:
     from engine.train_cli import train_command
 
     return train_command(args)
 
 
-def _cmd_export(args) -> int:
+def _cmd_export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from engine.export.formats import parse_formats
@@ -181,9 +187,13 @@ def _cmd_export(args) -> int:
                 file=sys.stderr,
             )
             return 2
-    result = export_untrained(
-        project, Path(args.out), formats, force=args.force, device=args.device, weights=weights
-    )
+    try:
+        result = export_untrained(
+            project, Path(args.out), formats, force=args.force, device=args.device, weights=weights
+        )
+    except FileNotFoundError as exc:  # trained weights for none of the formats asked for
+        print(f"twintrain export: {exc}", file=sys.stderr)
+        return 2
     print(format_exports(result))
     return 0 if all(e["ok"] for e in result["entries"]) else 1
 
@@ -195,7 +205,8 @@ def format_exports(result: dict) -> str:
         diff = f"max diff {e['max_abs_diff']:.2g}" if e.get("max_abs_diff") is not None else ""
         status = "ok" if e["ok"] else f"FAILED: {e.get('reason')}"
         lines.append(
-            f"{e['framework']:<11} {e['format']:<12} {str(e.get('file') or ''):<30} {size:>12}  {diff:<16} {status}"
+            f"{e['framework']:<11} {e['format']:<12} {str(e.get('file') or ''):<30} "
+            f"{size:>12}  {diff:<16} {status}"
         )
     cross = result.get("cross_check")
     if cross:
@@ -205,8 +216,11 @@ def format_exports(result: dict) -> str:
         )
         shown = "–" if diff is None else f"{diff:.2g}"
         lines.append(
-            f"cross-check torch.onnx vs tensorflow.onnx on {cross.get('batch')} samples: max diff {shown} ({verdict})"
+            f"cross-check torch.onnx vs tensorflow.onnx on {cross.get('batch')} samples: "
+            f"max diff {shown} ({verdict})"
         )
+    for fw, why in (result.get("skipped") or {}).items():
+        lines.append(f"{fw:<11} skipped: {why}")
     lines.append(f"manifest: {result['path']}")
     return "\n".join(lines)
 

@@ -5,11 +5,14 @@ scripts, the cross-framework ONNX check and exports.json are done here (no frame
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.run_folder import prepare_run_dir
 from engine.session import FrameworkRun, Session
 from engine.spec.project import Project
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def frameworks_for(formats: list[str]) -> tuple[str, ...]:
@@ -32,6 +35,18 @@ def failed_entry(framework: str, error: str) -> dict[str, Any]:
     }
 
 
+def skipped_frameworks(formats: list[str], have: list[str]) -> dict[str, list[str]]:
+    """{framework: its formats asked for} for frameworks with no trained weights in the run
+    (a run of PyTorch alone cannot give TensorFlow's files)."""
+    from engine.export.formats import FRAMEWORK_FORMATS
+
+    return {
+        fw: [f for f in formats if f in FRAMEWORK_FORMATS[fw]]
+        for fw in frameworks_for(formats)
+        if fw not in have
+    }
+
+
 def collect(
     runs: dict[str, FrameworkRun],
     project: Project,
@@ -39,6 +54,7 @@ def collect(
     formats: list[str],
     *,
     trained: bool = False,
+    skipped: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """After the workers exported the models: complete the export folder."""
     entries: list[dict[str, Any]] = []
@@ -47,7 +63,7 @@ def collect(
             entries.extend(run.exports)
         elif run.error:
             entries.append(failed_entry(name, run.error))
-    return complete(entries, project, out_dir, formats, trained=trained)
+    return complete(entries, project, out_dir, formats, trained=trained, skipped=skipped)
 
 
 def complete(
@@ -57,11 +73,14 @@ def complete(
     formats: list[str],
     *,
     trained: bool,
+    skipped: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Add the code scripts, cross-check the two ONNX files, write exports.json.
 
     Untrained models start from the same weights, so their ONNX files must agree; trained ones
     may have drifted apart (Dropout, rounding), so the difference is then reported, not judged.
+    ``skipped``: {framework: why} for frameworks deliberately not exported (no trained weights);
+    they are listed as skipped, not failed, and there is no second ONNX file to compare.
     """
     from engine.export.manifest import cross_check, write_manifest
 
@@ -71,12 +90,13 @@ def complete(
 
         entries.extend(write_code(project, out_dir))
     sample = _sample(project)
-    cross = cross_check(out_dir, sample, expect_match=not trained) if "onnx" in formats else None
-    path = write_manifest(out_dir, entries, cross, project=project.name)
-    return {"path": str(path), "entries": entries, "cross_check": cross}
+    compare = "onnx" in formats and not skipped
+    cross = cross_check(out_dir, sample, expect_match=not trained) if compare else None
+    path = write_manifest(out_dir, entries, cross, project=project.name, skipped=skipped)
+    return {"path": str(path), "entries": entries, "cross_check": cross, "skipped": skipped or {}}
 
 
-def _sample(project: Project):
+def _sample(project: Project) -> np.ndarray:
     from engine.data.load import load_data
 
     data = load_data(project)
@@ -105,9 +125,26 @@ def export_untrained(
             raise FileNotFoundError(
                 f"{weights}: no trained weights here (torch.npz or tensorflow.npz)"
             )
+    frameworks = frameworks_for(formats)
+    skipped: dict[str, str] = {}
+    if weights_dir is not None:
+        have = available(weights_dir)
+        missing = skipped_frameworks(formats, have)
+        if missing and not set(frameworks) - set(missing) and "code" not in formats:
+            asked = sorted({f for formats_of in missing.values() for f in formats_of})
+            raise FileNotFoundError(
+                f"{weights}: the run kept trained weights only for {_names(have)}; "
+                f"{', '.join(asked)} need trained {_names(list(missing))} weights: choose "
+                "other formats or the initial weights"
+            )
+        skipped = {
+            fw: f"the run did not train {_names([fw])} (no trained weights): "
+            f"{', '.join(asked)} not written"
+            for fw, asked in missing.items()
+        }
+        frameworks = tuple(fw for fw in frameworks if fw not in missing)
     out_dir = prepare_run_dir(out_dir, force=force)
     (out_dir / "charts").rmdir()
-    frameworks = frameworks_for(formats)
     trained = weights_dir is not None
     if frameworks:
         with Session(
@@ -121,8 +158,16 @@ def export_untrained(
         ) as session:
             session.start()
             session.wait()
-            return collect(session.runs, project, out_dir, formats, trained=trained)
-    return collect({}, project, out_dir, formats, trained=trained)
+            return collect(
+                session.runs, project, out_dir, formats, trained=trained, skipped=skipped
+            )
+    return collect({}, project, out_dir, formats, trained=trained, skipped=skipped)
+
+
+def _names(frameworks: list[str]) -> str:
+    from engine.style import label_of
+
+    return " and ".join(label_of(fw) for fw in frameworks) or "no framework"
 
 
 REQUEST = ".export-request.json"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -72,7 +73,8 @@ def run_info(folder: Path) -> dict[str, Any]:
         stamp = f"{when:%Y-%m-%d %H:%M:%S}"
     except (ValueError, OSError):
         stamp = ""
-    frameworks = summary.get("frameworks") if isinstance(summary.get("frameworks"), dict) else {}
+    found = summary.get("frameworks")
+    frameworks: dict[str, Any] = found if isinstance(found, dict) else {}
     devices = sorted(
         {
             str(f.get("device"))
@@ -109,7 +111,7 @@ def run_info(folder: Path) -> dict[str, Any]:
     }
 
 
-def settings_text(info: dict[str, Any], keys=SETTINGS) -> str:
+def settings_text(info: dict[str, Any], keys: Iterable[str] = SETTINGS) -> str:
     parts = [info["settings"][k] for k in keys if k in info["settings"]]
     if info["state"]:
         parts.append(info["state"])

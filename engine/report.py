@@ -32,18 +32,23 @@ ROWS = [
 
 # How each row is computed: the app's tooltips and the report's and CLI's footnotes.
 ROW_HELP = {
-    "startup": "From the worker's job to its first step (framework import included unless pre-started).",
-    "warmup_s": "Total time of the warm-up steps (the first steps, up to 5 and at most a tenth of the run: "
+    "startup": "From the worker's job to its first step "
+    "(framework import included unless pre-started).",
+    "warmup_s": "Total time of the warm-up steps "
+    "(the first steps, up to 5 and at most a tenth of the run: "
     "tracing, first-call caches); they are left out of every figure below.",
-    "step_time_median_s": "Median of the steady steps' times (warm-up left out); each step's time covers "
+    "step_time_median_s": "Median of the steady steps' times (warm-up left out); "
+    "each step's time covers "
     "the whole training step with the loss read back.",
     "step_time_p95_s": "95th percentile of the steady steps' times (warm-up left out).",
-    "samples_per_s": "Steady-state throughput: mean samples per steady step ÷ the median step time, from the "
+    "samples_per_s": "Steady-state throughput: "
+    "mean samples per steady step ÷ the median step time, from the "
     "same steps as the median, so it ranks the frameworks as the median step does "
     "(the throughput chart's line follows it over a rolling window).",
     "samples_per_s_overall": "All steady samples ÷ all steady step time (a mean): a few slow steps "
     "(a pause, a collection, a busy core) pull it down, the median-based row above not.",
-    "peak_rss_bytes": "Highest resident memory (RSS) of the framework's worker process during the run.",
+    "peak_rss_bytes": "Highest resident memory (RSS) of the framework's worker process "
+    "during the run.",
     "peak_device_bytes": "Highest GPU memory the framework had allocated (GPU runs only).",
 }
 
@@ -72,7 +77,8 @@ RUN_ROWS = [
     ),
 ]
 RUN_HELP = {
-    "init": "Matched: the initial weights are drawn once from the seed and loaded into every framework. "
+    "init": "Matched: the initial weights are drawn once from the seed "
+    "and loaded into every framework. "
     "Native: each framework initialises its own layers.",
     "optimizer": "Matched: PyTorch runs Keras' update formulas, so both compute the same update. "
     "Native: each framework's stock optimizer.",
@@ -185,8 +191,10 @@ def write_report(summary: dict[str, Any], out: Path) -> Path:
         parity_html = (
             "<h2>Parity</h2><ul>"
             f"<li>Initial loss difference: {_cell(parity['initial_loss_abs_diff'], 'num')}</li>"
-            f"<li>Largest loss difference over {parity['steps_compared']} steps: {_cell(parity['max_loss_abs_diff'], 'num')}</li>"
-            f"<li>First step past the tolerance ({_cell(parity['tolerance'], 'num')}): {first if first else 'none'}</li>"
+            f"<li>Largest loss difference over {parity['steps_compared']} steps: "
+            f"{_cell(parity['max_loss_abs_diff'], 'num')}</li>"
+            f"<li>First step past the tolerance ({_cell(parity['tolerance'], 'num')}): "
+            f"{first if first else 'none'}</li>"
             + "".join(f"<li>{html.escape(n)}</li>" for n in parity["notes"])
             + "</ul>"
         )
@@ -199,19 +207,25 @@ def write_report(summary: dict[str, Any], out: Path) -> Path:
             charts.append(f"<figure>{text}</figure>")
     machine = (
         f"{html.escape(platform.platform())}, Python {platform.python_version()}, "
-        f"{html.escape(platform.processor() or platform.machine())}, {__import__('os').cpu_count()} CPUs"
+        f"{html.escape(platform.processor() or platform.machine())}, "
+        f"{__import__('os').cpu_count()} CPUs"
     )
     page = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>TwinTrain report: {html.escape(summary["project"])}</title>
+<html lang="en"><head><meta charset="utf-8">\
+<title>TwinTrain report: {html.escape(summary["project"])}</title>
 <style>
-body{{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;max-width:1000px;color:#222;padding:0 1em}}
-table{{border-collapse:collapse;margin:1em 0}} th,td{{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:right}}
-th:first-child{{text-align:left}} td.note{{color:#666;text-align:left;font-size:.9em}} td.run{{text-align:left}}
+body{{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;\
+max-width:1000px;color:#222;padding:0 1em}}
+table{{border-collapse:collapse;margin:1em 0}} \
+th,td{{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:right}}
+th:first-child{{text-align:left}} td.note{{color:#666;text-align:left;font-size:.9em}} \
+td.run{{text-align:left}}
 .error{{color:#b00020}} figure{{margin:1em 0}} figure svg{{max-width:100%;height:auto}}
 .meta{{color:#555;font-size:.9em}}
 </style></head><body>
 <h1>{html.escape(summary["project"])}</h1>
-<p class="meta">Schedule <b>{summary["schedule"]}</b>, init <b>{summary["init"]}</b>, optimizer math <b>{summary.get("optimizer", summary["init"])}</b>.
+<p class="meta">Schedule <b>{summary["schedule"]}</b>, init <b>{summary["init"]}</b>, \
+optimizer math <b>{summary.get("optimizer", summary["init"])}</b>.
 Machine: {machine}.</p>
 {"".join(body)}
 <table><tr><th></th>{head}<th></th></tr>{rows}</table>

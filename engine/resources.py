@@ -7,7 +7,8 @@ from pathlib import Path
 
 
 def app_root() -> Path:
-    """The folder that holds TwinTrain itself: the frozen bundle's, else the one above ``engine``."""
+    """The folder that holds TwinTrain itself: the frozen bundle's, else the one above
+    ``engine``."""
     frozen_root = getattr(sys, "_MEIPASS", None)
     return Path(frozen_root) if frozen_root else Path(__file__).resolve().parent.parent
 
@@ -18,4 +19,6 @@ def resource_dir(name: str) -> Path:
 
 
 def is_frozen() -> bool:
+    """Running as the PyInstaller bundle: TwinTrain's one frozen check (also re-exported by
+    engine.child_process), so every part decides it the same way."""
     return bool(getattr(sys, "frozen", False))

@@ -1,4 +1,4 @@
-"""The run folder of FORMATS.md section 3, written as the run goes.
+"""The run folder (docs/run-folder.md), written as the run goes.
 
 metrics.csv and epochs.csv grow with every batch of events and summary.json is rewritten at
 each epoch, so a crash keeps what was measured; charts and the report come at the end.
@@ -13,9 +13,9 @@ import re
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, SupportsFloat
 
-from engine.events import expand_steps
+from engine.events import Epoch, Event, Exports, Steps, expand_steps
 from engine.session import Session
 from engine.spec.errors import SpecError
 from engine.spec.project import write_atomic
@@ -64,8 +64,13 @@ class RunRecorder:
         self.session = session
         self.out = Path(out)
         self._lock = threading.Lock()
-        self._metrics_file = open(self.out / "metrics.csv", "w", newline="", encoding="utf-8")  # noqa: SIM115 (open for the whole run)
-        self._epochs_file = open(self.out / "epochs.csv", "w", newline="", encoding="utf-8")  # noqa: SIM115
+        # both stay open for the whole run (closed in close())
+        self._metrics_file = open(  # noqa: SIM115
+            self.out / "metrics.csv", "w", newline="", encoding="utf-8"
+        )
+        self._epochs_file = open(  # noqa: SIM115
+            self.out / "epochs.csv", "w", newline="", encoding="utf-8"
+        )
         self._metrics = csv.writer(self._metrics_file)
         self._epochs = csv.writer(self._epochs_file)
         self._metrics.writerow(METRICS_HEADER)
@@ -86,12 +91,11 @@ class RunRecorder:
             )  # absolute: workers run elsewhere
         session.subscribe(self.on_event)
 
-    def on_event(self, framework: str, event: dict[str, Any]) -> None:
-        kind = event["type"]
+    def on_event(self, framework: str, event: Event) -> None:
         with self._lock:
             if self._metrics_file.closed:
                 return
-            if kind == "steps":
+            if isinstance(event, Steps):
                 for s in expand_steps(event):
                     rate = s["samples"] / s["step_time_s"] if s["step_time_s"] > 0 else ""
                     self._metrics.writerow(
@@ -107,20 +111,20 @@ class RunRecorder:
                         )
                     )
                 self._metrics_file.flush()
-            elif kind == "exports" and self.session.export:
+            elif isinstance(event, Exports) and self.session.export:
                 from engine.exporting import partial_name
 
                 path = Path(self.session.export["dir"]) / partial_name(framework)
-                write_atomic(path, json.dumps(event.get("entries", [])))
-            elif kind == "epoch":
+                write_atomic(path, json.dumps(event.entries))
+            elif isinstance(event, Epoch):
                 self._epochs.writerow(
                     (
                         framework,
-                        event["epoch"],
-                        _fmt(event.get("train_loss")),
-                        _fmt(event.get("val_loss")),
-                        _fmt(event.get("val_accuracy")),
-                        f"{event['epoch_time_s']:.6f}",
+                        event.epoch,
+                        _fmt(event.train_loss),
+                        _fmt(event.val_loss),
+                        _fmt(event.val_accuracy),
+                        f"{event.epoch_time_s:.6f}",
                     )
                 )
                 self._epochs_file.flush()
@@ -173,5 +177,5 @@ if __name__ == "__main__":
     finalize(Path(sys.argv[1]))
 
 
-def _fmt(value) -> str:
+def _fmt(value: SupportsFloat | None) -> str:
     return "" if value is None else repr(float(value))

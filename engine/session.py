@@ -23,7 +23,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.events import STEP_FIELDS, ProtocolError, parse_line
+from engine.defaults import HANG_TIMEOUT_S, START_TIMEOUT_S
+from engine.events import (
+    STEP_FIELDS,
+    Done,
+    Epoch,
+    Error,
+    Event,
+    Exports,
+    Paused,
+    ProtocolError,
+    Ready,
+    Resumed,
+    Status,
+    Steps,
+    Yield,
+    parse_line,
+)
 from engine.spec.project import Project
 from engine.worker_pool import Plan, WorkerPool, spawn_worker
 
@@ -32,7 +48,7 @@ INITS = ("matched", "native")
 DEVICES = ("auto", "cpu", "cuda")
 TERMINAL = ("finished", "stopped", "error")
 
-Listener = Callable[[str, dict[str, Any]], None]
+Listener = Callable[[str, Event], None]  # (framework, typed event; engine.events)
 
 
 def gpu_present() -> bool:
@@ -55,9 +71,13 @@ def available_cores() -> list[int]:
     return list(range(os.cpu_count() or 1))
 
 
-def default_schedule(device: str) -> str:
-    """Parallel on the CPU (each framework its own cores); alternate on a GPU (one card, shared)."""
-    on_gpu = device == "cuda" or (device == "auto" and gpu_present())
+def default_schedule(device: str, has_gpu: bool | None = None) -> str:
+    """Parallel on the CPU (each framework its own cores); alternate on a GPU (one card, shared).
+
+    ``has_gpu``: what the caller already knows (the app's GPU probe); None looks now."""
+    if has_gpu is None and device == "auto":
+        has_gpu = gpu_present()
+    on_gpu = device == "cuda" or (device == "auto" and bool(has_gpu))
     return "alternate" if on_gpu else "parallel"
 
 
@@ -124,7 +144,7 @@ class Session:
         epochs: int | None = None,
         chunk_steps: int = 25,
         rss_cap_bytes: int | None = None,
-        hang_timeout_s: float = 120.0,
+        hang_timeout_s: float = HANG_TIMEOUT_S,
         stop_grace_s: float = 3.0,
         pinning: dict[str, tuple[list[int] | None, int]] | None = None,
         export: dict[str, Any] | None = None,
@@ -155,7 +175,8 @@ class Session:
         self.hang_timeout_s = hang_timeout_s
         self.stop_grace_s = stop_grace_s
         self.pinning = pinning  # framework -> (cores, threads); overrides the schedule's plan
-        # {"formats": [...], "dir": str}: workers write model files (dir absolute: engine.child_process)
+        # {"formats": [...], "dir": str}: workers write model files
+        # (dir absolute: engine.child_process)
         self.export = None if export is None else {**export, "dir": os.path.abspath(export["dir"])}
         self.mode = (
             mode  # "train", or "export" (build from the initial weights, write files, no training)
@@ -244,7 +265,7 @@ class Session:
     def __enter__(self) -> Session:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # ---- workers ---------------------------------------------------------------------------------
@@ -311,7 +332,8 @@ class Session:
         assert run.process is not None and run.process.stderr is not None
         for raw in run.process.stderr:
             run.log.append(raw.decode("utf-8", "replace").rstrip("\n"))
-        run.process.stderr.close()  # at EOF: a finished session holds no descriptors while it is kept
+        # at EOF: a finished session holds no descriptors while it is kept
+        run.process.stderr.close()
 
     def _read_events(self, run: FrameworkRun) -> None:
         proc = run.process
@@ -334,48 +356,43 @@ class Session:
                 self._finish(run, "error", f"{run.name} worker {why} before finishing", tail)
             self._kill(run)
 
-    def _handle(self, run: FrameworkRun, event: dict[str, Any]) -> None:
-        kind = event["type"]
+    def _handle(self, run: FrameworkRun, event: Event) -> None:
         with self._lock:
             run.last_event_at = time.perf_counter()
-            if run.finished and kind not in ("done",):
+            if run.finished and not isinstance(event, Done):
                 return
-            if kind == "steps":
-                for name in STEP_FIELDS:
-                    run.steps[name].extend(event[name])
-            elif kind == "ready":
-                run.info = event["info"]
+            if isinstance(event, Steps):
+                for name, column in event.columns.items():
+                    run.steps[name].extend(column)
+            elif isinstance(event, Ready):
+                run.info = event.info
                 run.ready_at = time.perf_counter()
                 run.status = "paused" if self._paused else "running"
                 if self._paused:
                     self._send(run, {"cmd": "pause"})
                 if self._stopping:
                     self._send(run, {"cmd": "stop"})
-            elif kind == "exports":
-                run.exports = list(event.get("entries", []))
-            elif kind == "epoch":
-                run.epochs.append({k: v for k, v in event.items() if k not in ("v", "type")})
-            elif kind == "paused":
+            elif isinstance(event, Exports):
+                run.exports = list(event.entries)
+            elif isinstance(event, Epoch):
+                run.epochs.append(event.as_dict())
+            elif isinstance(event, Paused):
                 run.status = "paused"
-            elif kind == "resumed":
+            elif isinstance(event, Resumed):
                 run.status = "running"
-            elif kind == "error":
+            elif isinstance(event, Error):
                 self._emit(run, event)
-                self._finish(
-                    run, "error", event.get("message", "unknown error"), event.get("traceback")
-                )
+                self._finish(run, "error", event.message or "unknown error", event.traceback)
                 self._kill(run)
                 return
-            elif kind == "done":
-                run.done = {k: v for k, v in event.items() if k not in ("v", "type")}
+            elif isinstance(event, Done):
+                run.done = event.as_dict()
                 self._emit(run, event)
-                self._finish(
-                    run, "stopped" if event.get("status") == "stopped" else "finished", None
-                )
+                self._finish(run, "stopped" if event.status == "stopped" else "finished", None)
                 return
             self._emit(run, event)
             if self.schedule != "parallel":
-                self._schedule(run, kind)
+                self._schedule(run, event)
 
     def _finish(
         self, run: FrameworkRun, status: str, error: str | None, detail: str | None = None
@@ -386,13 +403,13 @@ class Session:
         if error:
             run.error = error
             run.error_detail = detail
-        self._emit(run, {"v": 1, "type": "status", "status": status, "error": error})
+        self._emit(run, Status(status=status, error=error))
         if self.schedule != "parallel":
-            self._schedule(run, "finished")
+            self._schedule(run, None)
         if all(r.finished for r in self.runs.values()):
             self._all_done.set()
 
-    def _emit(self, run: FrameworkRun, event: dict[str, Any]) -> None:
+    def _emit(self, run: FrameworkRun, event: Event) -> None:
         for listener in list(self._listeners):
             try:
                 listener(run.name, event)
@@ -404,8 +421,9 @@ class Session:
     def _active(self) -> list[FrameworkRun]:
         return [r for r in self.runs.values() if not r.finished]
 
-    def _schedule(self, run: FrameworkRun, kind: str) -> None:
-        """Sequential and alternate: exactly one framework computes at a time."""
+    def _schedule(self, run: FrameworkRun, event: Event | None) -> None:
+        """Sequential and alternate: exactly one framework computes at a time. ``event`` is what
+        ``run`` just sent, or None when it finished."""
         order = [self.runs[f] for f in self.frameworks]
         pending = [r for r in order if not r.finished]
         if not pending:
@@ -414,9 +432,9 @@ class Session:
             return  # wait until every worker is ready, so imports never overlap training
         if self._turn is not None and self.runs[self._turn].finished:
             self._turn = None
-        if kind in ("ready", "finished") and self._turn is None:
+        if (event is None or isinstance(event, Ready)) and self._turn is None:
             self._grant(pending[0])
-        elif kind == "yield" and run.name == self._turn:
+        elif isinstance(event, Yield) and run.name == self._turn:
             others = [r for r in pending if r.name != run.name]
             self._grant(others[0] if others else run)
 
@@ -439,7 +457,7 @@ class Session:
                     limit = (
                         self.hang_timeout_s
                         if run.status != "starting"
-                        else max(self.hang_timeout_s, 300.0)
+                        else max(self.hang_timeout_s, START_TIMEOUT_S)
                     )
                     if now - run.last_event_at > limit:
                         self._finish(

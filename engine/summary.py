@@ -9,15 +9,16 @@ two rows can never point opposite ways.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, SupportsFloat
 
 import numpy as np
+from numpy.typing import ArrayLike
 
+from engine.defaults import MAX_WARMUP_STEPS
 from engine.session import FrameworkRun, Session
 from engine.spec.project import Project
 
 FORMAT = "twintrain-run/1"
-MAX_WARMUP_STEPS = 5
 
 
 def warmup_steps(total: int) -> int:
@@ -25,7 +26,7 @@ def warmup_steps(total: int) -> int:
     return min(MAX_WARMUP_STEPS, max(1, total // 10)) if total > 1 else 0
 
 
-def steady_figures(times, samples) -> dict[str, float | None]:
+def steady_figures(times: ArrayLike, samples: ArrayLike) -> dict[str, float | None]:
     """Step-time and throughput figures of the steady steps (warm-up already left out).
 
     ``samples_per_s`` is the mean samples per step over the median step time: the throughput of a
@@ -114,30 +115,36 @@ def parity(session: Session) -> dict[str, Any] | None:
 NATIVE_OPTIMIZER_DIFFERENCES = {
     "adam": "Adam: Keras adds epsilon to sqrt(v) before the bias correction, PyTorch after it",
     "adamw": "AdamW: Keras adds epsilon to sqrt(v) before the bias correction, PyTorch after it",
-    "rmsprop": "RMSprop: Keras divides by sqrt(v + epsilon) and applies the learning rate before the momentum "
+    "rmsprop": "RMSprop: Keras divides by sqrt(v + epsilon) "
+    "and applies the learning rate before the momentum "
     "buffer, PyTorch divides by sqrt(v) + epsilon and applies it after",
 }
-# Optimizers that keep per-row state, which Keras on TensorFlow updates only for the rows in the batch.
+# Optimizers that keep per-row state, which Keras on TensorFlow updates only for the rows in the
+# batch.
 _ROW_STATE_OPTIMIZERS = ("adam", "adamw", "rmsprop")
 
 
 def parity_notes(project: Project, init: str, optimizer: str, *, parted: bool = False) -> list[str]:
     """Plain-language reasons why the two loss curves may part: those known before the run, and,
-    once they have parted (``parted``), the real differences of the stock optimizers in native mode."""
+    once they have parted (``parted``), the real differences of the stock optimizers in native
+    mode."""
     notes = []
     if init != "matched":
         notes.append(
-            "native init: each framework drew its own initial weights, so the losses are not expected to agree"
+            "native init: each framework drew its own initial weights, "
+            "so the losses are not expected to agree"
         )
     elif optimizer != "matched":
         notes.append(
-            "native optimizers: each framework ran its stock update formula, so the losses part slowly"
+            "native optimizers: each framework ran its stock update formula, "
+            "so the losses part slowly"
         )
     if any(
         layer.type == "Dropout" and layer.resolved().get("rate", 0) > 0 for layer in project.layers
     ):
         notes.append(
-            "Dropout draws different random masks in each framework, so the losses are expected to part"
+            "Dropout draws different random masks in each framework, "
+            "so the losses are expected to part"
         )
     if optimizer != "matched" and parted:
         name = str(project.training.get("optimizer", {}).get("name", "adam"))
@@ -147,8 +154,10 @@ def parity_notes(project: Project, init: str, optimizer: str, *, parted: bool = 
             layer.type == "Embedding" for layer in project.layers
         ):
             notes.append(
-                f"Embedding: Keras on TensorFlow gets a sparse gradient and updates {name}'s moments only for "
-                "the ids in the batch; PyTorch's dense gradient decays every row's moments at every step"
+                "Embedding: Keras on TensorFlow gets a sparse gradient "
+                f"and updates {name}'s moments only for "
+                "the ids in the batch; "
+                "PyTorch's dense gradient decays every row's moments at every step"
             )
     return notes
 
@@ -211,7 +220,8 @@ _STOCK_NAMES = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSp
 def timing_notes(
     optimizer: str, frameworks: tuple[str, ...], spec: dict | None = None
 ) -> list[str]:
-    """What the user must know to read the timings right; ``spec`` is the project's optimizer section."""
+    """What the user must know to read the timings right; ``spec`` is the project's optimizer
+    section."""
     if optimizer != "matched" or "torch" not in frameworks:
         return []
     spec = spec or {}
@@ -223,25 +233,30 @@ def timing_notes(
     if ratio is None:
         cost = "its cost against the stock one was not measured"
     elif abs(ratio - 1) < 0.02:
-        cost = f"on a CPU (digits MLP, one thread) it measured as fast as torch.optim.{stock}, within 2%"
+        cost = (
+            "on a CPU (digits MLP, one thread) "
+            f"it measured as fast as torch.optim.{stock}, within 2%"
+        )
     else:
         pct = round(abs(1 - ratio) * 100)
         cost = (
-            f"on a CPU (digits MLP, one thread) it measured about {pct}% {'faster' if ratio < 1 else 'slower'} "
+            f"on a CPU (digits MLP, one thread) it measured about {pct}% "
+            f"{'faster' if ratio < 1 else 'slower'} "
             f"than torch.optim.{stock}"
         )
     return [
-        f"PyTorch ran TwinTrain's Keras-formula {label} (matched mode), not torch.optim.{stock}; {cost}. "
+        f"PyTorch ran TwinTrain's Keras-formula {label} (matched mode), "
+        f"not torch.optim.{stock}; {cost}. "
         "To time each framework's stock optimizer, train with --optimizer native "
         "(in the app, choose Native optimizers above the plots)."
     ]
 
 
-def _num(value) -> float | None:
+def _num(value: SupportsFloat | None) -> float | None:
     if value is None:
         return None
-    value = float(value)
-    return value if math.isfinite(value) else None
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 def startup_text(info: dict[str, Any]) -> str | None:

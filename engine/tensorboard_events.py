@@ -16,6 +16,7 @@ import struct
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 _CRC_TABLE = []
 for _i in range(256):
@@ -94,11 +95,14 @@ class EventWriter:
         self._fh.write(frame(encode_event(now, 0, file_version="brain.Event:2")))
         self._fh.flush()
 
-    def scalars(self, step: int, values: dict[str, float], wall_time: float | None = None) -> None:
-        values = {k: v for k, v in values.items() if v is not None}
-        if values:
+    def scalars(
+        self, step: int, values: dict[str, float | None], wall_time: float | None = None
+    ) -> None:
+        """One event with the values given; a None value (no figure yet) is left out."""
+        present = {k: v for k, v in values.items() if v is not None}
+        if present:
             self._fh.write(
-                frame(encode_event(time.time() if wall_time is None else wall_time, step, values))
+                frame(encode_event(time.time() if wall_time is None else wall_time, step, present))
             )
 
     def flush(self) -> None:
@@ -135,8 +139,10 @@ def read_records(path: Path | str) -> Iterator[bytes]:
         pos += 16 + length
 
 
-def _fields(buf: bytes) -> Iterator[tuple[int, int, object]]:
+def _fields(buf: bytes) -> Iterator[tuple[int, int, int | bytes]]:
+    """(field number, wire type, value): an int for a varint, the raw bytes otherwise."""
     pos = 0
+    value: int | bytes
     while pos < len(buf):
         key, pos = _read_varint(buf, pos)
         number, wire = key >> 3, key & 7
@@ -165,29 +171,43 @@ def _read_varint(buf: bytes, pos: int) -> tuple[int, int]:
         shift += 7
 
 
-def decode_event(record: bytes) -> dict:
+def _int(value: int | bytes) -> int:
+    if not isinstance(value, int):
+        raise ValueError("expected a varint field, got a length-delimited or fixed-width one")
+    return value
+
+
+def _bytes(value: int | bytes) -> bytes:
+    if not isinstance(value, bytes):
+        raise ValueError("expected a length-delimited or fixed-width field, got a varint")
+    return value
+
+
+def decode_event(record: bytes) -> dict[str, Any]:
     """{'wall_time', 'step', 'file_version' (or None), 'scalars': {tag: value}}."""
-    event = {"wall_time": None, "step": 0, "file_version": None, "scalars": {}}
+    scalars: dict[str, float] = {}
+    event: dict[str, Any] = {"wall_time": None, "step": 0, "file_version": None, "scalars": scalars}
     for number, _wire, value in _fields(record):
         if number == 1:
-            event["wall_time"] = struct.unpack("<d", value)[0]
+            event["wall_time"] = struct.unpack("<d", _bytes(value))[0]
         elif number == 2:
-            event["step"] = value - (1 << 64) if value >= 1 << 63 else value
+            step = _int(value)
+            event["step"] = step - (1 << 64) if step >= 1 << 63 else step
         elif number == 3:
-            event["file_version"] = value.decode()
+            event["file_version"] = _bytes(value).decode()
         elif number == 5:
-            for vnum, _w, v in _fields(value):
+            for vnum, _w, v in _fields(_bytes(value)):
                 if vnum == 1:
                     tag, scalar = None, None
-                    for f, _w2, x in _fields(v):
+                    for f, _w2, x in _fields(_bytes(v)):
                         if f == 1:
-                            tag = x.decode()
+                            tag = _bytes(x).decode()
                         elif f == 2:
-                            scalar = struct.unpack("<f", x)[0]
+                            scalar = struct.unpack("<f", _bytes(x))[0]
                     if tag is not None and scalar is not None:
-                        event["scalars"][tag] = scalar
+                        scalars[tag] = scalar
     return event
 
 
-def read_events(path: Path | str) -> list[dict]:
+def read_events(path: Path | str) -> list[dict[str, Any]]:
     return [decode_event(r) for r in read_records(path)]

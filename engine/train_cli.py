@@ -2,82 +2,48 @@
 
 from __future__ import annotations
 
+import argparse
 import math
 import queue
 import sys
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import IO, Any
 
+from engine.events import Epoch, Event, Status, Steps
 from engine.presets import load_project_arg
 from engine.run_folder import RunRecorder, prepare_run_dir, run_stem
+from engine.run_options import RunOptions
 from engine.session import Session
 from engine.spec import validate
-from engine.spec.errors import SpecError
 from engine.spec.training import resolve_training
 from engine.style import LABELS
 from engine.trained_weights import WEIGHTS_DIR
 
 
-def _frameworks(text: str) -> tuple[str, ...]:
-    names = tuple(f.strip() for f in text.split(",") if f.strip())
-    bad = [f for f in names if f not in ("torch", "tensorflow")]
-    if not names or bad:
-        raise SpecError(f"--frameworks takes torch and/or tensorflow, got '{text}'")
-    return names
-
-
-def _limits(args) -> tuple[int | None, float]:
-    """--max-memory MB and --hang-timeout S, checked before any worker starts."""
-    mb = getattr(args, "max_memory", None)
-    hang = getattr(args, "hang_timeout", 120.0)
-    if mb is not None and not (math.isfinite(mb) and mb >= 64):
-        raise SpecError(
-            f"--max-memory must be at least 64 (MB), got {mb:g}; a framework alone needs more"
-        )
-    if not (math.isfinite(hang) and hang >= 5):
-        raise SpecError(
-            f"--hang-timeout must be at least 5 (seconds), got {hang:g}; a framework's import takes seconds"
-        )
-    return (None if mb is None else int(mb * 2**20)), float(hang)
-
-
-def train_command(args) -> int:
-    rss_cap, hang_timeout = _limits(args)
+def train_command(args: argparse.Namespace) -> int:
+    options = RunOptions.from_args(args)  # every flag checked before anything starts
     project = load_project_arg(args.file)
-    if args.epochs is not None:
-        if args.epochs < 1:
-            raise SpecError(f"--epochs must be at least 1, got {args.epochs}")
-        project.training["epochs"] = args.epochs
+    if options.epochs is not None:
+        project.training["epochs"] = options.epochs
     graph = validate(project)
-    frameworks = _frameworks(args.frameworks)
+    frameworks = options.frameworks
     stem = run_stem(project.name, project.path)
     out = Path(args.out) if args.out else Path("runs") / f"{stem}-{datetime.now():%Y%m%d-%H%M%S}"
     out = prepare_run_dir(out, force=args.force)
     training = resolve_training(project.training, graph.dataset.task if graph.dataset else None)
+    assert graph.dataset is not None  # validate() described the dataset
     n_train = graph.dataset.n_samples - round(
         graph.dataset.n_samples * training["dataset"]["validation_split"]
     )
     total = training["epochs"] * math.ceil(n_train / training["batch_size"])
 
-    export = None
-    if args.export:
-        from engine.export.formats import parse_formats
-
-        formats = parse_formats(args.export)
+    export_dir = None
+    if options.export_formats:
         (out / "models").mkdir(exist_ok=True)
-        export = {"formats": formats, "dir": str((out / "models").resolve())}
-    session = Session(
-        project,
-        frameworks=frameworks,
-        device=args.device,
-        schedule=args.schedule,
-        init=args.init,
-        optimizer=args.optimizer,
-        export=export,
-        rss_cap_bytes=rss_cap,
-        hang_timeout_s=hang_timeout,
-        save_weights=out / WEIGHTS_DIR,
-    )
+        export_dir = (out / "models").resolve()
+    session = Session(project, **options.session_kwargs(export_dir), save_weights=out / WEIGHTS_DIR)
     recorder = RunRecorder(session, out)
     events: queue.Queue = queue.Queue()
     session.subscribe(lambda fw, ev: events.put((fw, ev)))
@@ -104,7 +70,9 @@ def train_command(args) -> int:
         progress.close()
         session.close()
     summary = recorder.finish()
-    _print_result(summary, out, as_json=getattr(args, "json", False), exported=export is not None)
+    _print_result(
+        summary, out, as_json=getattr(args, "json", False), exported=bool(options.export_formats)
+    )
     if interrupted:
         return 130
     return 1 if any("error" in f for f in summary["frameworks"].values()) else 0
@@ -143,7 +111,15 @@ class _Progress:
     """Progress on stderr: a bar per framework on a terminal, else one plain line per epoch
     (a log file or a pipe gets no carriage-return noise); nothing with --quiet."""
 
-    def __init__(self, frameworks, total: int, epochs: int, *, quiet: bool, stream=None) -> None:
+    def __init__(
+        self,
+        frameworks: Iterable[str],
+        total: int,
+        epochs: int,
+        *,
+        quiet: bool,
+        stream: IO[str] | None = None,
+    ) -> None:
         self.stream = stream or sys.stderr
         self.epochs = epochs
         self.quiet = quiet
@@ -151,7 +127,7 @@ class _Progress:
             {} if quiet or not _is_terminal(self.stream) else _bars(frameworks, total, self.stream)
         )
 
-    def update(self, fw: str, ev: dict) -> None:
+    def update(self, fw: str, ev: Event) -> None:
         if self.bars:
             _update_bar(self.bars[fw], fw, ev)
         elif not self.quiet:
@@ -164,14 +140,14 @@ class _Progress:
             bar.close()
 
 
-def _is_terminal(stream) -> bool:
+def _is_terminal(stream: IO[str]) -> bool:
     try:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
 
 
-def _bars(frameworks, total: int, stream):
+def _bars(frameworks: Iterable[str], total: int, stream: IO[str]) -> dict[str, Any]:
     from tqdm import tqdm
 
     return {
@@ -188,36 +164,35 @@ def _bars(frameworks, total: int, stream):
     }
 
 
-def _plain_line(fw: str, ev: dict, epochs: int) -> str | None:
-    kind = ev["type"]
-    if kind == "epoch":
-        parts = [f"{LABELS[fw]}: epoch {ev.get('epoch')}/{epochs}"]
-        for key, label in (
-            ("train_loss", "train loss"),
-            ("val_loss", "val loss"),
-            ("val_accuracy", "val acc"),
+def _plain_line(fw: str, ev: Event, epochs: int) -> str | None:
+    if isinstance(ev, Epoch):
+        parts = [f"{LABELS[fw]}: epoch {ev.epoch}/{epochs}"]
+        for value, label in (
+            (ev.train_loss, "train loss"),
+            (ev.val_loss, "val loss"),
+            (ev.val_accuracy, "val acc"),
         ):
-            if ev.get(key) is not None:
-                parts.append(f"{label} {ev[key]:.4f}")
+            if value is not None:
+                parts.append(f"{label} {value:.4f}")
         return ", ".join(parts)
-    if kind == "status" and ev.get("error") and ev["status"] == "error":
-        return f"{LABELS[fw]}: {ev['error']}"
+    if isinstance(ev, Status) and ev.error and ev.status == "error":
+        return f"{LABELS[fw]}: {ev.error}"
     return None
 
 
-def _update_bar(bar, fw: str, ev: dict) -> None:
-    kind = ev["type"]
-    if kind == "steps":
-        bar.update(len(ev["step"]))
-        bar.set_postfix(loss=f"{ev['loss'][-1]:.4f}", refresh=False)
-    elif kind == "epoch" and ev.get("val_loss") is not None:
-        acc = ev.get("val_accuracy")
+def _update_bar(bar: Any, fw: str, ev: Event) -> None:  # bar: a tqdm bar (untyped)
+    if isinstance(ev, Steps):
+        bar.update(len(ev))
+        if len(ev):
+            bar.set_postfix(loss=f"{ev.loss[-1]:.4f}", refresh=False)
+    elif isinstance(ev, Epoch) and ev.val_loss is not None:
+        acc = ev.val_accuracy
         bar.set_postfix(
-            val_loss=f"{ev['val_loss']:.4f}",
+            val_loss=f"{ev.val_loss:.4f}",
             **({"val_acc": f"{acc:.3f}"} if acc is not None else {}),
         )
-    elif kind == "status" and ev.get("error") and ev["status"] == "error":
-        bar.write(f"{LABELS[fw]}: {ev['error']}")
+    elif isinstance(ev, Status) and ev.error and ev.status == "error":
+        bar.write(f"{LABELS[fw]}: {ev.error}")
 
 
 def _summary_text(summary: dict) -> str:
@@ -247,7 +222,8 @@ def _summary_text(summary: dict) -> str:
     if parity and parity["max_loss_abs_diff"] is not None:
         first = parity["first_divergent_step"]
         lines.append(
-            f"Parity: max |loss diff| {parity['max_loss_abs_diff']:.3g} over {parity['steps_compared']} steps; "
+            f"Parity: max |loss diff| {parity['max_loss_abs_diff']:.3g} "
+            f"over {parity['steps_compared']} steps; "
             f"first step past {parity['tolerance']:.2g}: {first if first else 'none'}"
         )
         lines += [f"  note: {n}" for n in parity["notes"]]

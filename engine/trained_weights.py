@@ -3,8 +3,8 @@
 
 Each worker writes its own framework's weights, in the spec layout of engine.backends.base,
 at the end of every epoch (outside the timed steps): a finished run keeps its final weights, a
-stopped one those of its last full epoch, and a stop is never slowed down by a write. Keys are ``layer_id/weight_name``; files are
-read back with ``allow_pickle=False``.
+stopped one those of its last full epoch, and a stop is never slowed down by a write. Keys are
+``layer_id/weight_name``; files are read back with ``allow_pickle=False``.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def save_weights(weights: Weights, path: str | Path) -> Path:
         for name, value in arrays.items()
     }
     buffer = io.BytesIO()
-    np.savez(buffer, **flat)
+    np.savez(buffer, allow_pickle=True, **flat)  # numpy's default, named so ** is the arrays
     write_atomic(path, buffer.getvalue())
     return path
 

@@ -18,7 +18,15 @@ import sys
 import threading
 import time
 import traceback
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
+
+    from engine.backends.base import Backend
+    from engine.data.load import Data
+    from engine.spec.project import Project
 
 from engine.events import EventWriter
 from engine.worker_pool import NICE_ENV
@@ -36,7 +44,7 @@ class Control:
         self.budget: float = 0 if gated else math.inf  # steps allowed before the next 'go'
         self.stop_received: float | None = None  # perf_counter when 'stop' arrived
 
-    def listen(self, stream) -> None:
+    def listen(self, stream: Iterable[str]) -> None:
         for line in stream:
             try:
                 cmd = json.loads(line)
@@ -79,7 +87,8 @@ class Control:
 
 
 def _mib_up(n: int) -> str:
-    """Bytes as MiB rounded up to a tenth, so a reading just over a cap never prints as equal to it."""
+    """Bytes as MiB rounded up to a tenth, so a reading just over a cap never prints as equal to
+    it."""
     return f"{math.ceil(n * 10 / 2**20) / 10:.1f}"
 
 
@@ -160,14 +169,14 @@ def _preload(framework: str, datasets: bool = False) -> None:
 
 
 def _build(
-    backend_cls,
-    project,
+    backend_cls: type[Backend],
+    project: Project,
     device: str,
     threads: int,
     init: str,
     optimizer: str,
-    weights_from: str | None = None,
-):
+    weights_from: str | Path | None = None,
+) -> tuple[Data, dict[str, Any], Backend]:
     """(data, resolved training section, built backend) for a project: one path for a job and for
     a warm worker's rehearsal, so the rehearsal warms up exactly what a job will run.
     ``weights_from``: a .npz of trained weights (engine.trained_weights) to build from instead."""
@@ -213,7 +222,7 @@ def _rehearse(framework: str, threads: int) -> None:
         keras.backend.clear_session()  # layer-name counters and graphs back to a fresh process's
 
 
-def _export(job: dict[str, Any], backend, data, events: EventWriter) -> None:
+def _export(job: dict[str, Any], backend: Backend, data: Data, events: EventWriter) -> None:
     """Write this framework's model files (inside its own worker) and report them."""
     from pathlib import Path
 
@@ -257,7 +266,9 @@ class _TensorBoard:
                 wall_time=self.wall_offset + t_end,
             )
 
-    def epoch(self, step: int, train_loss: float, val_loss, val_accuracy) -> None:
+    def epoch(
+        self, step: int, train_loss: float, val_loss: float | None, val_accuracy: float | None
+    ) -> None:
         try:
             self._write_steps()
             if self.writer is not None:
@@ -283,7 +294,7 @@ class _TensorBoard:
         self.writer = None
 
 
-def _keep_weights(backend, folder: str, framework: str) -> None:
+def _keep_weights(backend: Backend, folder: str, framework: str) -> None:
     """Write the weights at the end of an epoch (outside every timed step), so a run keeps its
     trained weights whether it finishes or is stopped, and a stop stays immediate."""
     from engine.trained_weights import save_weights, weights_file
@@ -292,15 +303,6 @@ def _keep_weights(backend, folder: str, framework: str) -> None:
         save_weights(backend.get_weights(), weights_file(folder, framework))
     except Exception:
         traceback.print_exc()
-
-
-def _resolve_device(backend_cls, requested: str) -> tuple[str, str | None]:
-    resolve = getattr(backend_cls, "resolve_device", None)
-    if resolve is not None:
-        return resolve(requested)
-    if requested == "cuda":
-        raise RuntimeError("this backend cannot run on CUDA")
-    return "cpu", None if requested == "cpu" else "device auto: using the CPU"
 
 
 def _peak_rss_bytes() -> int:
@@ -346,7 +348,7 @@ def run(
         project.path = Path(job["project_path"])
     if job.get("epochs"):
         project.training["epochs"] = int(job["epochs"])
-    device, device_note = _resolve_device(backend_cls, job.get("device", "auto"))
+    device, device_note = backend_cls.resolve_device(job.get("device", "auto"))
     weights_from = None
     if job.get("load_weights"):
         from engine.trained_weights import weights_file
@@ -354,7 +356,8 @@ def run(
         weights_from = weights_file(job["load_weights"], framework)
         if not weights_from.is_file():
             raise FileNotFoundError(
-                f"no trained {framework} weights in {job['load_weights']} ({weights_from.name} missing)"
+                f"no trained {framework} weights in {job['load_weights']} "
+                f"({weights_from.name} missing)"
             )
     data, training, backend = _build(
         backend_cls,
@@ -426,7 +429,8 @@ def run(
                     events.emit(
                         "error",
                         message=(
-                            f"memory (RSS) reached {_mib_up(rss)} MiB at step {step}, above the cap of "
+                            f"memory (RSS) reached {_mib_up(rss)} MiB at step {step}, "
+                            "above the cap of "
                             f"{rss_cap / 2**20:g} MiB; {framework} was stopped"
                         ),
                         step=step,
@@ -441,7 +445,8 @@ def run(
                 events.emit(
                     "error",
                     message=(
-                        f"loss became {loss} at step {step} (epoch {epoch + 1}); {framework} was stopped. "
+                        f"loss became {loss} at step {step} (epoch {epoch + 1}); "
+                        f"{framework} was stopped. "
                         "Try a smaller learning rate."
                     ),
                     step=step,

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import json
 import os
 import subprocess
 import threading
 import weakref
 
 from engine.child_process import child_cwd, is_frozen, relaunch_command
+from engine.events import Warm, parse_line
 
 NICE_ENV = "TWINTRAIN_WORKER_NICE"  # lowers a worker's priority (the app sets it; the CLI does not)
 Plan = dict[str, tuple[list[int] | None, int]]  # framework -> (cores, threads)
@@ -76,7 +76,7 @@ class WarmWorker:
     ) -> None:
         self.framework = framework
         self.process = spawn_worker(framework, (cores, threads), env)
-        self.warm: dict | None = None  # the warm event, once the imports are done
+        self.warm: Warm | None = None  # the warm event, once the imports are done
         self.reader = threading.Thread(
             target=self._read_warm, daemon=True, name=f"{framework}-warm"
         )
@@ -84,15 +84,19 @@ class WarmWorker:
 
     def _read_warm(self) -> None:
         assert self.process.stdout is not None
-        with contextlib.suppress(OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe; ProtocolError
             line = self.process.stdout.readline()
-            event = json.loads(line) if line else None
-            if isinstance(event, dict) and event.get("type") == "warm":
+            event = parse_line(line) if line else None
+            if isinstance(event, Warm):
                 self.warm = event
 
     @property
     def ready(self) -> bool:
         return self.warm is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        """End the process and close its pipes (a worker taken but not handed to a session)."""
+        _stop(self.process)
 
 
 def _key(framework: str, cores: list[int] | None, threads: int, env: dict[str, str]) -> tuple:
@@ -163,7 +167,7 @@ class WorkerPool:
         with self._lock:
             workers, self._idle = list(self._idle.values()), {}
         for worker in workers:
-            _stop(worker.process)
+            worker.stop()
         _POOLS.discard(self)
 
 

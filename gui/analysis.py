@@ -115,7 +115,10 @@ def unconnected_reason(layer: Layer) -> str | None:
     if have >= lt.min_inputs:
         return None
     if have == 0:
-        return "input not connected: drag from a block's output port (or the Input block) to this block"
+        return (
+            "input not connected: "
+            "drag from a block's output port (or the Input block) to this block"
+        )
     return (
         f"{layer.type} needs at least {lt.min_inputs} inputs; connect {lt.min_inputs - have} more"
     )
@@ -218,7 +221,10 @@ def field_title(key: str) -> str:
 
 def empty_network_advice(dataset: DatasetInfo | None) -> str:
     """What to add to an empty network, for the dataset it will train on."""
-    text = "The network is empty: add a layer from the Layers panel (drag it onto the canvas, or double-click it)"
+    text = (
+        "The network is empty: add a layer from the Layers panel "
+        "(drag it onto the canvas, or double-click it)"
+    )
     if dataset is None:
         return text + ", then connect the Input block to it."
     if dataset.task == "classification":
@@ -246,7 +252,8 @@ def fix_advice(exc: SpecError, *, empty: bool, dataset: DatasetInfo | None = Non
         return f"Fix {where}: it is selected and shown in red."
     if exc.field:
         return (
-            f"Fix the project setting {field_title(exc.field)}: it is shown in red in the inspector "
+            f"Fix the project setting {field_title(exc.field)}: "
+            "it is shown in red in the inspector "
             "(selecting nothing on the canvas shows the project settings)."
         )
     return "Fix the red block or field, then try again."

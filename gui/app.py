@@ -14,6 +14,7 @@ from engine.presets import DEFAULT_PRESET, preset_path
 from gui import theme
 from gui.icons import app_icon
 from gui.main_window import MainWindow
+from gui.tasks import cancel_all
 
 
 def create_app(argv: list[str] | None = None) -> QApplication:
@@ -57,7 +58,10 @@ def run_app(argv: list[str]) -> int:
     QTimer.singleShot(0, win.probe_gpus)
     if os.environ.get("TWINTRAIN_SMOKE") == "ready":
         _report_when_idle(win)
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        cancel_all()  # background tasks (exports, the GPU probe) end with the app, not after
 
 
 class _FirstPaint(QObject):

@@ -17,7 +17,8 @@ import socket
 import sys
 
 HEADLESS_HINT = (
-    "Without a screen, use the subcommands (twintrain check, train, export FILE; see twintrain --help), "
+    "Without a screen, use the subcommands "
+    "(twintrain check, train, export FILE; see twintrain --help), "
     "or set QT_QPA_PLATFORM=offscreen to run the app with no window."
 )
 _SCREENLESS_PLATFORMS = ("offscreen", "minimal", "vnc", "eglfs", "linuxfb", "vkkhrdisplay")

@@ -1,96 +1,84 @@
-"""The editable project behind a window: the network, its training settings and block positions.
+"""The editable project behind a window, as Qt sees it: signals and a QUndoStack.
 
-Every edit is an undo command holding the state before and after it (states are never changed
-in place: an edit copies, changes the copy and pushes it), so undo/redo of any kind of edit is
-the same two lines and cannot drift. After every change the network is re-analysed and
-``changed`` fires; views read the document, they never keep their own copy of the model.
+The state and every edit live in ``gui.graph_model.GraphModel`` (plain Python, no Qt); this
+adapter forwards to it, puts the model's undo commands on a QUndoStack (so the window's
+Undo/Redo actions and their "Undo Add Dense" names work) and turns the model's notifications
+into signals. Views read the document, they never keep their own copy of the model.
 """
 
 from __future__ import annotations
 
-import copy
-import math
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from engine.spec.errors import SpecError
-from engine.spec.graph import infer
-from engine.spec.layer_types import LAYER_TYPES
-from engine.spec.params import Param, check_shape
-from engine.spec.project import (
-    ID_PATTERN,
-    INPUT_ID,
-    MAX_ID_LENGTH,
-    Layer,
-    Project,
-    from_dict,
-    save_project,
-)
-from engine.spec.training import OPTIMIZER_PARAMS
-from gui.analysis import Analysis, analyse, default_output, order_layers
+from engine.spec.params import Param
+from engine.spec.project import Layer, Project
+from gui.analysis import Analysis
 from gui.canvas.block_item import BLOCK_H
-from gui.layout import BLOCK_W, COL_PITCH, ROW_PITCH, arrange
+from gui.graph_model import (
+    AUTOSAVE_FORMAT,
+    BLOCK_GAP,
+    CHANGED,
+    MODIFIED,
+    RESET,
+    Command,
+    DocState,
+    GraphModel,
+    Pos,
+    new_project,
+)
 
-BLOCK_GAP = 20.0  # the least room kept between a new block and its neighbours
-
-Pos = tuple[float, float]
-AUTOSAVE_FORMAT = "twintrain-autosave/1"
-
-
-@dataclass
-class DocState:
-    """One moment of the document. ``project.layers`` always carry explicit input lists."""
-
-    project: Project
-    layout: dict[str, Pos] = field(default_factory=dict)
-    explicit_inputs: frozenset[str] = frozenset()  # layers whose file named their inputs
-    explicit_output: bool = False  # the file named its output
+__all__ = ["AUTOSAVE_FORMAT", "BLOCK_GAP", "DocState", "Document", "Pos", "new_project"]
 
 
-def new_project() -> Project:
-    """What File > New starts from: no layers yet, a small dataset that trains in seconds."""
-    return Project(
-        input_shape=[2],
-        layers=[],
-        training={
-            "dataset": {"name": "moons"},
-            "loss": "cross_entropy",
-            "batch_size": 32,
-            "epochs": 10,
-            "seed": 0,
-        },
-        name="untitled",
-        description="",
-    )
+class _QtCommand(QUndoCommand):
+    """One model Command on the QUndoStack; edits with the same merge key merge."""
 
-
-class _StateCommand(QUndoCommand):
-    def __init__(
-        self, doc: Document, text: str, before: DocState, after: DocState, merge: str | None
-    ) -> None:
-        super().__init__(text)
-        self.doc, self.before, self.after, self.merge = doc, before, after, merge
+    def __init__(self, command: Command) -> None:
+        super().__init__(command.text)
+        self.command = command
 
     def id(self) -> int:
-        return hash(self.merge) & 0x3FFFFFFF if self.merge else -1
+        merge = self.command.merge
+        return hash(merge) & 0x3FFFFFFF if merge else -1
 
     def mergeWith(self, other: QUndoCommand) -> bool:
-        if not isinstance(other, _StateCommand) or other.merge != self.merge:
-            return False
-        self.after = other.after
-        return True
+        return isinstance(other, _QtCommand) and self.command.merge_with(other.command)
 
     def redo(self) -> None:
-        self.doc._set_state(self.after)
+        self.command.redo()
 
     def undo(self) -> None:
-        self.doc._set_state(self.before)
+        self.command.undo()
+
+
+class _QtHistory:
+    """The model's history kept on a QUndoStack (which runs a command when it is pushed)."""
+
+    def __init__(self, stack: QUndoStack) -> None:
+        self.stack = stack
+
+    def push(self, command: Command) -> None:
+        self.stack.push(_QtCommand(command))
+
+    def undo(self) -> None:
+        self.stack.undo()
+
+    def redo(self) -> None:
+        self.stack.redo()
+
+    def clear(self) -> None:
+        self.stack.clear()
+
+    def set_clean(self) -> None:
+        self.stack.setClean()
+
+    def is_clean(self) -> bool:
+        return self.stack.isClean()
 
 
 class Document(QObject):
@@ -101,29 +89,24 @@ class Document(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
-        self.path: Path | None = None
-        self._state = DocState(new_project())
-        self._forced_dirty = False
-        self.analysis = Analysis()
-        self.undo_stack.cleanChanged.connect(
-            lambda _clean: self.modified_changed.emit(self.is_modified)
-        )
-        self._reanalyse()
+        self.model = GraphModel(_QtHistory(self.undo_stack), block_height=BLOCK_H)
+        self.model.subscribe(self._relay)
+        self.undo_stack.cleanChanged.connect(self._clean_changed)
 
-    # ---- reading ----------------------------------------------------------------------------
+    def _clean_changed(self, _clean: bool) -> None:
+        try:
+            modified = self.is_modified
+        except RuntimeError:  # the stack is being deleted with its document
+            return
+        self.modified_changed.emit(modified)
 
-    @property
-    def project(self) -> Project:
-        """The current project (treat as read-only; edit through the methods below)."""
-        return self._state.project
-
-    @property
-    def layers(self) -> list[Layer]:
-        return self._state.project.layers
-
-    @property
-    def layout(self) -> dict[str, Pos]:
-        return self._state.layout
+    def _relay(self, event: str) -> None:
+        if event == CHANGED:
+            self.changed.emit()
+        elif event == RESET:
+            self.reset.emit()
+        elif event == MODIFIED:
+            self.modified_changed.emit(self.is_modified)
 
     def bind_undo_actions(self, undo: Any, redo: Any) -> None:
         """Keep two QActions named after the step they would undo or redo ("Undo Add Dense")."""
@@ -150,602 +133,142 @@ class Document(QObject):
         stack.redoTextChanged.connect(update)
         update()
 
+    # ---- reading (forwarded to the model) ---------------------------------------------------
+
+    @property
+    def project(self) -> Project:
+        """The current project (treat as read-only; edit through the methods below)."""
+        return self.model.project
+
+    @property
+    def layers(self) -> list[Layer]:
+        return self.model.layers
+
+    @property
+    def layout(self) -> dict[str, Pos]:
+        return self.model.layout
+
+    @property
+    def analysis(self) -> Analysis:
+        return self.model.analysis
+
+    @property
+    def path(self) -> Path | None:
+        return self.model.path
+
+    @path.setter
+    def path(self, path: Path | None) -> None:
+        self.model.path = path
+
+    @property
+    def _forced_dirty(self) -> bool:
+        return self.model.forced_dirty
+
+    @_forced_dirty.setter
+    def _forced_dirty(self, value: bool) -> None:
+        self.model.forced_dirty = value
+
     @property
     def is_modified(self) -> bool:
-        return self._forced_dirty or not self.undo_stack.isClean()
+        return self.model.is_modified
 
     @property
     def output_id(self) -> str | None:
-        return self.analysis.output_id
+        return self.model.output_id
 
     @property
     def base_dir(self) -> Path | None:
-        return self.path.parent if self.path else None
+        return self.model.base_dir
 
     def has(self, lid: str) -> bool:
-        return any(layer.id == lid for layer in self.layers)
+        return self.model.has(lid)
 
     def layer(self, lid: str) -> Layer:
-        return self._state.project.layer(lid)
+        return self.model.layer(lid)
 
     def position(self, lid: str) -> Pos:
-        return self._state.layout.get(lid, (0.0, 0.0))
+        return self.model.position(lid)
 
     def users_of(self, lid: str) -> list[str]:
-        return [layer.id for layer in self.layers if lid in (layer.inputs or [])]
+        return self.model.users_of(lid)
+
+    def new_id(self, type_name: str, taken: set[str] | None = None) -> str:
+        return self.model.new_id(type_name, taken)
+
+    def overlaps(self, pos: Pos, ignore: Collection[str] = frozenset()) -> bool:
+        return self.model.overlaps(pos, ignore)
+
+    def free_position(self, pos: Pos) -> Pos:
+        return self.model.free_position(pos)
+
+    def can_connect(self, src: str, dst: str) -> str | None:
+        return self.model.can_connect(src, dst)
 
     # ---- loading and saving -----------------------------------------------------------------
 
     def load(self, project: Project, path: Path | None = None, *, modified: bool = False) -> None:
-        """Replace the whole document (not undoable). Missing positions are auto-arranged."""
-        project = project.copy()
-        explicit = frozenset(layer.id for layer in project.layers if layer.inputs is not None)
-        for i, layer in enumerate(project.layers):
-            layer.inputs = project.inputs_of(i)
-        explicit_output = project.output is not None
-        if project.layers and project.output is None:
-            last = project.layers[-1].id  # the file's rule; keep it if the editor's would differ
-            if default_output(order_layers(project.layers)) != last:
-                project.output = last
-        layout = _read_layout(project.layout)
-        project.layout, project.path = None, None
-        state = DocState(project, layout, explicit, explicit_output)
-        if any(lid not in layout for lid in [INPUT_ID, *(layer.id for layer in project.layers)]):
-            state.layout = arrange(INPUT_ID, project.layers)
-        self.undo_stack.clear()
-        self.path = path
-        self._forced_dirty = modified
-        self._state = state
-        self._reanalyse()
-        self.reset.emit()
-        self.changed.emit()
-        self.modified_changed.emit(self.is_modified)
+        self.model.load(project, path, modified=modified)
 
     def file_project(self) -> Project:
-        """The project as it will be written: layers in input order, ``inputs`` only where needed."""
-        s = self._state
-        ordered = order_layers(s.project.layers)
-        layers, prev = [], INPUT_ID
-        for layer in ordered:
-            inputs = list(layer.inputs or [])
-            write = layer.id in s.explicit_inputs or inputs != [prev]
-            layers.append(
-                Layer(
-                    layer.id,
-                    layer.type,
-                    copy.deepcopy(layer.params),
-                    inputs if write else None,
-                    copy.deepcopy(layer.extras),
-                )
-            )
-            prev = layer.id
-        present = {layer.id for layer in ordered}
-        output = (
-            s.project.output
-            if s.project.output in present
-            else (default_output(ordered) if ordered else None)
-        )
-        if not s.explicit_output and layers and layers[-1].id == output:
-            output = None  # "the last layer" says it, as the file did
-        out = s.project.copy()
-        out.layers, out.output = layers, output
-        ids = [INPUT_ID, *(layer.id for layer in layers)]
-        out.layout = {
-            lid: [round(s.layout[lid][0]), round(s.layout[lid][1])]
-            for lid in ids
-            if lid in s.layout
-        }
-        out.path = self.path
-        return out
+        return self.model.file_project()
 
     def save(self, path: Path) -> None:
-        """Write the project atomically; a network the file format cannot hold raises SpecError."""
-        project = self.file_project()
-        if not project.layers:
-            raise SpecError("add at least one layer before saving (drag one from the palette)")
-        from_dict(project.to_dict())  # the same checks a later open will make
-        save_project(project, path)
-        self.path = Path(path).resolve()
-        self._forced_dirty = False
-        self.undo_stack.setClean()
-        self._reanalyse()  # data file paths are relative to the project's folder
-        self.changed.emit()
-        self.modified_changed.emit(False)
+        self.model.save(path)
 
     def autosave_payload(self) -> dict[str, Any]:
-        s = self._state
-        project = s.project.copy()
-        project.layout = {lid: list(pos) for lid, pos in s.layout.items()}
-        return {
-            "format": AUTOSAVE_FORMAT,
-            "path": str(self.path) if self.path else None,
-            "project": project.to_dict(),
-            "explicit_inputs": sorted(s.explicit_inputs),
-            "explicit_output": s.explicit_output,
-        }
+        return self.model.autosave_payload()
 
     def load_autosave(self, payload: dict[str, Any]) -> None:
-        """Restore an autosave (it may hold unconnected blocks, which a project file cannot)."""
-        if not isinstance(payload, dict) or payload.get("format") != AUTOSAVE_FORMAT:
-            raise SpecError("not a TwinTrain autosave")
-        data = copy.deepcopy(payload.get("project"))
-        layers = (data or {}).get("model", {}).get("layers") if isinstance(data, dict) else None
-        if not isinstance(layers, list):
-            raise SpecError("the autosave holds no network")
-        empty = {
-            raw.get("id") for raw in layers if isinstance(raw, dict) and raw.get("inputs") == []
-        }
-        for raw in layers:
-            if isinstance(raw, dict) and raw.get("inputs") == []:
-                raw.pop("inputs")
-        if not layers:
-            data["model"]["layers"] = [{"id": "placeholder", "type": "Flatten"}]
-        project = from_dict(data)
-        if not layers:
-            project.layers = []
-        for i, layer in enumerate(project.layers):
-            layer.inputs = [] if layer.id in empty else project.inputs_of(i)
-        path = payload.get("path")
-        self.load(project, Path(path) if path else None, modified=True)
-        explicit = frozenset(str(x) for x in payload.get("explicit_inputs") or [])
-        self._state = DocState(
-            self._state.project, self._state.layout, explicit, bool(payload.get("explicit_output"))
-        )
+        self.model.load_autosave(payload)
 
-    # ---- edits (each is one undo step) ------------------------------------------------------
-
-    def _edit(
-        self, text: str, mutate: Callable[[DocState], None], merge: str | None = None
-    ) -> bool:
-        before = self._state
-        after = copy.deepcopy(before)
-        mutate(after)
-        if after == before:
-            return False
-        self._follow_output(before, after)
-        self.undo_stack.push(_StateCommand(self, text, before, after, merge))
-        return True
-
-    def _follow_output(self, before: DocState, after: DocState) -> None:
-        """Keep the model output where the user expects it across an edit.
-
-        It stays on its block when a side branch is added elsewhere, moves down when the user
-        extends the network below it, and falls back to the default rule when it is deleted.
-        An edit that sets the output itself (Make model output, rename, delete) wins.
-        """
-        ids = {layer.id for layer in after.project.layers}
-        if after.project.output != before.project.output and after.project.output in ids:
-            return
-
-        def readers(state: DocState, lid: str) -> list[str]:
-            return [layer.id for layer in state.project.layers if lid in (layer.inputs or [])]
-
-        current = self.analysis.output_id
-        if current not in ids:
-            after.project.output = None
-            return
-        if not readers(before, current):
-            seen = {current}
-            while len(below := readers(after, current)) == 1 and below[0] not in seen:
-                current = below[0]
-                seen.add(current)
-        after.project.output = current
-
-    def _set_state(self, state: DocState) -> None:
-        self._state = state
-        self._reanalyse()
-        self.changed.emit()
-
-    def _reanalyse(self) -> None:
-        self.analysis = analyse(self._state.project, self.base_dir)
-
-    def new_id(self, type_name: str, taken: set[str] | None = None) -> str:
-        taken = taken if taken is not None else {layer.id for layer in self.layers}
-        stem = re.sub(r"[^a-z0-9_]", "", type_name.lower()) or "layer"
-        n = 1
-        while f"{stem}_{n}" in taken:
-            n += 1
-        return f"{stem}_{n}"
-
-    def overlaps(self, pos: Pos, ignore: set[str] = frozenset()) -> bool:
-        """Whether a block at pos would touch a block already on the canvas."""
-        x, y = pos
-        for lid in [INPUT_ID, *(layer.id for layer in self.layers)]:
-            if lid in ignore:
-                continue
-            ox, oy = self.position(lid)
-            if abs(ox - x) < BLOCK_W + BLOCK_GAP and abs(oy - y) < BLOCK_H + BLOCK_GAP:
-                return True
-        return False
-
-    def free_position(self, pos: Pos) -> Pos:
-        """pos when it is free, else the nearest free spot to the right of it or below it."""
-        x, y = float(pos[0]), float(pos[1])
-        for ring in range(10_000):
-            spots = [(ring, j) for j in range(ring + 1)] + [(i, ring) for i in range(ring)]
-            for i, j in spots:
-                spot = (x + i * COL_PITCH, y + j * ROW_PITCH)
-                if not self.overlaps(spot):
-                    return spot
-        return (x, y)  # pragma: no cover - a canvas of 10,000 columns
+    # ---- edits (each is one undo step on undo_stack) ----------------------------------------
 
     def add_layer(self, type_name: str, pos: Pos, connect_from: str | None = None) -> str:
-        """Add a block at pos, or at the nearest free spot when pos would overlap a block."""
-        lt = LAYER_TYPES[type_name]
-        lid = self.new_id(type_name)
-        pos = self.free_position(pos)
+        return self.model.add_layer(type_name, pos, connect_from)
 
-        def mutate(s: DocState) -> None:
-            inputs = [connect_from] if connect_from is not None else []
-            s.project.layers.append(Layer(lid, type_name, copy.deepcopy(lt.suggested), inputs))
-            s.layout[lid] = (float(pos[0]), float(pos[1]))
-
-        self._edit(f"Add {type_name}", mutate)
-        return lid
-
-    def remove(self, layer_ids: list[str] = (), edges: list[tuple[str, str]] = ()) -> bool:
-        """Delete blocks and connections (one undo step).
-
-        A deleted block that had exactly one input is bridged: the blocks that read it read
-        its input instead, where the engine's shape inference accepts the result (deleting the
-        middle of a chain keeps the chain). Otherwise they lose that input.
-        """
-        gone = set(layer_ids) - {INPUT_ID}
-        cut = set(edges)
-
-        def mutate(s: DocState) -> None:
-            bridges = _bridges(s.project, gone, cut)
-            s.project.layers = [layer for layer in s.project.layers if layer.id not in gone]
-            for layer in s.project.layers:
-                layer.inputs = [
-                    bridges.get((layer.id, slot), r)
-                    for slot, r in enumerate(layer.inputs or [])
-                    if (r not in gone or (layer.id, slot) in bridges) and (r, layer.id) not in cut
-                ]
-            for lid in gone:
-                s.layout.pop(lid, None)
-            if s.project.output in gone:
-                s.project.output = None
-                s.explicit_output = False
-
-        parts = ([next(iter(gone))] if len(gone) == 1 else [f"{len(gone)} blocks"]) if gone else []
-        if cut - {(a, b) for a, b in cut if b in gone}:
-            parts.append("connection" + "s" * (len(cut) != 1))
-        return self._edit("Delete " + " and ".join(parts or ["nothing"]), mutate)
-
-    def can_connect(self, src: str, dst: str) -> str | None:
-        """Why src -> dst cannot be connected, or None when it can."""
-        if dst == INPUT_ID:
-            return "the Input block has no input port"
-        if not self.has(dst) or (src != INPUT_ID and not self.has(src)):
-            return "no such block"
-        if src == dst:
-            return "a block cannot read its own output"
-        if src in self._upstream_users(dst):
-            return f"connecting {src} -> {dst} would form a cycle"
-        layer = self.layer(dst)
-        if src in (layer.inputs or []):
-            return f"{src} is already connected to {dst}"
-        lt = layer.layer_type
-        if lt.max_inputs > 1 and len(layer.inputs or []) >= lt.max_inputs:
-            return f"{layer.type} takes at most {lt.max_inputs} inputs"
-        return None
-
-    def _upstream_users(self, lid: str) -> set[str]:
-        """Every block that reads lid's output, directly or further down."""
-        seen, stack = set(), [lid]
-        while stack:
-            cur = stack.pop()
-            for user in self.users_of(cur):
-                if user not in seen:
-                    seen.add(user)
-                    stack.append(user)
-        return seen
+    def remove(self, layer_ids: Iterable[str] = (), edges: Iterable[tuple[str, str]] = ()) -> bool:
+        return self.model.remove(layer_ids, edges)
 
     def connect(self, src: str, dst: str) -> str | None:
-        """Connect src's output to dst's input; a one-input block swaps its old input out."""
-        why = self.can_connect(src, dst)
-        if why:
-            return why
-
-        def mutate(s: DocState) -> None:
-            layer = s.project.layer(dst)
-            layer.inputs = (
-                [src] if layer.layer_type.max_inputs == 1 else [*(layer.inputs or []), src]
-            )
-
-        self._edit(f"Connect {src} to {dst}", mutate)
-        return None
+        return self.model.connect(src, dst)
 
     def set_param(self, lid: str, name: str, value: Any) -> bool:
-        """Set one layer parameter; a value the registry refuses raises SpecError."""
-        layer = self.layer(lid)
-        param = layer.layer_type.param(name)
-        if param is None:
-            raise SpecError(f"unknown parameter '{name}'", layer=lid, field=name)
-        param.validate(value, layer=lid)
-        if layer.params.get(name, _MISSING) == value:
-            return False
-
-        def mutate(s: DocState) -> None:
-            s.project.layer(lid).params[name] = copy.deepcopy(value)
-
-        return self._edit(f"Set {lid}.{name}", mutate, merge=f"param:{lid}:{name}")
+        return self.model.set_param(lid, name, value)
 
     def reset_param(self, lid: str, name: str) -> bool:
-        def mutate(s: DocState) -> None:
-            s.project.layer(lid).params.pop(name, None)
-
-        return self._edit(f"Reset {lid}.{name}", mutate)
+        return self.model.reset_param(lid, name)
 
     def rename(self, old: str, new: str) -> bool:
-        """Give a layer a new id; references, the output and its position follow."""
-        if new == old:
-            return False
-        if len(new) > MAX_ID_LENGTH or not ID_PATTERN.match(new):
-            raise SpecError(
-                f"'{new}' is not a valid id: use letters, digits and _, not starting with a digit",
-                layer=old,
-                field="id",
-            )
-        if new == INPUT_ID:
-            raise SpecError("'input' is reserved for the model's input", layer=old, field="id")
-        if self.has(new):
-            raise SpecError(f"id '{new}' is already used by another layer", layer=old, field="id")
-
-        def mutate(s: DocState) -> None:
-            for layer in s.project.layers:
-                if layer.id == old:
-                    layer.id = new
-                layer.inputs = [new if r == old else r for r in layer.inputs or []]
-            if s.project.output == old or (
-                s.project.output is None and self.analysis.output_id == old
-            ):
-                s.project.output = new
-            if old in s.layout:
-                s.layout[new] = s.layout.pop(old)
-            if old in s.explicit_inputs:
-                s.explicit_inputs = (s.explicit_inputs - {old}) | {new}
-
-        return self._edit(f"Rename {old} to {new}", mutate)
+        return self.model.rename(old, new)
 
     def move(self, positions: dict[str, Pos], text: str | None = None) -> bool:
-        if not positions:
-            return False
-        if text is None:
-            moved = [
-                lid
-                for lid, pos in positions.items()
-                if tuple(map(float, pos)) != self.position(lid)
-            ] or list(positions)
-            text = f"Move {moved[0]}" if len(moved) == 1 else f"Move {len(moved)} blocks"
-
-        def mutate(s: DocState) -> None:
-            for lid, (x, y) in positions.items():
-                s.layout[lid] = (float(x), float(y))
-
-        return self._edit(text, mutate)
+        return self.model.move(positions, text)
 
     def arrange(self) -> bool:
-        """Auto-arrange top to bottom (one undo step)."""
-        return self.move(arrange(INPUT_ID, self.layers), "Auto-arrange")
+        return self.model.arrange()
 
     def set_output(self, lid: str) -> bool:
-        def mutate(s: DocState) -> None:
-            s.project.output = lid
-
-        return self._edit(f"Make {lid} the model output", mutate)
+        return self.model.set_output(lid)
 
     def set_input_shape(self, shape: list[int]) -> bool:
-        check_shape(shape, lambda msg: SpecError(msg, field="model.input.shape"))
-
-        def mutate(s: DocState) -> None:
-            s.project.input_shape = list(shape)
-
-        return self._edit("Set input shape", mutate, merge="input_shape")
+        return self.model.set_input_shape(shape)
 
     def set_meta(self, key: str, value: str) -> bool:
-        """The project's name or description."""
-        if key not in ("name", "description"):
-            raise ValueError(key)
-        if key == "name" and not value.strip():
-            raise SpecError("the name cannot be empty", field="name")
-
-        def mutate(s: DocState) -> None:
-            setattr(s.project, key, value)
-            if key == "name":
-                s.project.has_name = True
-            else:
-                s.project.has_description = True
-
-        return self._edit(f"Set {key}", mutate, merge=f"meta:{key}")
+        return self.model.set_meta(key, value)
 
     def set_training(self, path: tuple[str, ...], value: Any, param: Param | None = None) -> bool:
-        """Set one training value, e.g. ('batch_size',) or ('optimizer', 'learning_rate')."""
-        if param is not None:
-            try:
-                param.validate(value)
-            except SpecError as exc:
-                raise SpecError(exc.reason, field="training." + ".".join(path)) from None
-
-        def mutate(s: DocState) -> None:
-            section = s.project.training
-            for key in path[:-1]:
-                section = section.setdefault(key, {})
-            section[path[-1]] = copy.deepcopy(value)
-
-        return self._edit("Set " + ".".join(path), mutate, merge="training:" + ".".join(path))
+        return self.model.set_training(path, value, param)
 
     def set_dataset(self, name: str) -> bool:
-        """Switch dataset; settings the new one does not take are dropped."""
-        from engine.data import catalog
-
-        keep = {p.name for p in catalog.COMMON + catalog.DATASET_PARAMS[name]}
-
-        def mutate(s: DocState) -> None:
-            old = s.project.training.get("dataset", {})
-            s.project.training["dataset"] = {
-                "name": name,
-                **{k: v for k, v in old.items() if k in keep or k.startswith("x-")},
-            }
-
-        return self._edit(f"Use dataset {name}", mutate)
+        return self.model.set_dataset(name)
 
     def set_optimizer(self, name: str) -> bool:
-        keep = {p.name for p in OPTIMIZER_PARAMS[name]}
-
-        def mutate(s: DocState) -> None:
-            old = s.project.training.get("optimizer", {})
-            s.project.training["optimizer"] = {
-                "name": name,
-                **{k: v for k, v in old.items() if k in keep or k.startswith("x-")},
-            }
-
-        return self._edit(f"Use optimizer {name}", mutate)
+        return self.model.set_optimizer(name)
 
     # ---- clipboard --------------------------------------------------------------------------
 
     def copy_payload(self, layer_ids: list[str]) -> dict[str, Any]:
-        chosen = [layer for layer in self.layers if layer.id in set(layer_ids)]
-        return {
-            "format": "twintrain-blocks/1",
-            "layers": [layer.to_dict() for layer in chosen],
-            "layout": {layer.id: list(self.position(layer.id)) for layer in chosen},
-        }
+        return self.model.copy_payload(layer_ids)
 
-    def paste(self, payload: dict[str, Any], offset: Pos = (40.0, 40.0)) -> list[str]:
-        """Add copies of copied blocks with fresh ids; connections among them are kept."""
-        if not isinstance(payload, dict) or payload.get("format") != "twintrain-blocks/1":
-            return []
-        taken = {layer.id for layer in self.layers}
-        fresh: list[Layer] = []
-        renames: dict[str, str] = {}
-        for raw in payload.get("layers", []):
-            try:
-                layer = _layer_from_dict(raw)
-            except SpecError:
-                continue
-            new = layer.id if layer.id not in taken else self.new_id(layer.type, taken)
-            taken.add(new)
-            renames[layer.id] = new
-            fresh.append(layer)
-        if not fresh:
-            return []
-        layout = payload.get("layout", {})
-
-        def mutate(s: DocState) -> None:
-            for layer in fresh:
-                old = layer.id
-                layer.id = renames[old]
-                layer.inputs = [renames[r] for r in layer.inputs or [] if r in renames]
-                s.project.layers.append(layer)
-                x, y = layout.get(old, (0, 0))
-                s.layout[layer.id] = (float(x) + offset[0], float(y) + offset[1])
-
-        self._edit(f"Paste {len(fresh)} block{'s' * (len(fresh) != 1)}", mutate)
-        return list(renames.values())
-
-
-_MISSING = object()
-
-
-def _bridges(
-    project: Project, gone: set[str], cut: set[tuple[str, str]]
-) -> dict[tuple[str, int], str]:
-    """(reader, input slot) -> the block it should read instead of a deleted one.
-
-    A deleted block is bridged only when it had exactly one input (through a run of deleted
-    one-input blocks to the first kept one), the reader does not already read that block, and
-    ``engine.spec.graph.infer`` accepts the reader's new input shape.
-    """
-    by_id = {layer.id: layer for layer in project.layers}
-
-    def source(ref: str) -> str | None:
-        seen = set()
-        while ref in gone:
-            inputs = by_id[ref].inputs or []
-            if len(inputs) != 1 or ref in seen:
-                return None
-            seen.add(ref)
-            ref = inputs[0]
-        return ref
-
-    candidates: dict[tuple[str, int], str] = {}
-    for layer in project.layers:
-        if layer.id in gone:
-            continue
-        refs = layer.inputs or []
-        for slot, ref in enumerate(refs):
-            if ref in gone and (ref, layer.id) not in cut:
-                src = source(ref)
-                taken = {s for (reader, _slot), s in candidates.items() if reader == layer.id}
-                if src is not None and src not in refs and src not in taken:
-                    candidates[(layer.id, slot)] = src
-    bridges: dict[tuple[str, int], str] = {}
-    for key, src in candidates.items():
-        trial = {**bridges, key: src}
-        if _shapes_fit(project, gone, cut, trial, key[0]):
-            bridges[key] = src
-    return bridges
-
-
-def _shapes_fit(
-    project: Project,
-    gone: set[str],
-    cut: set[tuple[str, str]],
-    bridges: dict[tuple[str, int], str],
-    lid: str,
-) -> bool:
-    """Whether the engine infers a shape for lid once the deletion and bridges are applied."""
-    layers = []
-    for layer in order_layers([layer for layer in project.layers if layer.id not in gone]):
-        refs = [
-            bridges.get((layer.id, slot), r)
-            for slot, r in enumerate(layer.inputs or [])
-            if (r not in gone or (layer.id, slot) in bridges) and (r, layer.id) not in cut
-        ]
-        # an unconnected block reads itself: infer() gives it an error and no shape (as analyse() does)
-        layers.append(Layer(layer.id, layer.type, layer.params, refs or [layer.id]))
-    probe = Project(
-        input_shape=list(project.input_shape), layers=layers, training=project.training, output=lid
-    )
-    try:
-        info = infer(probe, check_dataset=False).layers.get(lid)
-    except SpecError:
-        return False
-    return info is not None and info.error is None
-
-
-def _layer_from_dict(raw: Any) -> Layer:
-    """One copied layer, checked like a file's layer (a clipboard may hold anything)."""
-    if not isinstance(raw, dict):
-        raise SpecError("not a layer")
-    raw = dict(raw)
-    inputs = raw.pop("inputs", None)
-    lt = LAYER_TYPES.get(raw.get("type")) if isinstance(raw.get("type"), str) else None
-    raw["inputs"] = [INPUT_ID] * (lt.min_inputs if lt else 1)
-    probe = {
-        "format": "twintrain/1",
-        "model": {"input": {"shape": [1]}, "layers": [raw]},
-        "training": {"dataset": {"name": "xor"}},
-    }
-    layer = from_dict(probe).layers[0]
-    layer.inputs = [r for r in inputs if isinstance(r, str)] if isinstance(inputs, list) else []
-    return layer
-
-
-def _read_layout(layout: Any) -> dict[str, Pos]:
-    out: dict[str, Pos] = {}
-    if not isinstance(layout, dict):
-        return out
-    for key, value in layout.items():
-        if (
-            isinstance(value, (list, tuple))
-            and len(value) == 2
-            and all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-                for v in value
-            )
-        ):
-            out[str(key)] = (float(value[0]), float(value[1]))
-    return out
+    def paste(self, payload: dict[str, Any], offset: Pos = (0.0, 0.0)) -> list[str]:
+        return self.model.paste(payload, offset)

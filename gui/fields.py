@@ -119,9 +119,15 @@ def range_error(param: Param, value: Any) -> str | None:
             continue
         lo, hi = param.minimum, param.maximum
         if lo is not None and (v < lo or (param.exclusive_min and v == lo)):
-            return f"{name} must be {'greater than' if param.exclusive_min else 'at least'} {lo:g} (got {v:g})"
+            return (
+                f"{name} must be {'greater than' if param.exclusive_min else 'at least'} {lo:g} "
+                f"(got {v:g})"
+            )
         if hi is not None and (v > hi or (param.exclusive_max and v == hi)):
-            return f"{name} must be {'less than' if param.exclusive_max else 'at most'} {hi:g} (got {v:g})"
+            return (
+                f"{name} must be {'less than' if param.exclusive_max else 'at most'} {hi:g} "
+                f"(got {v:g})"
+            )
     return None
 
 
@@ -341,7 +347,8 @@ class ShapeField(Field):
             shape = [int(part) for part in re.split(r"[,\s×x]+", text) if part]
         except ValueError:
             self.set_error(
-                f"'{self.edit.text()}' is not a shape: write whole numbers separated by commas, e.g. 8, 8, 1"
+                f"'{self.edit.text()}' is not a shape: "
+                "write whole numbers separated by commas, e.g. 8, 8, 1"
             )
             return
         self._commit(shape)

@@ -61,7 +61,8 @@ class FlowLayout(QLayout):
         return size + QSize(m.left() + m.right(), m.top() + m.bottom())
 
     def _arrange(self, rect: QRect, place: bool) -> int:
-        """Fill rows left to right, each item centred in its row's height; returns the height used."""
+        """Fill rows left to right, each item centred in its row's height; returns the height
+        used."""
         m = self.contentsMargins()
         area = rect.adjusted(m.left(), m.top(), -m.right(), -m.bottom())
         rows: list[list[tuple[QLayoutItem, QSize]]] = [[]]

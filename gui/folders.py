@@ -34,3 +34,17 @@ def remember(path: str | Path) -> None:
     settings = _settings()
     settings.setValue(LAST_DIR_KEY, str(path))
     settings.sync()
+
+
+def start_dir_within(root: Path, current: Path | None = None) -> Path:
+    """Where a dialog for a file that must lie under ``root`` opens (data files are relative to
+    the project file): the current file's folder, else the last folder used if it is under
+    ``root``, else ``root``."""
+    root = Path(root).resolve()
+    candidates = [Path(current).parent] if current is not None else []
+    candidates.append(start_dir(root))
+    for folder in candidates:
+        folder = (root / folder).resolve()
+        if folder.is_dir() and folder.is_relative_to(root):
+            return folder
+    return root

@@ -170,7 +170,11 @@ class HelpUi:
         return self._page("TwinTrain Documentation", readme_file(), markdown=True)
 
     def file_format(self) -> QDialog | None:
-        return self._page("Project File Format", help_file("file_format.md"), markdown=True)
+        """The reference docs/project-file.md holds, made from the registries on the spot (so
+        the page always matches the installed version; nothing to bundle or keep in step)."""
+        from engine.spec.docs import markdown
+
+        return self._show(TextDialog(self.win, "Project File Format", markdown(), markdown=True))
 
     def shortcuts(self) -> QDialog:
         return self._show(ShortcutsDialog(self.win))
@@ -190,7 +194,8 @@ class HelpUi:
 
 def about_text() -> str:
     return (
-        f"<b>TwinTrain {system_info.app_version()}</b><br>Build a small network once; train it in PyTorch and "
+        f"<b>TwinTrain {system_info.app_version()}</b><br>"
+        "Build a small network once; train it in PyTorch and "
         f"TensorFlow/Keras side by side.<br><br>{system_info.versions_text()}"
     )
 

@@ -8,6 +8,7 @@ shown next to the field they name.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -28,6 +29,7 @@ from engine.spec.layer_types import LAYER_TYPES
 from engine.spec.params import Param
 from engine.spec.project import INPUT_ID
 from engine.spec.training import OPTIMIZER_PARAMS, OPTIMIZERS, TRAINING_PARAMS
+from gui import folders
 from gui.document import Document
 from gui.fields import Field, label_for, make_field
 from gui.formatting import shape_text
@@ -290,12 +292,13 @@ class ProjectForm(_Form):
                 "save the project first: data paths are relative to the project file"
             )
             return
+        current = self._training_value(path)
+        start = folders.start_dir_within(base, Path(current) if current else None)
         chosen, _ = QFileDialog.getOpenFileName(
-            self, "Choose a data file", str(base), "Data (*.csv *.npz);;All files (*)"
+            self, "Choose a data file", str(start), "Data (*.csv *.npz);;All files (*)"
         )
         if chosen:
-            from pathlib import Path
-
+            folders.remember(chosen)
             try:
                 rel = Path(chosen).resolve().relative_to(base.resolve())
             except ValueError:
@@ -304,6 +307,13 @@ class ProjectForm(_Form):
                 )
                 return
             self._set_training(path, param, rel.as_posix())
+
+    def _training_value(self, path: tuple[str, ...]) -> Any:
+        """The project's current value at a training path (None where it is not set)."""
+        value: Any = self.doc.project.training
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        return value
 
     def _dataset_shape(self) -> list[int] | None:
         try:
@@ -353,7 +363,8 @@ class ProjectForm(_Form):
         lines = [f"{len(doc.layers)} layers · {a.params:,} parameters · {a.macs:,} MACs per sample"]
         if a.dataset is not None:
             lines.append(
-                f"Dataset gives {shape_text(a.dataset.x_shape)} per sample, {a.dataset.describe_target()}"
+                f"Dataset gives {shape_text(a.dataset.x_shape)} per sample, "
+                f"{a.dataset.describe_target()}"
             )
         self.stats.setText("<br>".join(lines))
 
@@ -432,7 +443,8 @@ class Inspector(QScrollArea):
                 self.doc,
                 key,
                 "Input",
-                "The model's input. Select nothing (click the empty canvas) to edit its shape and the dataset.",
+                "The model's input. "
+                "Select nothing (click the empty canvas) to edit its shape and the dataset.",
             )
         if len(edges) == 1 and not ids:
             src, dst = edges[0]
@@ -441,7 +453,8 @@ class Inspector(QScrollArea):
                 self.doc,
                 key,
                 "Connection",
-                f"{src} → {dst}, carrying {shape_text(shape)} per sample.\nPress Delete to remove it.",
+                f"{src} → {dst}, carrying {shape_text(shape)} per sample.\n"
+                "Press Delete to remove it.",
             )
         params = sum(a.blocks[i].params for i in ids if i in a.blocks)
         parts = [f"{len(ids)} blocks"] if ids else []

@@ -10,6 +10,7 @@ import os
 import sys
 
 from engine import cli
+from engine.child_process import is_frozen
 from engine.presets import list_presets, preset_path
 from engine.spec.errors import closest
 from gui.display import HEADLESS_HINT, display_problem
@@ -38,12 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     if (
         argv and argv[0] == "--twintrain-export-charts"
     ):  # the frozen app drawing the dashboard's export
-        from pathlib import Path
+        from engine import charts
 
-        from engine.charts import export_charts
-
-        export_charts(Path(argv[1]), Path(argv[2]))
-        return 0
+        return charts.main(argv[1:])
     if argv and (argv[0] in cli.SUBCOMMANDS or argv[0] in ("-h", "--help")):
         return cli.main(argv)
     unknown = unknown_target(argv)
@@ -83,7 +81,7 @@ def _restore_library_path() -> None:
     starts (the browser for a report, xdg-open, nvidia-smi) use their own libraries. This process
     is unaffected (the loader read the variable at start-up), and workers, being this same
     executable, get the bundle's path from their own bootloader again."""
-    if not getattr(sys, "frozen", False) or not sys.platform.startswith("linux"):
+    if not is_frozen() or not sys.platform.startswith("linux"):
         return
     original = os.environ.get("LD_LIBRARY_PATH_ORIG")
     if original is not None:

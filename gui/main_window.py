@@ -9,9 +9,10 @@ from __future__ import annotations
 import atexit
 import functools
 import json
+import subprocess
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPointF, QProcess, Qt, QTimer
+from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -42,8 +43,10 @@ from gui.messages import Kind, message_box
 from gui.palette import Palette
 from gui.recent import RecentFiles
 from gui.run.training_ui import TrainingUi
+from gui.tasks import Task, run_in_background
 
 BLOCKS_MIME = "application/x-twintrain-blocks"
+GPU_PROBE_S = 10  # nvidia-smi -L answers in about a second; a stuck driver gets this long
 FILE_FILTER = f"TwinTrain projects (*{SUFFIX});;JSON (*.json);;All files (*)"
 
 
@@ -59,7 +62,7 @@ class MainWindow(QMainWindow):
         self.inspector = Inspector(self.doc)
         self.recent = RecentFiles()
         self.autosaver = Autosaver(self.doc)
-        self._gpu_probe: QProcess | None = None
+        self._gpu_probe: Task | None = None
         self.gpus: list[str] = []
 
         central = QWidget()
@@ -259,19 +262,27 @@ class MainWindow(QMainWindow):
         return f"{cpu} · GPU: none found"
 
     def probe_gpus(self) -> None:
-        """Ask nvidia-smi for GPUs in the background (it can take a second; never block start-up)."""
+        """Ask nvidia-smi for GPUs in the background (it can take a second; never block
+        start-up)."""
         exe = system_info.nvidia_smi()
         if not exe:
             return
-        self._gpu_probe = QProcess(self)
-        self._gpu_probe.finished.connect(self._gpus_found)
-        self._gpu_probe.errorOccurred.connect(lambda _e: self._gpus_found())
-        self._gpu_probe.start(exe, ["-L"])
+
+        def probe(_task: Task) -> str:
+            done = subprocess.run([exe, "-L"], capture_output=True, text=True, timeout=GPU_PROBE_S)
+            return done.stdout
+
+        self._gpu_probe = run_in_background(
+            probe,
+            on_result=self._gpus_found,
+            on_error=lambda _exc, _tb: self._gpus_found(""),  # no answer: no GPU to offer
+            parent=self,
+            name="gpu-probe",
+        )
         self.devices_label.setText(self._devices_text([]))
 
-    def _gpus_found(self, *_args) -> None:
-        probe, self._gpu_probe = self._gpu_probe, None
-        text = bytes(probe.readAllStandardOutput()).decode("utf-8", "replace") if probe else ""
+    def _gpus_found(self, text: str) -> None:
+        self._gpu_probe = None
         gpus = system_info.parse_gpu_list(text)
         self.gpus = gpus  # for Help > Report a Problem
         self.devices_label.setText(self._devices_text(gpus))
@@ -323,7 +334,10 @@ class MainWindow(QMainWindow):
             problems += [e.reason for e in a.project_errors]
             if problems:
                 n = len(problems)
-                text += f"<br><span style='color:#C62828'>{n} problem{'s' * (n != 1)}: {_escape(problems[0])}</span>"
+                text += (
+                    f"<br><span style='color:#C62828'>{n} problem{'s' * (n != 1)}: "
+                    f"{_escape(problems[0])}</span>"
+                )
             self.summary.setText(text)
         self.summary.setToolTip("")
 

@@ -3,7 +3,8 @@
 Run it under a real X server (``xvfb-run -a -s "-screen 0 1280x800x24"``, which is what
 ``gui/screenshot.sh`` does) so that fonts, style and scaling are those of the xcb platform.
 It opens PROJECT (default: the digits_cnn preset), waits until the window is idle, grabs the
-whole screen and quits.
+whole screen and quits. With ``--train`` it presses Train first and shoots once the run has
+finished, so the dashboard (plots, summary) is in the picture.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--maximized", action="store_true", help="fill the screen (no window manager here)"
     )
+    parser.add_argument(
+        "--train", action="store_true", help="train first; shoot when the run has finished"
+    )
+    parser.add_argument("--epochs", type=int, help="with --train: the number of epochs")
     args = parser.parse_args(argv)
     app = create_app()
     win = create_window([args.project])
@@ -42,7 +47,13 @@ def main(argv: list[str] | None = None) -> int:
         win.doc.undo_stack.setClean()
         win.close()
 
-    QTimer.singleShot(800, shoot)
+    if args.train:
+        if args.epochs:
+            win.doc.set_training(("epochs",), args.epochs)
+        win.training.controller.finished.connect(lambda _summary: QTimer.singleShot(800, shoot))
+        QTimer.singleShot(300, win.training.train)
+    else:
+        QTimer.singleShot(800, shoot)
     return app.exec()
 
 

@@ -69,10 +69,14 @@ def main(argv: list[str] | None = None) -> int:
 def run_self_test() -> int:
     t0 = time.perf_counter()
     checks = Checks()
-    frozen = bool(getattr(sys, "frozen", False))
+    from engine.child_process import is_frozen, relaunch_command
+
+    frozen = is_frozen()
     print(
-        f"twintrain self-test: {'frozen app ' + sys.executable if frozen else 'python ' + sys.executable}, "
-        f"platform {os.environ.get('QT_QPA_PLATFORM')}, data {os.environ.get('TWINTRAIN_DATA_DIR')}",
+        "twintrain self-test: "
+        f"{'frozen app ' + sys.executable if frozen else 'python ' + sys.executable}, "
+        f"platform {os.environ.get('QT_QPA_PLATFORM')}, "
+        f"data {os.environ.get('TWINTRAIN_DATA_DIR')}",
         flush=True,
     )
 
@@ -96,13 +100,15 @@ def run_self_test() -> int:
         + (f"; messages: {messages}" if messages else ""),
     )
 
+    # Workers are this very executable (the frozen app re-launched, else this Python), started
+    # by the one relaunch builder; the training below proves the command really starts one.
     command = worker_command("torch")
-    expected = (
-        [sys.executable, "--twintrain-worker", "torch"]
-        if frozen
-        else [sys.executable, "-m", "engine.worker", "torch"]
+    expected = [*relaunch_command("engine.worker", ["--twintrain-worker"]), "torch"]
+    checks.add(
+        "worker-command",
+        command == expected and command[0] == sys.executable,
+        " ".join(command),
     )
-    checks.add("worker-command", command == expected, " ".join(command))
 
     summary = _train(app, win, checks, messages)
     if summary is not None:
@@ -140,7 +146,8 @@ def run_self_test() -> int:
     n_ok = sum(ok for _, ok, _ in checks.results)
     verdict = "passed" if checks.passed else "FAILED"
     print(
-        f"self-test {verdict}: {n_ok}/{len(checks.results)} checks in {time.perf_counter() - t0:.1f} s",
+        f"self-test {verdict}: {n_ok}/{len(checks.results)} checks "
+        f"in {time.perf_counter() - t0:.1f} s",
         flush=True,
     )
     return 0 if checks.passed else 1
@@ -321,24 +328,24 @@ def _check_run(win, summary: dict[str, Any], checks: Checks) -> None:
 
 def _export(app, win, checks: Checks) -> None:
     """ONNX from both frameworks (each in its worker), verified there and cross-checked here."""
-    import threading
-
     from engine.exporting import export_untrained
+    from gui.tasks import run_in_background
 
     project = win.doc.file_project()
     out_dir = Path(os.environ["TWINTRAIN_DATA_DIR"]) / "self-test-export"
     result: dict[str, Any] = {}
 
-    def work() -> None:
-        try:
-            result["value"] = export_untrained(project, out_dir, ["onnx"], force=True)
-        except Exception as exc:
-            result["error"] = f"{type(exc).__name__}: {exc}"
+    def failed(exc: BaseException, _traceback: str) -> None:
+        result["error"] = f"{type(exc).__name__}: {exc}"
 
     started = time.perf_counter()
-    thread = threading.Thread(target=work, daemon=True, name="self-test-export")
-    thread.start()  # the window stays responsive while the workers export
-    if not _wait(app, lambda: not thread.is_alive(), EXPORT_TIMEOUT_S):
+    run_in_background(  # the window stays responsive while the workers export
+        lambda _task: export_untrained(project, out_dir, ["onnx"], force=True),
+        on_result=lambda value: result.setdefault("value", value),
+        on_error=failed,
+        name="self-test-export",
+    )
+    if not _wait(app, lambda: bool(result), EXPORT_TIMEOUT_S):
         checks.add("export", False, f"the ONNX export did not finish in {EXPORT_TIMEOUT_S:.0f} s")
         return
     if "error" in result:
@@ -359,7 +366,8 @@ def _export(app, win, checks: Checks) -> None:
         diff = e.get("max_abs_diff")
         detail = (
             (
-                f"{e.get('file')} {e.get('bytes')} bytes, max diff {diff if diff is None else f'{diff:.1e}'} "
+                f"{e.get('file')} {e.get('bytes')} bytes, "
+                f"max diff {diff if diff is None else f'{diff:.1e}'} "
                 f"({e.get('check')})"
             )
             if e.get("ok")
@@ -371,7 +379,8 @@ def _export(app, win, checks: Checks) -> None:
     checks.add(
         "onnx-cross-check",
         cross.get("ok") is True,
-        f"torch.onnx vs tensorflow.onnx in onnxruntime: max diff {diff if diff is None else f'{diff:.1e}'} "
+        "torch.onnx vs tensorflow.onnx in onnxruntime: "
+        f"max diff {diff if diff is None else f'{diff:.1e}'} "
         f"(tolerance {cross.get('tolerance')})"
         + (f"; {cross.get('reason')}" if cross.get("reason") else ""),
     )

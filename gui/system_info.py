@@ -7,6 +7,8 @@ import shutil
 import sys
 from importlib import metadata
 
+from engine.child_process import is_frozen
+
 # Distribution names under which each framework may be installed.
 _DISTS = {
     "PyTorch": ("torch",),
@@ -77,7 +79,8 @@ def report_text(gpus: list[str] | None = None) -> str:
 
     lines = [
         f"TwinTrain {app_version()}",
-        f"Python {platform.python_version()} ({platform.python_implementation()}, {sys.executable})",
+        f"Python {platform.python_version()} "
+        f"({platform.python_implementation()}, {sys.executable})",
         f"Qt {qVersion()}, PySide6 {pyside_version}",
     ]
     for name in _DISTS:
@@ -86,9 +89,10 @@ def report_text(gpus: list[str] | None = None) -> str:
     lines.append(
         f"CPU {platform.machine()}, {cpu_cores()} cores available ({os.cpu_count()} in the machine)"
     )
-    lines.append(
-        f"GPU {', '.join(gpus) if gpus else ('none found' if not nvidia_smi() else 'not probed or none found')}"
-    )
-    frozen = getattr(sys, "frozen", False)
-    lines.append(f"Bundle {'frozen (PyInstaller)' if frozen else 'from source'}")
+    if gpus:
+        gpu_text = ", ".join(gpus)
+    else:
+        gpu_text = "none found" if not nvidia_smi() else "not probed or none found"
+    lines.append(f"GPU {gpu_text}")
+    lines.append(f"Bundle {'frozen (PyInstaller)' if is_frozen() else 'from source'}")
     return "\n".join(lines)

@@ -88,7 +88,8 @@ def main() -> int:
     for name, size in biggest_parts(BUNDLE):
         print(f"{name:<32}{size / 1e6:>10.0f}")
     print(
-        f"bundle size: {total / 1e9:.2f} GB ({total / 2**30:.2f} GiB); goal under {SIZE_GOAL_BYTES / 1e9:.1f} GB"
+        f"bundle size: {total / 1e9:.2f} GB ({total / 2**30:.2f} GiB); "
+        f"goal under {SIZE_GOAL_BYTES / 1e9:.1f} GB"
         + ("" if total < SIZE_GOAL_BYTES else "  ** over the goal **")
     )
     print(f"build time: {int(elapsed // 60)} min {elapsed % 60:.0f} s")

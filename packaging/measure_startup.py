@@ -6,7 +6,8 @@ launch, until the app reports that the canvas has painted and the event queue is
 (posix_fadvise DONTNEED, Linux), so the bootloader, Python, Qt and numpy are read from disk
 again. Prints figures; never passes or fails.
 
-    .venv/bin/python packaging/measure_startup.py [--bundle dist/twintrain] [--runs 5] [--platform offscreen|xcb]
+    .venv/bin/python packaging/measure_startup.py [--bundle dist/twintrain] [--runs 5]
+        [--platform offscreen|xcb]
 """
 
 from __future__ import annotations
@@ -77,14 +78,17 @@ def main() -> None:
         for _ in range(max(args.runs, 1)):
             warm.append(one_run(exe, args.platform, data_dir))
     print(
-        f"packaged app start-up to shown idle window ({args.platform}, {os.cpu_count()} cpus, {exe})"
+        "packaged app start-up to shown idle window "
+        f"({args.platform}, {os.cpu_count()} cpus, {exe})"
     )
     print(
-        f"  cold (page cache of the bundle's {evicted} files evicted): median {statistics.median(cold):.3f} s, "
+        f"  cold (page cache of the bundle's {evicted} files evicted): "
+        f"median {statistics.median(cold):.3f} s, "
         f"max {max(cold):.3f} s ({len(cold)} runs)"
     )
     print(
-        f"  warm: median {statistics.median(warm):.3f} s, min {min(warm):.3f} s, max {max(warm):.3f} s ({len(warm)} runs)"
+        f"  warm: median {statistics.median(warm):.3f} s, min {min(warm):.3f} s, "
+        f"max {max(warm):.3f} s ({len(warm)} runs)"
     )
 
 

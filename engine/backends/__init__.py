@@ -1,10 +1,18 @@
 """Framework backends. Each module imports its framework and is loaded only in its worker."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine.backends.base import Backend
+
 FRAMEWORKS = ("torch", "tensorflow")
 
 
-def load_backend(framework: str):
-    """The Backend class of a framework; imports that framework (call only in its worker)."""
+def load_backend(framework: str) -> type[Backend]:
+    """The Backend class of a framework; imports that framework (call only in its worker).
+    Typed ``type[Backend]``: mypy checks each backend class against the protocol here."""
     if framework == "torch":
         from engine.backends.torch_backend import TorchBackend
 

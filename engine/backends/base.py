@@ -1,4 +1,11 @@
-"""The interface every framework backend implements (the worker drives it; nothing else does).
+"""The interface every framework backend implements, and the one type backends are passed as.
+
+``Backend`` lists what the rest of the engine uses on a backend, besides its ``name``: the worker
+(engine.worker: resolve_device, the constructor, build, info, train_step, evaluate,
+peak_device_bytes, get_weights for the trained-weights file), the exporters
+(engine.export.torch_export / tf_export: ``model`` and ``plan``) and the backend tests
+(forward, predict). engine.backends.load_backend returns ``type[Backend]``, so mypy checks each
+backend class against it, and tests/engine/test_backend_protocol.py checks the same without mypy.
 
 Weights cross the process boundary in the *spec layout*, which is Keras' layout: a dict
 ``{layer_id: {weight_name: float32 ndarray}}`` with these names and shapes per layer type
@@ -23,13 +30,18 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from engine.backends.plan import Plan
 from engine.spec.project import Project
 
 Weights = dict[str, dict[str, np.ndarray]]
 
 
 class Backend(Protocol):
-    name: str  # "torch" or "tensorflow"
+    name: str  # "torch" or "tensorflow", as engine.backends.FRAMEWORKS names them
+    plan: Plan  # what the model is built from; the PyTorch exporter rebuilds models from it
+    # The framework's model (torch.nn.Module, keras.Model) once build() ran, else None; the
+    # exporters read it. Any: each framework's type is its own, and the protocol imports neither.
+    model: Any
 
     def __init__(self, project: Project, *, device: str = "cpu", threads: int = 1) -> None: ...
 
@@ -51,6 +63,10 @@ class Backend(Protocol):
 
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> tuple[float, float | None]:
         """(mean loss, accuracy or None for regression) in inference mode."""
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """Model output, in training mode (Dropout active, BatchNorm on batch statistics) when
+        ``training``; channels-last like the spec."""
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Model output in inference mode, channels-last like the spec."""

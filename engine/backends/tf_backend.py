@@ -17,6 +17,7 @@ os.environ["KERAS_BACKEND"] = (
     "tensorflow"  # this is the TensorFlow backend, whatever the user's default
 )
 
+from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
 import keras  # noqa: E402
@@ -94,7 +95,9 @@ class _Builder:
         self.taken.add(name)
         return name
 
-    def _activated(self, node: Node, layer_fn, tensor):
+    def _activated(
+        self, node: Node, layer_fn: Callable[[str | None], keras.layers.Layer], tensor: Any
+    ) -> Any:
         """Apply a layer built with ``activation=`` (or without, plus an explicit layer)."""
         act = node.params.get("activation", "none")
         if act in _PARAMETRISED:
@@ -102,7 +105,8 @@ class _Builder:
             return _PARAMETRISED[act](self._name(f"{node.id}_{act}"))(out)
         return layer_fn(_NAMES.get(act))(tensor)
 
-    def apply(self, node: Node, ins: list):
+    def apply(self, node: Node, ins: list[Any]) -> Any:
+        """The Keras tensor a node computes from its inputs' (symbolic) tensors."""
         p, name, kl = node.params, node.id, keras.layers
         kind = node.type
         if kind == "Dense":
@@ -242,7 +246,7 @@ def make_optimizer(spec: dict) -> keras.optimizers.Optimizer:
     raise ValueError(f"unknown optimizer '{name}'")
 
 
-def _loss_fn(loss: str):
+def _loss_fn(loss: str) -> Callable[[tf.Tensor, tf.Tensor], tf.Tensor]:
     if loss == "cross_entropy":
         return lambda y, out: tf.reduce_mean(
             tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=out)
@@ -319,7 +323,8 @@ class TFBackend:
 
     # ---- steps ---------------------------------------------------------------------------------
 
-    def _train(self, x, y):
+    def _train(self, x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
+        assert self.model is not None and self.optimizer is not None  # build() ran
         with tf.GradientTape() as tape:
             loss = self._loss(y, self.model(x, training=True))
         grads = tape.gradient(loss, self._trainable)
@@ -332,7 +337,8 @@ class TFBackend:
         self.optimizer.apply(grads, self._trainable)
         return loss
 
-    def _eval(self, x, y):
+    def _eval(self, x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        assert self.model is not None  # build() ran
         out = self.model(x, training=False)
         loss = self._loss(y, out)
         if self.plan.loss == "cross_entropy":
@@ -396,6 +402,7 @@ def _load(model: keras.Model, weights: Weights) -> None:
             value = np.asarray(arrays[v.name], dtype=np.float32)
             if tuple(value.shape) != tuple(v.shape):
                 raise ValueError(
-                    f"layer '{lid}': {v.name} has shape {list(value.shape)}, expected {list(v.shape)}"
+                    f"layer '{lid}': {v.name} has shape {list(value.shape)}, "
+                    f"expected {list(v.shape)}"
                 )
             v.assign(value)

@@ -7,6 +7,7 @@ torch_layers); its input and output are channels-last like the spec.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -178,13 +179,14 @@ def _from_torch(kind: str, t: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return out
 
 
-def _loss_fn(loss: str):
-    return {
+def _loss_fn(loss: str) -> Callable[..., Tensor]:
+    losses: dict[str, Callable[..., Tensor]] = {
         "cross_entropy": F.cross_entropy,
         "binary_cross_entropy": F.binary_cross_entropy_with_logits,
         "mse": F.mse_loss,
         "mae": F.l1_loss,
-    }[loss]
+    }
+    return losses[loss]
 
 
 class TorchBackend:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
+from typing import Protocol
 
 import torch
 import torch.nn.functional as F
@@ -124,6 +125,7 @@ class Pool(nn.Module):
     """Max or average pooling, 1D or 2D, with Keras' 'same' semantics."""
 
     layout = "cf"
+    scale: Tensor | None  # a buffer: 1 / valid count per window, for padded average pooling
 
     def __init__(self, node: Node) -> None:
         super().__init__()
@@ -132,13 +134,13 @@ class Pool(nn.Module):
         self.kernel, self.stride = _sizes(node, rank, "pool_size"), _sizes(node, rank, "strides")
         pads = _pads(node, self.kernel, self.stride)
         self.padding, self.extra_pad = _split(pads)
-        fns = {
+        fns: dict[tuple[int, bool], Callable[..., Tensor]] = {
             (1, True): F.max_pool1d,
             (2, True): F.max_pool2d,
             (1, False): F.avg_pool1d,
             (2, False): F.avg_pool2d,
         }
-        self.fn = fns[(rank, self.is_max)]
+        self.fn: Callable[..., Tensor] = fns[(rank, self.is_max)]
         scale = None
         if self.extra_pad and not self.is_max:
             # Zero-padded average pooling counts the padding; rescale by window / valid count.
@@ -154,6 +156,7 @@ class Pool(nn.Module):
                 x = F.pad(x, self.extra_pad, value=-math.inf)
             return self.fn(x, self.kernel, self.stride, self.padding)
         if self.extra_pad:
+            assert self.scale is not None  # set for padded average pooling
             return self.fn(F.pad(x, self.extra_pad), self.kernel, self.stride) * self.scale
         return self.fn(x, self.kernel, self.stride, self.padding, count_include_pad=False)
 
@@ -171,6 +174,9 @@ class GlobalAvgPool(nn.Module):
 
 class Flatten(nn.Module):
     layout = "cl"
+
+    def __init__(self, node: Node) -> None:  # node unused: every SIMPLE layer takes its node
+        super().__init__()
 
     def forward(self, x: Tensor) -> Tensor:
         return x.reshape(x.shape[0], -1)
@@ -210,6 +216,8 @@ class BatchNorm(nn.Module):
     mean and *biased* variance (PyTorch's own BatchNorm keeps the unbiased one)."""
 
     layout = None
+    running_mean: Tensor  # buffers (register_buffer), saved with the weights
+    running_var: Tensor
 
     def __init__(self, node: Node, channels_first: bool) -> None:
         super().__init__()
@@ -262,13 +270,14 @@ class _Recurrent:
     """batch_first, one layer, Keras' single bias: bias_hh held at zero and frozen."""
 
     layout = "cl"
+    bias_hh_l0: Tensor  # the recurrent bias of the nn.RNNBase this is mixed into
 
     def _finish(self, return_sequences: bool) -> None:
         self.return_sequences = return_sequences
         with torch.no_grad():
-            self.bias_hh_l0.zero_()  # type: ignore[attr-defined]
+            self.bias_hh_l0.zero_()
         if not isinstance(self, nn.GRU):
-            self.bias_hh_l0.requires_grad_(False)  # type: ignore[attr-defined]
+            self.bias_hh_l0.requires_grad_(False)
 
     def _pick(self, out: Tensor) -> Tensor:
         return out if self.return_sequences else out[:, -1]
@@ -279,6 +288,7 @@ class LSTM(_Recurrent, nn.LSTM):
         nn.LSTM.__init__(self, node.input_shapes[0][-1], node.params["units"], batch_first=True)
         self._finish(node.params["return_sequences"])
 
+    # ignore[override]: returns the output alone, not torch's (output, state) pair.
     def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]
         return self._pick(nn.LSTM.forward(self, x)[0])
 
@@ -290,6 +300,7 @@ class GRU(_Recurrent, nn.GRU):
         nn.GRU.__init__(self, node.input_shapes[0][-1], node.params["units"], batch_first=True)
         self.return_sequences = node.params["return_sequences"]
 
+    # ignore[override]: returns the output alone, not torch's (output, state) pair.
     def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]
         return self._pick(nn.GRU.forward(self, x)[0])
 
@@ -305,12 +316,16 @@ class SimpleRNN(_Recurrent, nn.RNN):
         )
         self._finish(node.params["return_sequences"])
 
+    # ignore[override]: returns the output alone, not torch's (output, state) pair.
     def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]
         return self._pick(nn.RNN.forward(self, x)[0])
 
 
 class Add(nn.Module):
     layout = None
+
+    def __init__(self, node: Node) -> None:  # node unused: every SIMPLE layer takes its node
+        super().__init__()
 
     def forward(self, *xs: Tensor) -> Tensor:
         out = xs[0]
@@ -347,7 +362,16 @@ class Permute(nn.Module):
         return x.permute(self.dims)
 
 
-SIMPLE = {
+class _LayerClass(Protocol):
+    """A class in SIMPLE: built from its node alone, reading the layout it names."""
+
+    @property
+    def layout(self) -> str | None: ...
+
+    def __call__(self, node: Node) -> nn.Module: ...
+
+
+SIMPLE: dict[str, _LayerClass] = {
     "Dense": Dense,
     "Conv1D": Conv1D,
     "Conv2D": Conv2D,
@@ -374,8 +398,7 @@ LAYOUT_AWARE = {"Activation": Activation, "BatchNorm": BatchNorm, "Concatenate":
 def make_module(node: Node, channels_first: bool) -> nn.Module:
     if node.type in LAYOUT_AWARE:
         return LAYOUT_AWARE[node.type](node, channels_first)
-    cls = SIMPLE[node.type]
-    return cls() if cls is Flatten or cls is Add else cls(node)
+    return SIMPLE[node.type](node)
 
 
 def wanted_layout(node_type: str) -> str | None:

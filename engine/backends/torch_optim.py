@@ -28,13 +28,15 @@ on a GPU), else one tensor at a time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import torch
 from torch import Tensor
 
 _f32 = np.float32
+# A list of tensors, or the tuple torch._foreach_* returns.
+Tensors = list[Tensor] | tuple[Tensor, ...]
 
 
 class _ListOps:
@@ -43,49 +45,49 @@ class _ListOps:
     def __init__(self, foreach: bool) -> None:
         self.foreach = foreach
 
-    def mul_(self, xs: list[Tensor], s: float) -> None:
+    def mul_(self, xs: Tensors, s: float) -> None:
         if self.foreach:
             torch._foreach_mul_(xs, s)
         else:
             for x in xs:
                 x.mul_(s)
 
-    def add_(self, xs: list[Tensor], ys: list[Tensor], alpha: float = 1.0) -> None:
+    def add_(self, xs: Tensors, ys: Tensors, alpha: float = 1.0) -> None:
         if self.foreach:
             torch._foreach_add_(xs, ys, alpha=alpha)
         else:
             for x, y in zip(xs, ys):
                 x.add_(y, alpha=alpha)
 
-    def sub_(self, xs: list[Tensor], ys: list[Tensor]) -> None:
+    def sub_(self, xs: Tensors, ys: Tensors) -> None:
         if self.foreach:
             torch._foreach_sub_(xs, ys)
         else:
             for x, y in zip(xs, ys):
                 x.sub_(y)
 
-    def lerp_(self, xs: list[Tensor], ys: list[Tensor], w: float) -> None:
+    def lerp_(self, xs: Tensors, ys: Tensors, w: float) -> None:
         if self.foreach:
             torch._foreach_lerp_(xs, ys, w)
         else:
             for x, y in zip(xs, ys):
                 x.lerp_(y, w)
 
-    def addcmul_(self, xs: list[Tensor], a: list[Tensor], b: list[Tensor], value: float) -> None:
+    def addcmul_(self, xs: Tensors, a: Tensors, b: Tensors, value: float) -> None:
         if self.foreach:
             torch._foreach_addcmul_(xs, a, b, value=value)
         else:
             for x, p, q in zip(xs, a, b):
                 x.addcmul_(p, q, value=value)
 
-    def scaled(self, xs: list[Tensor], s: float) -> list[Tensor]:
+    def scaled(self, xs: Tensors, s: float) -> Tensors:
         """New tensors x * s."""
         return torch._foreach_mul(xs, s) if self.foreach else [x * s for x in xs]
 
-    def squares(self, xs: list[Tensor]) -> list[Tensor]:
+    def squares(self, xs: Tensors) -> Tensors:
         return torch._foreach_mul(xs, xs) if self.foreach else [x * x for x in xs]
 
-    def sqrt_plus(self, xs: list[Tensor], eps: float, inside: bool) -> list[Tensor]:
+    def sqrt_plus(self, xs: Tensors, eps: float, inside: bool) -> Tensors:
         """New tensors sqrt(x + eps) (inside) or sqrt(x) + eps."""
         if self.foreach:
             if inside:
@@ -97,7 +99,7 @@ class _ListOps:
             return out
         return [(x + eps).sqrt_() if inside else x.sqrt().add_(eps) for x in xs]
 
-    def div_(self, xs: list[Tensor], ys: list[Tensor]) -> None:
+    def div_(self, xs: Tensors, ys: Tensors) -> None:
         if self.foreach:
             torch._foreach_div_(xs, ys)
         else:
@@ -140,8 +142,9 @@ class KerasSGD(_KerasOptimizer):
     ) -> None:
         super().__init__(params, {"lr": lr, "momentum": momentum, "nesterov": nesterov})
 
+    # ignore[override]: no closure overload, as the matched formulas never re-evaluate the loss.
     @torch.no_grad()
-    def step(self, closure=None):  # type: ignore[override]
+    def step(self, closure: None = None) -> None:  # type: ignore[override]
         group, ops = self.param_groups[0], self.ops
         lr, mom = float(_f32(group["lr"])), float(_f32(group["momentum"]))
         params, grads = self._params_and_grads()
@@ -186,8 +189,9 @@ class KerasAdam(_KerasOptimizer):
             },
         )
 
+    # ignore[override]: no closure overload, as the matched formulas never re-evaluate the loss.
     @torch.no_grad()
-    def step(self, closure=None):  # type: ignore[override]
+    def step(self, closure: None = None) -> None:  # type: ignore[override]
         g, ops = self.param_groups[0], self.ops
         params, grads = self._params_and_grads()
         if not params:
@@ -216,8 +220,9 @@ class KerasRMSprop(_KerasOptimizer):
     ) -> None:
         super().__init__(params, {"lr": lr, "rho": rho, "momentum": momentum, "epsilon": epsilon})
 
+    # ignore[override]: no closure overload, as the matched formulas never re-evaluate the loss.
     @torch.no_grad()
-    def step(self, closure=None):  # type: ignore[override]
+    def step(self, closure: None = None) -> None:  # type: ignore[override]
         g, ops = self.param_groups[0], self.ops
         params, grads = self._params_and_grads()
         if not params:
@@ -239,7 +244,7 @@ class KerasRMSprop(_KerasOptimizer):
         return None
 
 
-def make_optimizer(params: list[Tensor], spec: dict, mode: str) -> torch.optim.Optimizer:
+def make_optimizer(params: Sequence[Tensor], spec: dict, mode: str) -> torch.optim.Optimizer:
     """The optimizer for a resolved optimizer section: matched (Keras formulas) or stock PyTorch."""
     name, lr = spec["name"], spec["learning_rate"]
     matched = mode == "matched"

@@ -16,10 +16,14 @@ import zipfile
 from array import array
 from collections.abc import Callable
 from pathlib import Path, PurePath, PureWindowsPath
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engine.spec.errors import SpecError
+
+if TYPE_CHECKING:
+    from engine.data.catalog import DatasetInfo
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
 MAX_ARRAY_BYTES = 2 * 1024 * 1024 * 1024  # one decoded NPZ array (a small .npz can inflate a lot)
@@ -27,6 +31,8 @@ MAX_CLASSES = 10_000
 MISSING_MARKERS = {"na", "n/a", "nan", "null", "none", "?", "-", "--"}
 
 Where = Callable[[int], str]  # sample index -> "row 7, column 'label'" / "y[6]"
+# (x, y, task, n_classes or None for regression, a note on the labels or "")
+Loaded = tuple[np.ndarray, np.ndarray, str, int | None, str]
 
 
 def _fail(message: str, field: str = "path") -> SpecError:
@@ -73,7 +79,7 @@ def load_file(
     return x, y, task, n_classes
 
 
-def describe_file(dataset: dict, base_dir: Path | None):
+def describe_file(dataset: dict, base_dir: Path | None) -> DatasetInfo:
     from engine.data.catalog import DatasetInfo
 
     x, y, task, n_classes, note = _load(dataset, base_dir)
@@ -83,9 +89,10 @@ def describe_file(dataset: dict, base_dir: Path | None):
     )
 
 
-def _load(dataset: dict, base_dir: Path | None):
+def _load(dataset: dict, base_dir: Path | None) -> Loaded:
     full = resolve_path(dataset["path"], base_dir)
     shown = dataset["path"]
+    labels: list[str] | np.ndarray
     if dataset["name"] == "csv":
         target = dataset["target"]
         x, labels, lines = _read_csv(full, target, shown)
@@ -128,7 +135,8 @@ def _read_csv(full: Path, target: str, shown: str) -> tuple[np.ndarray, list[str
                     header = [h.strip() for h in row]
                     if target not in header:
                         raise _fail(
-                            f"'{shown}' has no column '{target}' (columns: {', '.join(header[:20])})",
+                            f"'{shown}' has no column '{target}' "
+                            f"(columns: {', '.join(header[:20])})",
                             "target",
                         )
                     t = header.index(target)
@@ -138,7 +146,8 @@ def _read_csv(full: Path, target: str, shown: str) -> tuple[np.ndarray, list[str
                     continue
                 if len(row) != len(header):
                     raise _fail(
-                        f"'{shown}' row {line} has {len(row)} values, the header (row 1) has {len(header)}"
+                        f"'{shown}' row {line} has {len(row)} values, "
+                        f"the header (row 1) has {len(header)}"
                     )
                 for i in features:
                     values.append(_cell(row[i], shown, line, header[i]))
@@ -231,23 +240,27 @@ def _check_npz_headers(full: Path, shown: str) -> None:
                         shape, _fortran, dtype = np.lib.format.read_array_header_2_0(fh)
                     else:
                         raise _fail(
-                            f"'{shown}': array {key} uses .npy format {version}, which TwinTrain does not read"
+                            f"'{shown}': array {key} uses .npy format {version}, "
+                            "which TwinTrain does not read"
                         )
                     header_end = fh.tell()
                 if dtype.hasobject or dtype.names is not None:
                     raise _fail(
-                        f"'{shown}': array {key} holds Python objects or records ({dtype}); TwinTrain loads only "
+                        f"'{shown}': array {key} holds Python objects or records ({dtype}); "
+                        "TwinTrain loads only "
                         "plain numeric or text arrays (never pickled data)"
                     )
                 nbytes = math.prod(shape) * dtype.itemsize
                 if nbytes > MAX_ARRAY_BYTES:
                     raise _fail(
-                        f"'{shown}': array {key} of shape {tuple(shape)} would take {nbytes / 2**30:.1f} GiB; "
+                        f"'{shown}': array {key} of shape {tuple(shape)} "
+                        f"would take {nbytes / 2**30:.1f} GiB; "
                         f"at most {MAX_ARRAY_BYTES >> 30} GiB per array"
                     )
                 if nbytes > member.file_size - header_end:
                     raise _fail(
-                        f"'{shown}': array {key} is truncated (its header says {tuple(shape)} {dtype})"
+                        f"'{shown}': array {key} is truncated "
+                        f"(its header says {tuple(shape)} {dtype})"
                     )
     except SpecError:
         raise
@@ -278,7 +291,8 @@ def _read_npz(full: Path, shown: str) -> tuple[np.ndarray, np.ndarray]:
         raise _fail(f"'{shown}': y must be numbers or text (got {y.dtype})")
     if x.ndim == 0 or y.ndim == 0:
         raise _fail(
-            f"'{shown}': x and y must be arrays with one entry per sample (got shapes {x.shape} and {y.shape})"
+            f"'{shown}': x and y must be arrays with one entry per sample "
+            f"(got shapes {x.shape} and {y.shape})"
         )
     if len(x) != len(y):
         raise _fail(f"'{shown}': x has {len(x)} samples but y has {len(y)}")
@@ -294,7 +308,8 @@ def _read_npz(full: Path, shown: str) -> tuple[np.ndarray, np.ndarray]:
     if bad.any():
         index = np.argwhere(bad)[0]
         raise _fail(
-            f"'{shown}': x[{', '.join(map(str, index))}] (sample {int(index[0])}) is missing or infinite"
+            f"'{shown}': x[{', '.join(map(str, index))}] "
+            f"(sample {int(index[0])}) is missing or infinite"
         )
     return x, y
 
@@ -304,7 +319,9 @@ def _read_npz(full: Path, shown: str) -> tuple[np.ndarray, np.ndarray]:
 LABEL_MISSING = {"", "na", "n/a", "nan", "null"}
 
 
-def _targets(x: np.ndarray, labels: list[str] | np.ndarray, task: str, where: Where, column: str):
+def _targets(
+    x: np.ndarray, labels: list[str] | np.ndarray, task: str, where: Where, column: str
+) -> Loaded:
     """(x, y, task, n_classes, note): labels checked and turned into class indices or float
     targets; the note says where the largest numeric class label is (for a model too small)."""
     n = len(labels)
@@ -335,7 +352,8 @@ def _targets(x: np.ndarray, labels: list[str] | np.ndarray, task: str, where: Wh
                 else ", or set task to classification to use the labels as class names"
             )
             raise _fail(
-                f"{where(i)} is not a number ('{_short(texts[i])}') while the other labels are numbers; "
+                f"{where(i)} is not a number ('{_short(texts[i])}') "
+                "while the other labels are numbers; "
                 f"fix that value{hint}",
                 "task" if task == "regression" else "target",
             )
@@ -355,8 +373,10 @@ def _targets(x: np.ndarray, labels: list[str] | np.ndarray, task: str, where: Wh
     if task == "auto":
         if per_sample > 1 and whole:
             raise _fail(
-                f"{column} has {per_sample} values per sample, all integers (one-hot or multi-label?); "
-                "for classes give one label per sample (e.g. y.argmax(axis=1)), or set task to regression",
+                f"{column} has {per_sample} values per sample, "
+                "all integers (one-hot or multi-label?); "
+                "for classes give one label per sample (e.g. y.argmax(axis=1)), "
+                "or set task to regression",
                 "task",
             )
         task = "classification" if whole else "regression"
@@ -364,7 +384,8 @@ def _targets(x: np.ndarray, labels: list[str] | np.ndarray, task: str, where: Wh
         return x, values.astype(np.float32), task, None, ""
     if per_sample != 1:
         raise _fail(
-            f"{column} has {per_sample} values per sample; class labels must be one integer per sample "
+            f"{column} has {per_sample} values per sample; "
+            "class labels must be one integer per sample "
             "(e.g. y.argmax(axis=1) for one-hot labels), or set task to regression",
             "task",
         )
@@ -395,7 +416,9 @@ def _targets(x: np.ndarray, labels: list[str] | np.ndarray, task: str, where: Wh
     return (*_enough_classes(x, y, int(y[top]) + 1, column, int(y[0])), note)
 
 
-def _enough_classes(x: np.ndarray, y: np.ndarray, n_classes: int, column: str, first):
+def _enough_classes(
+    x: np.ndarray, y: np.ndarray, n_classes: int, column: str, first: object
+) -> tuple[np.ndarray, np.ndarray, str, int]:
     if not np.any(y != y[0]):
         raise _fail(
             f"every sample in {column} has the same class ({_short(first)}); classification needs "
@@ -411,11 +434,11 @@ def _float_or_none(text: str) -> float | None:
         return None
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
-def _short(value) -> str:
+def _short(value: object) -> str:
     """A value as shown in a message: at most 20 characters, control characters escaped."""
     text = _text(value)
     text = text if len(text) <= 20 else text[:20] + "…"

@@ -46,6 +46,8 @@ def generate(
     name = dataset["name"]
     rng = np.random.default_rng([seed, 0])
     rs = int(rng.integers(0, 2**31 - 1))
+    x: np.ndarray
+    y: np.ndarray
     if name == "xor":
         n = dataset["n_samples"]
         x = rng.uniform(-1, 1, size=(n, 2))

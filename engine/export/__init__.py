@@ -1,4 +1,4 @@
-"""Model exports (FORMATS.md section 4): model files, standalone code, exports.json.
+"""Model exports (docs/exports.md): model files, standalone code, exports.json.
 
 The package root imports no framework: ``torch_export`` runs only in the PyTorch worker,
 ``tf_export`` only in the TensorFlow worker, and the rest (format names, code generation,

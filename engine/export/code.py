@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from engine.export.code_common import Settings, settings
 from engine.export.code_keras import keras_source
@@ -50,9 +51,10 @@ def write_code(project: Project, out_dir: Path) -> list[Entry]:
         except Exception as exc:
             entries.append(entry("code", framework, name, out_dir, ok=False, reason=one_line(exc)))
             continue
-        extra = (
+        extra: dict[str, Any] = (
             {
-                "note": f"reads the data file named in DATA_FILE; copy '{s.dataset['path']}' next to it"
+                "note": "reads the data file named in DATA_FILE; "
+                f"copy '{s.dataset['path']}' next to it"
             }
             if user_file
             else {}

@@ -244,7 +244,8 @@ def docstring(indent: str, text: str) -> list[str]:
     one = f'{indent}"""{text}"""'
     if len(one) <= LINE_LENGTH:
         return [one]
-    words, lines, current = text.split(), [], ""
+    words, current = text.split(), ""
+    lines: list[str] = []
     for word in words:
         opening = 3 if not lines else 0  # the first line starts with the quotes
         if current and len(indent) + opening + len(current) + 1 + len(word) > LINE_LENGTH:
@@ -280,7 +281,8 @@ def script_header(
     """The module docstring: what the script is, what it needs, how to run it."""
     title = f"{s.name}: {s.description}" if s.description else s.name
     paragraphs = [
-        f"{framework} version of the TwinTrain project '{s.name}', written by TwinTrain's code export. "
+        f"{framework} version of the TwinTrain project '{s.name}', "
+        "written by TwinTrain's code export. "
         f"It needs only {package}, numpy and scikit-learn.",
         *notes,
     ]

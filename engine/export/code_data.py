@@ -127,7 +127,8 @@ def _load_dataset(s: Settings) -> list[str]:
     if name == "sine_sequence":
         n, length, noise = d["n_samples"], d["length"], literal(float(d["noise"]))
         return head + [
-            f'    """{n} windows of {length} values of a noisy sine wave; the target is the next value."""',
+            f'    """{n} windows of {length} values of a noisy sine wave; '
+            'the target is the next value."""',
             *_rng(False),
             f"    n, length = {n}, {length}",
             "    freq = rng.uniform(0.1, 0.5, size=(n, 1))",

@@ -135,7 +135,10 @@ def _model(s: Settings) -> list[str]:
             INDENT, "return keras.Model", ["inputs", var[plan.output_id], f"name={literal(s.name)}"]
         )
     )
-    doc = f"The {s.name} network: input {shape_text(plan.input_shape)}, output {shape_text(plan.output_shape)}."
+    doc = (
+        f"The {s.name} network: input {shape_text(plan.input_shape)}, "
+        f"output {shape_text(plan.output_shape)}."
+    )
     return ["def build_model():", *docstring(INDENT, doc), *body]
 
 
@@ -244,8 +247,10 @@ def keras_source(s: Settings) -> str:
         "model_keras.py",
         "keras (with TensorFlow)",
         [
-            f"The data are generated, split and scaled as TwinTrain does. The initial weights are Keras' own "
-            f"and the optimizer is Keras' {opt_name}, so the losses come close to a TwinTrain run's without "
+            "The data are generated, split and scaled as TwinTrain does. "
+            "The initial weights are Keras' own "
+            f"and the optimizer is Keras' {opt_name}, "
+            "so the losses come close to a TwinTrain run's without "
             "matching it step for step.",
         ],
     )

@@ -185,7 +185,7 @@ class _ModelWriter:
                 raise ValueError(
                     f"layer '{node.id}': BatchNorm on a rank-{rank - 1} input has no PyTorch layer"
                 )
-            dims = {2: 1, 3: 1, 4: 2, 5: 3}[rank]
+            bn_dims = {2: 1, 3: 1, 4: 2, 5: 3}[rank]
             momentum = round(1.0 - float(p["momentum"]), 12)
             self.init.extend(
                 comment_lines(
@@ -196,7 +196,7 @@ class _ModelWriter:
             )
             m = self.layer(
                 node,
-                f"nn.BatchNorm{dims}d",
+                f"nn.BatchNorm{bn_dims}d",
                 [
                     str(shape_in[-1]),
                     f"eps={literal(float(p['epsilon']))}",
@@ -315,7 +315,10 @@ class _ModelWriter:
 
     def lines(self) -> list[str]:
         plan = self.plan
-        doc = f"{_describe(self.s)}: input {shape_text(plan.input_shape)}, output {shape_text(plan.output_shape)}."
+        doc = (
+            f"{_describe(self.s)}: input {shape_text(plan.input_shape)}, "
+            f"output {shape_text(plan.output_shape)}."
+        )
         if len(plan.input_shape) > 1:
             doc += " Both channels-last, like the data; convolutions run channels-first inside."
         return [
@@ -475,8 +478,10 @@ def torch_source(s: Settings) -> str:
         "model_torch.py",
         "torch",
         [
-            f"The data are generated, split and scaled as TwinTrain does. The initial weights are PyTorch's "
-            f"own and the optimizer is PyTorch's stock {opt_name}, so the losses come close to a TwinTrain "
+            "The data are generated, split and scaled as TwinTrain does. "
+            "The initial weights are PyTorch's "
+            f"own and the optimizer is PyTorch's stock {opt_name}, "
+            "so the losses come close to a TwinTrain "
             "run's without matching it step for step.",
         ],
     )

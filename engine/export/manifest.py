@@ -70,9 +70,15 @@ def cross_check(
 
 
 def write_manifest(
-    out_dir: Path, entries: list[Entry], cross: dict[str, Any] | None, *, project: str | None = None
+    out_dir: Path,
+    entries: list[Entry],
+    cross: dict[str, Any] | None,
+    *,
+    project: str | None = None,
+    skipped: dict[str, str] | None = None,
 ) -> Path:
-    """Write exports.json atomically: every file with its size and checks, and the cross-check."""
+    """Write exports.json atomically: every file with its size and checks, the cross-check, and
+    the frameworks deliberately not exported ({framework: why}; they do not make it fail)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     doc = {
@@ -81,6 +87,7 @@ def write_manifest(
         "ok": all(e.get("ok") for e in entries) and (cross is None or cross.get("ok") is not False),
         "files": [_plain(e) for e in entries],
         "cross_check": _plain(cross),
+        "skipped": dict(skipped or {}),
     }
     path = out_dir / MANIFEST
     write_text(

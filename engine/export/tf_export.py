@@ -18,9 +18,9 @@ import shutil  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import warnings  # noqa: E402
-from collections.abc import Iterable  # noqa: E402
+from collections.abc import Iterable, Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -40,12 +40,15 @@ from engine.export.common import (  # noqa: E402
 )
 from engine.export.formats import FILES, formats_for  # noqa: E402
 
+if TYPE_CHECKING:
+    from engine.backends.base import Backend
+
 FRAMEWORK = "tensorflow"
 ONNX_OPSET = 17
 
 
 def export_tf(
-    backend: Any, formats: Iterable[str], out_dir: Path, sample_x: np.ndarray
+    backend: Backend, formats: Iterable[str], out_dir: Path, sample_x: np.ndarray
 ) -> list[Entry]:
     """Write the chosen TensorFlow formats of ``backend.model`` into ``out_dir``; one entry each.
 
@@ -96,14 +99,21 @@ def _signature(model: keras.Model) -> tuple[tf.TensorSpec, ...]:
     return (tf.TensorSpec((None, *shape), tf.float32, name="input"),)
 
 
-def _keras(model: keras.Model, xs, refs, path: Path) -> tuple[float, str, dict]:
+def _keras(
+    model: keras.Model, xs: list[np.ndarray], refs: list[np.ndarray], path: Path
+) -> tuple[float, str, dict[str, Any]]:
     model.save(str(path))
     loaded = keras.models.load_model(str(path), safe_mode=True, compile=False)
-    check = f"keras.models.load_model(safe_mode=True), output vs the model's at batch {_batches_text(xs)}"
+    check = (
+        "keras.models.load_model(safe_mode=True), "
+        f"output vs the model's at batch {_batches_text(xs)}"
+    )
     return compare([(r, _run_keras(loaded, x)) for r, x in zip(refs, xs)], check), check, {}
 
 
-def _savedmodel(model: keras.Model, xs, refs, path: Path) -> tuple[float, str, dict]:
+def _savedmodel(
+    model: keras.Model, xs: list[np.ndarray], refs: list[np.ndarray], path: Path
+) -> tuple[float, str, dict[str, Any]]:
     # Written beside the target and moved into place, so a failed export leaves no half folder.
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
@@ -120,7 +130,9 @@ def _savedmodel(model: keras.Model, xs, refs, path: Path) -> tuple[float, str, d
     return compare(list(zip(refs, outs)), check), check, {"endpoint": "serve"}
 
 
-def _tflite(model: keras.Model, xs, refs, path: Path) -> tuple[float, str, dict]:
+def _tflite(
+    model: keras.Model, xs: list[np.ndarray], refs: list[np.ndarray], path: Path
+) -> tuple[float, str, dict[str, Any]]:
     """Built-in TFLite ops only, so the file runs in any TFLite runtime.
 
     Keras 3 runs GRU and SimpleRNN (and LSTM where it is not fused) as a TensorFlow while-loop
@@ -140,7 +152,8 @@ def _tflite(model: keras.Model, xs, refs, path: Path) -> tuple[float, str, dict]
         blob = _convert_tflite(_unrolled_copy(model))
         steps = model.inputs[0].shape[1]
         note = (
-            f"converted with the recurrent layers unrolled over {steps} time steps: TFLite's built-in "
+            f"converted with the recurrent layers unrolled over {steps} time steps: "
+            "TFLite's built-in "
             "ops cannot express Keras' recurrent loop with a dynamic batch"
         )
     path.write_bytes(blob)
@@ -188,7 +201,9 @@ def _run_tflite(path: Path, x: np.ndarray) -> np.ndarray:
     return np.array(interpreter.get_tensor(interpreter.get_output_details()[0]["index"]))
 
 
-def _onnx(model: keras.Model, xs, refs, path: Path) -> tuple[float, str, dict]:
+def _onnx(
+    model: keras.Model, xs: list[np.ndarray], refs: list[np.ndarray], path: Path
+) -> tuple[float, str, dict[str, Any]]:
     """tf2onnx on a tf.function of the model (``from_keras`` fails on Keras 3 models), with
     Keras' own ``model.export(format='onnx')`` as the fallback."""
     import tf2onnx
@@ -227,8 +242,9 @@ def _onnx(model: keras.Model, xs, refs, path: Path) -> tuple[float, str, dict]:
     return diff, check, extra
 
 
-def _erfc_to_onnx(ctx, node, name, args):
-    """erfc(x) as 1 - erf(x): ONNX has Erf but no Erfc, which tf.nn.gelu (Keras' exact gelu) uses."""
+def _erfc_to_onnx(ctx: Any, node: Any, name: str, args: list[Any]) -> Any:
+    """erfc(x) as 1 - erf(x): ONNX has Erf but no Erfc, which tf.nn.gelu (Keras' exact gelu)
+    uses. A tf2onnx custom-op handler: (graph, node, name, args), all untyped there."""
     from tf2onnx import utils
 
     dtype = utils.map_onnx_to_numpy_type(ctx.get_dtype(node.input[0]))
@@ -239,14 +255,19 @@ def _erfc_to_onnx(ctx, node, name, args):
     return node
 
 
-def _check_onnx(path: Path, xs, refs, exporter: str) -> tuple[float, str, int | None]:
+def _check_onnx(
+    path: Path, xs: list[np.ndarray], refs: list[np.ndarray], exporter: str
+) -> tuple[float, str, int | None]:
     opset = onnx_opset(path)
-    check = f"onnxruntime vs Keras at batch {_batches_text(xs)} ({exporter}, opset {opset}, dynamic batch)"
+    check = (
+        f"onnxruntime vs Keras at batch {_batches_text(xs)} "
+        f"({exporter}, opset {opset}, dynamic batch)"
+    )
     return compare([(r, run_onnx(path, x)) for r, x in zip(refs, xs)], check), check, opset
 
 
 @contextlib.contextmanager
-def _tf2onnx_quiet():
+def _tf2onnx_quiet() -> Iterator[None]:
     """tf2onnx logs every rewriter it runs at INFO level; keep warnings and errors only."""
     import logging
 

@@ -13,9 +13,9 @@ import copy
 import functools
 import logging
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -35,12 +35,16 @@ from engine.export.common import (
 )
 from engine.export.formats import FILES, formats_for
 
+if TYPE_CHECKING:
+    from engine.backends.base import Backend
+    from engine.backends.plan import Plan
+
 FRAMEWORK = "torch"
 LEGACY_OPSET = 17
 
 
 def export_torch(
-    backend: Any, formats: Iterable[str], out_dir: Path, sample_x: np.ndarray
+    backend: Backend, formats: Iterable[str], out_dir: Path, sample_x: np.ndarray
 ) -> list[Entry]:
     """Write the chosen PyTorch formats of ``backend.model`` into ``out_dir``; one entry each.
 
@@ -78,7 +82,7 @@ def export_torch(
 
 
 @contextlib.contextmanager
-def _known_noise_hidden():
+def _known_noise_hidden() -> Iterator[None]:
     """Hide log lines that say nothing about the user's model: the ONNX exporter lists the
     torchvision ops it skips, torch.export notes that nn.LSTM/GRU re-assign their flat weights."""
     log = logging.getLogger("torch.onnx._internal.exporter._registration")
@@ -111,7 +115,9 @@ def _batch_dim() -> Any:
     return ({0: torch.export.Dim("batch", min=1, max=1 << 20)},)
 
 
-def _safetensors(model: nn.Module, xs, refs, plan, path: Path) -> tuple[float, str, dict]:
+def _safetensors(
+    model: nn.Module, xs: list[np.ndarray], refs: list[np.ndarray], plan: Plan, path: Path
+) -> tuple[float, str, dict[str, Any]]:
     from safetensors.torch import load_file, save_file
 
     # safetensors refuses tensors that share storage or are views: store contiguous copies.
@@ -141,7 +147,9 @@ def _safetensors(model: nn.Module, xs, refs, plan, path: Path) -> tuple[float, s
     )
 
 
-def _pt2(model: nn.Module, xs, refs, plan, path: Path) -> tuple[float, str, dict]:
+def _pt2(
+    model: nn.Module, xs: list[np.ndarray], refs: list[np.ndarray], plan: Plan, path: Path
+) -> tuple[float, str, dict[str, Any]]:
     with torch.no_grad():
         program = torch.export.export(
             model, (torch.from_numpy(xs[0]),), dynamic_shapes=_batch_dim()
@@ -152,7 +160,9 @@ def _pt2(model: nn.Module, xs, refs, plan, path: Path) -> tuple[float, str, dict
     return compare([(r, _run(loaded, x)) for r, x in zip(refs, xs)], check), check, {}
 
 
-def _torchscript(model: nn.Module, xs, refs, plan, path: Path) -> tuple[float, str, dict]:
+def _torchscript(
+    model: nn.Module, xs: list[np.ndarray], refs: list[np.ndarray], plan: Plan, path: Path
+) -> tuple[float, str, dict[str, Any]]:
     with torch.no_grad():
         traced = torch.jit.trace(model, torch.from_numpy(xs[0]), check_trace=False)
     torch.jit.save(traced, str(path))
@@ -164,9 +174,10 @@ def _torchscript(model: nn.Module, xs, refs, plan, path: Path) -> tuple[float, s
     return compare([(r, _run(loaded, x)) for r, x in zip(refs, xs)], check), check, {}
 
 
-def _onnx(model: nn.Module, xs, refs, plan, path: Path) -> tuple[float, str, dict]:
+def _onnx(
+    model: nn.Module, xs: list[np.ndarray], refs: list[np.ndarray], plan: Plan, path: Path
+) -> tuple[float, str, dict[str, Any]]:
     """The dynamo (torch.export-based) exporter; the legacy TorchScript one if that fails."""
-    names = {"input_names": ["input"], "output_names": ["output"]}
     try:
         torch.onnx.export(
             model,
@@ -176,7 +187,8 @@ def _onnx(model: nn.Module, xs, refs, plan, path: Path) -> tuple[float, str, dic
             dynamic_shapes=_batch_dim(),
             external_data=False,
             verbose=False,
-            **names,
+            input_names=["input"],
+            output_names=["output"],
         )
         return _check_onnx(path, xs, refs, "dynamo exporter")
     except Exception as exc:
@@ -190,7 +202,8 @@ def _onnx(model: nn.Module, xs, refs, plan, path: Path) -> tuple[float, str, dic
         dynamo=False,
         opset_version=LEGACY_OPSET,
         dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
-        **names,
+        input_names=["input"],
+        output_names=["output"],
     )
     diff, check, extra = _check_onnx(path, xs, refs, "legacy TorchScript exporter")
     return (
@@ -200,7 +213,9 @@ def _onnx(model: nn.Module, xs, refs, plan, path: Path) -> tuple[float, str, dic
     )
 
 
-def _check_onnx(path: Path, xs, refs, exporter: str) -> tuple[float, str, dict]:
+def _check_onnx(
+    path: Path, xs: list[np.ndarray], refs: list[np.ndarray], exporter: str
+) -> tuple[float, str, dict[str, Any]]:
     opset = onnx_opset(path)
     check = (
         f"onnxruntime vs torch at batch {_batches_text(xs)} "

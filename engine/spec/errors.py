@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class SpecError(ValueError):
     """A project that cannot be loaded, validated or trained as written.
@@ -41,7 +43,7 @@ class SpecError(ValueError):
         return SpecError(self.reason, file=file, layer=self.layer, field=self.field)
 
 
-def closest(name: str, choices) -> str:
+def closest(name: str, choices: Iterable[str]) -> str:
     """' (did you mean X?)' for the nearest known name, or '' when nothing is close."""
     import difflib
 

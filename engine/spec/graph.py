@@ -6,6 +6,7 @@ canvas can turn exactly the broken blocks red. ``validate`` raises the first err
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -94,13 +95,15 @@ def infer(
         if n < lt.min_inputs:
             fail(
                 info,
-                f"{lt.name} needs at least {lt.min_inputs} input{'s' if lt.min_inputs > 1 else ''}, got {n}",
+                f"{lt.name} needs at least {lt.min_inputs} "
+                f"input{'s' if lt.min_inputs > 1 else ''}, got {n}",
                 "inputs",
             )
         elif n > lt.max_inputs:
             fail(
                 info,
-                f"{lt.name} takes at most {lt.max_inputs} input{'s' if lt.max_inputs > 1 else ''}, got {n}",
+                f"{lt.name} takes at most {lt.max_inputs} "
+                f"input{'s' if lt.max_inputs > 1 else ''}, got {n}",
                 "inputs",
             )
     for info in layers.values():
@@ -164,7 +167,11 @@ def validate(project: Project, *, check_dataset: bool = True) -> GraphInfo:
     return graph
 
 
-def _topological(project: Project, layers: dict[str, LayerInfo], fail) -> list[str]:
+def _topological(
+    project: Project,
+    layers: dict[str, LayerInfo],
+    fail: Callable[[LayerInfo, str, str | None], None],
+) -> list[str]:
     pending = {
         lid: {r for r in info.inputs if r != INPUT_ID and r in layers and r != lid}
         for lid, info in layers.items()
@@ -253,7 +260,8 @@ def _check_dataset(project: Project, graph: GraphInfo, base_dir: Path | None) ->
     if loss == "cross_entropy":
         if info.task != "classification":
             fail(
-                f"cross_entropy needs class labels; dataset '{name}' is {info.describe_target()} (use mse or mae)",
+                f"cross_entropy needs class labels; dataset '{name}' is {info.describe_target()} "
+                "(use mse or mae)",
                 "training.loss",
             )
         elif out != [info.n_classes]:
@@ -263,13 +271,15 @@ def _check_dataset(project: Project, graph: GraphInfo, base_dir: Path | None) ->
                 else ""
             )
             fail(
-                f"{where} has shape {out}; cross_entropy on '{name}' needs [{info.n_classes}] (one logit per class){note}",
+                f"{where} has shape {out}; cross_entropy on '{name}' needs [{info.n_classes}] "
+                f"(one logit per class){note}",
                 "training.loss",
             )
     elif loss == "binary_cross_entropy":
         if info.task != "classification" or info.n_classes != 2:
             fail(
-                f"binary_cross_entropy needs two classes; dataset '{name}' has {info.describe_target()}",
+                "binary_cross_entropy needs two classes; "
+                f"dataset '{name}' has {info.describe_target()}",
                 "training.loss",
             )
         elif out != [1]:
@@ -281,7 +291,8 @@ def _check_dataset(project: Project, graph: GraphInfo, base_dir: Path | None) ->
         want = list(info.y_shape) if info.task == "regression" else None
         if want is None:
             fail(
-                f"{loss} needs numeric targets; dataset '{name}' has {info.describe_target()} (use cross_entropy)",
+                f"{loss} needs numeric targets; dataset '{name}' has {info.describe_target()} "
+                "(use cross_entropy)",
                 "training.loss",
             )
         elif out != want:

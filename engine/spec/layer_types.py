@@ -12,12 +12,18 @@ layers and each such layer says how and why in ``torch_params``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from engine.spec.params import ACTIVATIONS, Param, pair
 
 Shape = tuple[int, ...]
+# A layer's parameters, resolved (every default filled in) before a rule sees them.
+Params = dict[str, Any]
+ShapeRule = Callable[[list[Shape], Params], Shape]
+CountRule = Callable[[list[Shape], Params], int]
+MacsRule = Callable[[list[Shape], Shape, Params], int]
 
 GROUPS = ("Core", "Convolution", "Pooling", "Recurrent", "Normalization", "Merge", "Activation")
 
@@ -73,7 +79,7 @@ class LayerType:
         return out
 
 
-def _prod(shape) -> int:
+def _prod(shape: Iterable[int]) -> int:
     return math.prod(int(s) for s in shape)
 
 
@@ -87,7 +93,8 @@ def _spatial_out(size: int, kernel: int, stride: int, padding: str, field_name: 
         return -(-size // stride)
     if kernel > size:
         raise ShapeError(
-            f"{field_name} {kernel} is larger than its input ({size}); use padding 'same' or a smaller "
+            f"{field_name} {kernel} is larger than its input ({size}); "
+            "use padding 'same' or a smaller "
             f"{field_name}",
             field=field_name,
         )
@@ -115,7 +122,7 @@ _PADDING = Param(
 )
 
 
-def _size(name: str, default=None, doc: str = "", maximum: int = 4096) -> Param:
+def _size(name: str, default: int | None = None, doc: str = "", maximum: int = 4096) -> Param:
     if default is None:
         return Param(name, "int_or_pair", minimum=1, maximum=maximum, doc=doc)
     return Param(name, "int_or_pair", default, minimum=1, maximum=maximum, doc=doc)
@@ -124,7 +131,7 @@ def _size(name: str, default=None, doc: str = "", maximum: int = 4096) -> Param:
 # ---- Core --------------------------------------------------------------------------------------
 
 
-def _dense_shape(ins, p):
+def _dense_shape(ins: list[Shape], p: Params) -> Shape:
     (x,) = ins
     return (*x[:-1], p["units"])
 
@@ -146,7 +153,7 @@ DENSE = LayerType(
 )
 
 
-def _flatten_shape(ins, p):
+def _flatten_shape(ins: list[Shape], p: Params) -> Shape:
     return (_prod(ins[0]),)
 
 
@@ -155,7 +162,7 @@ FLATTEN = LayerType(
 )
 
 
-def _reshape_shape(ins, p):
+def _reshape_shape(ins: list[Shape], p: Params) -> Shape:
     (x,) = ins
     target = list(p["shape"])
     total = _prod(x)
@@ -211,7 +218,7 @@ DROPOUT = LayerType(
 )
 
 
-def _embedding_shape(ins, p):
+def _embedding_shape(ins: list[Shape], p: Params) -> Shape:
     return (*ins[0], p["output_dim"])
 
 
@@ -241,8 +248,8 @@ EMBEDDING = LayerType(
 # ---- Convolution -------------------------------------------------------------------------------
 
 
-def _conv_shape(rank: int):
-    def rule(ins, p):
+def _conv_shape(rank: int) -> ShapeRule:
+    def rule(ins: list[Shape], p: Params) -> Shape:
         (x,) = ins
         _rank(x, rank + 1, "[T, C]" if rank == 1 else "[H, W, C]")
         if rank == 1:
@@ -260,16 +267,16 @@ def _conv_shape(rank: int):
     return rule
 
 
-def _conv_weights(rank: int):
-    def rule(ins, p):
+def _conv_weights(rank: int) -> CountRule:
+    def rule(ins: list[Shape], p: Params) -> int:
         k = p["kernel_size"] if rank == 1 else _prod(pair(p["kernel_size"]))
         return k * ins[0][-1] * p["filters"] + (p["filters"] if p["use_bias"] else 0)
 
     return rule
 
 
-def _conv_macs(rank: int):
-    def rule(ins, out, p):
+def _conv_macs(rank: int) -> MacsRule:
+    def rule(ins: list[Shape], out: Shape, p: Params) -> int:
         k = p["kernel_size"] if rank == 1 else _prod(pair(p["kernel_size"]))
         return _prod(out[:-1]) * k * ins[0][-1] * p["filters"]
 
@@ -318,8 +325,8 @@ CONV2D = _conv("Conv2D", 2)
 # ---- Pooling -----------------------------------------------------------------------------------
 
 
-def _pool_shape(rank: int):
-    def rule(ins, p):
+def _pool_shape(rank: int) -> ShapeRule:
+    def rule(ins: list[Shape], p: Params) -> Shape:
         (x,) = ins
         _rank(x, rank + 1, "[T, C]" if rank == 1 else "[H, W, C]")
         if rank == 1:
@@ -367,8 +374,8 @@ MAXPOOL1D = _pool("MaxPool1D", 1, "max")
 AVGPOOL1D = _pool("AvgPool1D", 1, "average")
 
 
-def _gap_shape(rank: int):
-    def rule(ins, p):
+def _gap_shape(rank: int) -> ShapeRule:
+    def rule(ins: list[Shape], p: Params) -> Shape:
         (x,) = ins
         _rank(x, rank + 1, "[T, C]" if rank == 1 else "[H, W, C]")
         return (x[-1],)
@@ -439,18 +446,18 @@ LAYERNORM = LayerType(
 # ---- Recurrent ---------------------------------------------------------------------------------
 
 
-def _rnn_shape(ins, p):
+def _rnn_shape(ins: list[Shape], p: Params) -> Shape:
     (x,) = ins
     _rank(x, 2, "sequence [T, F]")
     return (x[0], p["units"]) if p["return_sequences"] else (p["units"],)
 
 
 def _rnn(name: str, gates: int, keras_biases: int, torch_biases: int, doc: str) -> LayerType:
-    def weights(ins, p):
+    def weights(ins: list[Shape], p: Params) -> int:
         f, u = ins[0][-1], p["units"]
         return gates * (f * u + u * u) + keras_biases * gates * u
 
-    def torch_params(ins, p):
+    def torch_params(ins: list[Shape], p: Params) -> TorchCount | None:
         if torch_biases == keras_biases:
             return None
         f, u = ins[0][-1], p["units"]
@@ -489,7 +496,7 @@ SIMPLERNN = _rnn("SimpleRNN", 1, 1, 2, "Plain tanh recurrent layer over a sequen
 # ---- Merge -------------------------------------------------------------------------------------
 
 
-def _add_shape(ins, p):
+def _add_shape(ins: list[Shape], p: Params) -> Shape:
     first = ins[0]
     for other in ins[1:]:
         if other != first:
@@ -500,7 +507,7 @@ def _add_shape(ins, p):
     return first
 
 
-def _concat_shape(ins, p):
+def _concat_shape(ins: list[Shape], p: Params) -> Shape:
     rank = len(ins[0])
     axis = p["axis"]
     if not -rank <= axis < rank:

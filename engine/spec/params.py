@@ -6,10 +6,14 @@ The GUI inspector builds its form from these; the loader validates files with th
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.spec.errors import SpecError
+
+# Makes the error to raise for a bad value, from its message.
+Fail = Callable[[str], SpecError]
 
 ACTIVATIONS: tuple[str, ...] = (
     "none",
@@ -93,14 +97,14 @@ class Param:
             check_shape(value, fail, allow_minus_one=bool(self.extra.get("allow_minus_one")))
         return value
 
-    def _check_int(self, value: Any, fail) -> None:
+    def _check_int(self, value: Any, fail: Fail) -> None:
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, float) and value.is_integer():
                 raise fail(f"expected an integer, got {value} (write it without a decimal point)")
             raise fail(f"expected an integer, got {_show(value)}")
         self._check_range(value, fail)
 
-    def _check_range(self, value: float, fail) -> None:
+    def _check_range(self, value: float, fail: Fail) -> None:
         lo, hi = self.minimum, self.maximum
         if lo is not None and (value < lo or (self.exclusive_min and value == lo)):
             raise fail(f"must be {'>' if self.exclusive_min else '>='} {lo:g}, got {value}")
@@ -111,7 +115,7 @@ class Param:
 MAX_DIM = 1 << 24
 
 
-def check_shape(value: Any, fail, *, allow_minus_one: bool = False) -> None:
+def check_shape(value: Any, fail: Fail, *, allow_minus_one: bool = False) -> None:
     """A per-sample shape: a non-empty list of positive integers (one -1 where allowed)."""
     if not isinstance(value, list) or not value:
         raise fail(f"expected a shape such as [8, 8, 1], got {_show(value)}")
@@ -140,7 +144,8 @@ def pair(value: int | list[int]) -> tuple[int, int]:
 
 
 def _finite(value: int | float) -> bool:
-    """math.isfinite, but False (not OverflowError) for an integer too large for a float (10**400)."""
+    """math.isfinite, but False (not OverflowError) for an integer too large for a float
+    (10**400)."""
     try:
         return math.isfinite(value)
     except OverflowError:

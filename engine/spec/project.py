@@ -1,4 +1,4 @@
-"""The project file (FORMATS.md section 1): parse, validate structure, save atomically.
+"""The project file (docs/project-file.md): parse, validate structure, save atomically.
 
 A Project keeps what the file said, not what the defaults make of it, so saving a loaded file
 gives the same document back (``layout`` and ``x-`` keys included). Defaults are filled in on
@@ -17,7 +17,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, NoReturn
 
 from engine.spec.errors import SpecError, closest
 from engine.spec.layer_types import LAYER_TYPES, LayerType
@@ -149,7 +149,7 @@ def dump_json(value: Any, indent: str = "") -> str:
     return json.dumps(value, ensure_ascii=False, allow_nan=False)
 
 
-def _reject_constant(name: str):
+def _reject_constant(name: str) -> NoReturn:
     raise SpecError(f"'{name}' is not allowed in a project file (plain JSON numbers only)")
 
 
@@ -368,7 +368,9 @@ def _parse_layer(raw: Any, index: int) -> Layer:
         )
     if n_in > lt.max_inputs:
         raise SpecError(
-            f"{ltype} takes {'one input' if lt.max_inputs == 1 else f'at most {lt.max_inputs} inputs'}, got {n_in}",
+            f"{ltype} takes "
+            f"{'one input' if lt.max_inputs == 1 else f'at most {lt.max_inputs} inputs'}, "
+            f"got {n_in}",
             layer=lid,
             field="inputs",
         )
@@ -397,7 +399,8 @@ def read_project(path: str | os.PathLike) -> Project:
             raise SpecError(f"cannot read the file ({exc.strerror or exc})") from None
         if len(raw) > MAX_FILE_BYTES:
             raise SpecError(
-                f"file is over {MAX_FILE_BYTES >> 20} MiB; project files are at most {MAX_FILE_BYTES >> 20} MiB"
+                f"file is over {MAX_FILE_BYTES >> 20} MiB; "
+                f"project files are at most {MAX_FILE_BYTES >> 20} MiB"
             )
         try:
             text = raw.decode("utf-8-sig")
@@ -421,7 +424,8 @@ def _read_at_most(path: Path, limit: int) -> bytes:
 
 
 def write_atomic(path: str | os.PathLike, text: str | bytes) -> None:
-    """Write text (or bytes) so the file is either the old one or the complete new one, never half."""
+    """Write text (or bytes) so the file is either the old one or the complete new one, never
+    half."""
     target = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
     try:
@@ -431,9 +435,11 @@ def write_atomic(path: str | os.PathLike, text: str | bytes) -> None:
         except OSError:
             mode = 0o666 & ~_umask()
         os.chmod(tmp, mode)
-        with (
+        # One handle type for both modes, so write() takes the str or the bytes.
+        fh: IO[Any] = (
             os.fdopen(fd, "wb") if isinstance(text, bytes) else os.fdopen(fd, "w", encoding="utf-8")
-        ) as fh:
+        )
+        with fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())

@@ -13,7 +13,10 @@ from gui.canvas.scene import CanvasScene
 LAYER_MIME = "application/x-twintrain-layer"
 MIN_ZOOM, MAX_ZOOM = 0.15, 3.0
 READABLE_ZOOM = 0.85
-HINT_TEXT = "Drag layers here from the palette (or double-click one),\nthen connect output ports to input ports."
+HINT_TEXT = (
+    "Drag layers here from the palette (or double-click one),\n"
+    "then connect output ports to input ports."
+)
 HINT_GAP = 40.0  # between the Input block and the hint below it
 
 
@@ -134,7 +137,7 @@ class CanvasView(QGraphicsView):
         else:
             super().dropEvent(event)
 
-    # ---- the hint on an empty canvas --------------------------------------------------------------
+    # ---- the hint on an empty canvas ----------------------------------------------------------
 
     def _hint_font(self) -> QFont:
         font = QFont(self.font())

@@ -6,9 +6,14 @@ x arrays are float64, as pyqtgraph's live-plot examples recommend.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
+from engine.defaults import MAX_WARMUP_STEPS
 from engine.events import STEP_FIELDS
+from engine.smoothing import MEDIAN_WINDOW, SMOOTHING, Ema
 
 COLUMNS = (
     "step",
@@ -23,22 +28,20 @@ COLUMNS = (
     "step_time_median_s",
     "samples_per_s",
 )
-SMOOTHING = 0.05  # EMA weight of the newest loss
-MEDIAN_WINDOW = 25
+__all__ = ["COLUMNS", "MEDIAN_WINDOW", "SMOOTHING", "Series"]
 
 
 class Series:
     """Per-step columns of one framework's run."""
 
-    def __init__(self, capacity: int = 1024, warmup: int = 5) -> None:
+    def __init__(self, capacity: int = 1024, warmup: int = MAX_WARMUP_STEPS) -> None:
         self.warmup = warmup  # leading steps shown apart and left out of the rolling median
         self._data = {name: np.full(capacity, np.nan, dtype=np.float64) for name in COLUMNS}
         self.n = 0
-        self._ema = 0.0
-        self._ema_weight = 0.0
+        self._ema = Ema()  # the report's charts smooth with the same function (engine.smoothing)
 
-    def extend(self, event: dict) -> None:
-        """Append a ``steps`` event (columns of equal length)."""
+    def extend(self, event: Mapping[str, Any]) -> None:
+        """Append a batch of steps as columns of equal length (``engine.events.Steps.columns``)."""
         k = len(event["step"])
         if k == 0:
             return
@@ -59,14 +62,9 @@ class Series:
         self.n = need
 
     def _derive(self, start: int, stop: int) -> None:
-        """Smoothed loss (bias-corrected EMA), rolling median step time and throughput, new points only."""
-        loss, smooth = self._data["loss"], self._data["loss_smooth"]
-        for i in range(start, stop):
-            v = loss[i]
-            if np.isfinite(v):
-                self._ema = (1 - SMOOTHING) * self._ema + SMOOTHING * v
-                self._ema_weight = (1 - SMOOTHING) * self._ema_weight + SMOOTHING
-            smooth[i] = self._ema / self._ema_weight if self._ema_weight else np.nan
+        """Smoothed loss (bias-corrected EMA), rolling median step time and throughput, new points
+        only."""
+        self._data["loss_smooth"][start:stop] = self._ema.extend(self._data["loss"][start:stop])
         times, medians = self._data["step_time_s"], self._data["step_time_median_s"]
         first = max(start, self.warmup)
         if first < stop:

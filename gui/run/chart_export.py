@@ -7,10 +7,11 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QProcess, Signal
+from PySide6.QtCore import QObject, Signal
 
 from engine.charts import EXPORT_CHARTS, export_command
 from engine.child_process import child_cwd
+from gui.tasks import Task, run_command, run_in_background
 
 EXPORT_TIMEOUT_S = 120
 
@@ -22,10 +23,16 @@ def export_files(folder: Path) -> list[Path]:
     ]
 
 
-def export_charts(run_dir: Path, folder: Path, timeout_s: float = EXPORT_TIMEOUT_S) -> list[Path]:
-    """Export and wait (scripts and tests); the dashboard uses ChartExporter, which does not block."""
+def export_charts(
+    run_dir: Path,
+    folder: Path,
+    timeout_s: float = EXPORT_TIMEOUT_S,
+    overlays: list[tuple[str, Path]] = (),
+) -> list[Path]:
+    """Export and wait (scripts and tests); the dashboard uses ChartExporter, which does not
+    block."""
     done = subprocess.run(
-        export_command(str(run_dir), str(folder)),
+        export_command(str(run_dir), str(folder), [(lb, str(f)) for lb, f in overlays]),
         cwd=child_cwd(),
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -39,50 +46,44 @@ def export_charts(run_dir: Path, folder: Path, timeout_s: float = EXPORT_TIMEOUT
 
 
 class ChartExporter(QObject):
-    """Draws the export in a short separate process, as the run folder's charts are drawn."""
+    """Draws the export in a short separate process, as the run folder's charts are drawn;
+    the process is waited for in a background task (gui/tasks.py), never on the main thread."""
 
     finished = Signal(bool, str)  # ok, a line for the user
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.process: QProcess | None = None
+        self.task: Task | None = None
         self.folder: Path | None = None
 
     @property
     def busy(self) -> bool:
-        return self.process is not None
+        return self.task is not None
 
-    def start(self, run_dir: Path, folder: Path) -> None:
-        command = export_command(str(run_dir), str(folder))
+    def start(self, run_dir: Path, folder: Path, overlays: list[tuple[str, Path]] = ()) -> None:
+        """``overlays``: (label, run folder) of the runs overlaid on the loss plot."""
+        command = export_command(str(run_dir), str(folder), [(lb, str(f)) for lb, f in overlays])
         self.folder = Path(folder)
-        self.process = process = QProcess(self)
-        process.setWorkingDirectory(child_cwd())
-        process.setProcessChannelMode(QProcess.ProcessChannelMode.SeparateChannels)
-        process.finished.connect(self._done)
-        process.errorOccurred.connect(self._failed_to_start)
-        process.start(command[0], command[1:])
+        self.task = run_in_background(
+            lambda task: run_command(task, command, cwd=child_cwd()),
+            on_result=lambda done: self._done(*done),
+            on_error=self._failed,
+            parent=self,
+            name="chart-export",
+        )
 
     def wait(self, ms: int = EXPORT_TIMEOUT_S * 1000) -> bool:
-        return self.process is None or self.process.waitForFinished(ms)
+        """The process has exited (the ``finished`` signal follows from the event loop)."""
+        return self.task is None or self.task.wait(ms / 1000)
 
-    def _failed_to_start(self, error) -> None:
-        if error == QProcess.ProcessError.FailedToStart and self.process is not None:
-            self.process = None
-            self.finished.emit(
-                False, "Exporting the charts failed: could not start the chart process"
-            )
+    def _failed(self, exc: BaseException, _traceback: str) -> None:
+        self.task = None
+        reason = "could not start the chart process" if isinstance(exc, OSError) else exc
+        self.finished.emit(False, f"Exporting the charts failed: {reason}")
 
-    def _done(self, code: int, _status) -> None:
-        process, self.process = self.process, None
-        if process is None:
-            return
-        err = (
-            bytes(process.readAllStandardError().data())
-            .decode("utf-8", "replace")
-            .strip()
-            .splitlines()
-        )
-        process.deleteLater()
+    def _done(self, code: int, stderr: str) -> None:
+        self.task = None
+        err = stderr.strip().splitlines()
         written = [p for p in export_files(self.folder) if p.is_file()]
         if code == 0 and written:
             self.finished.emit(True, f"Exported {len(written)} files to {self.folder}")

@@ -12,10 +12,8 @@ off the main thread, which deadlocked Qt).
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
-import subprocess
-import tempfile
-import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +22,10 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from engine.child_process import child_cwd
+from engine.defaults import MAX_WARMUP_STEPS
+from engine.events import Epoch, Paused, Ready, Resumed, Status, Steps
 from engine.run_folder import RunRecorder, finalize_command, prepare_run_dir, run_stem
+from engine.run_options import RunOptions
 from engine.session import Session, core_plan
 from engine.spec.project import Project
 from engine.summary import warmup_steps
@@ -32,8 +33,10 @@ from engine.trained_weights import WEIGHTS_DIR
 from engine.worker_pool import NICE_ENV, WorkerPool
 from gui.paths import data_dir
 from gui.run.buffers import Series
+from gui.tasks import Task, run_command, run_in_background
 
 TICK_MS = 33
+CHARTS_GRACE_S = 5.0  # at window close, drawing the charts gets this long, then is killed
 WORKER_NICE = (
     5  # workers started from the app yield the CPU to the window (engine.worker._lower_priority)
 )
@@ -72,10 +75,7 @@ class RunController(QObject):
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._drain)
         self._finishing = False
-        self._finalizer: subprocess.Popen | None = None
-        self._finalizer_log = None
-        self._closer: threading.Thread | None = None  # closes the session and run folder at the end
-        self._closed_summary: dict[str, Any] | None = None
+        self._closer: Task | None = None  # closes the session and run folder, draws the charts
         self._started_at: float | None = None
         self.expected_steps = 0
         self.pool: WorkerPool | None = None  # warm workers, when the user keeps them (Run menu)
@@ -106,45 +106,28 @@ class RunController(QObject):
     def start(
         self,
         project: Project,
+        options: RunOptions | None = None,
         *,
-        frameworks=("torch", "tensorflow"),
-        device: str = "auto",
-        schedule: str | None = None,
-        init: str = "matched",
-        optimizer: str | None = None,
         expected_steps: int = 0,
-        export_models: bool = False,
-        rss_cap_bytes: int | None = None,
-        hang_timeout_s: float = 120.0,
     ) -> Path:
+        """Start a run of ``project`` with ``options`` (the defaults where None); bad options
+        raise engine.run_options.RunOptionsError before anything is created."""
         if self.running:
             raise RuntimeError("a run is already going; stop it first")
+        options = (options or RunOptions()).validate()
         frozen = project.copy()  # the run keeps the project as it was when Train was pressed
         run_dir = prepare_run_dir(
             runs_dir() / f"{run_stem(project.name, project.path)}-{datetime.now():%Y%m%d-%H%M%S-%f}"
         )
-        export = None
-        if export_models:
-            from engine.export.formats import FORMATS
-
-            export = {"formats": list(FORMATS), "dir": str(run_dir / "models")}
         session = Session(
             frozen,
-            frameworks=frameworks,
-            device=device,
-            schedule=schedule,
-            init=init,
-            optimizer=optimizer,
-            export=export,
+            **options.session_kwargs(run_dir / "models"),
             pool=self.pool,
-            rss_cap_bytes=rss_cap_bytes,
-            hang_timeout_s=hang_timeout_s,
             save_weights=run_dir / WEIGHTS_DIR,
         )  # File > Export Model… exports them
         self.session, self.run_dir, self.summary, self._finishing = session, run_dir, None, False
-        self._closed_summary = None
         self.expected_steps = expected_steps  # per framework; the plots size their x axis by it
-        w = warmup_steps(expected_steps) if expected_steps else 5
+        w = warmup_steps(expected_steps) if expected_steps else MAX_WARMUP_STEPS
         self.series = {fw: Series(warmup=w) for fw in session.frameworks}
         self.epochs = {fw: [] for fw in session.frameworks}
         self.status = {fw: "starting" for fw in session.frameworks}
@@ -175,15 +158,15 @@ class RunController(QObject):
         """Window closing: stop now and leave no worker behind (charts being drawn get 5 s)."""
         if self.session:
             self.session.close()
+            if self.recorder is not None and not self._finishing:
+                # closed mid-run: the finalizer never ran, so close the run folder's CSV files
+                # here (they were left to the garbage collector: a ResourceWarning)
+                with contextlib.suppress(OSError):
+                    self.recorder.close()
         self.set_warm(False)
         if self._closer is not None:
-            self._closer.join(10)
-        if self._finalizer is not None:
-            try:
-                self._finalizer.wait(5)
-            except subprocess.TimeoutExpired:
-                self._finalizer.kill()
-                self._finalizer.wait()
+            self._closer.cancel()  # the charts process gets CHARTS_GRACE_S, then is killed
+            self._closer.wait(10 + CHARTS_GRACE_S)
         self._timer.stop()
 
     # ---- the queued hop --------------------------------------------------------------------------
@@ -192,27 +175,26 @@ class RunController(QObject):
         changed = False
         while self._inbox:
             fw, ev = self._inbox.popleft()
-            kind = ev["type"]
-            if kind == "steps":
-                self.series[fw].extend(ev)
+            if isinstance(ev, Steps):
+                self.series[fw].extend(ev.columns)
                 if fw not in self.first_point_s and self._started_at is not None:
                     self.first_point_s[fw] = time.perf_counter() - self._started_at
                 changed = True
-            elif kind == "epoch":
-                self.epochs[fw].append(ev)
+            elif isinstance(ev, Epoch):
+                self.epochs[fw].append(ev.as_dict())
                 changed = True
-            elif kind == "ready":
-                self.infos[fw] = ev["info"]
+            elif isinstance(ev, Ready):
+                self.infos[fw] = ev.info
                 self._set_status(fw, "running")
-            elif kind in ("paused", "resumed"):
-                self._set_status(fw, "paused" if kind == "paused" else "running")
-            elif kind == "status":
-                if ev.get("error"):
+            elif isinstance(ev, (Paused, Resumed)):
+                self._set_status(fw, "paused" if isinstance(ev, Paused) else "running")
+            elif isinstance(ev, Status):
+                if ev.error:
                     run = self.session.runs[fw] if self.session else None
                     detail = (run.error_detail or "") if run else ""
                     log = "\n".join(run.log) if run else ""
-                    self.errors[fw] = (ev["error"], (detail + "\n" + log).strip())
-                self._set_status(fw, ev["status"])
+                    self.errors[fw] = (ev.error, (detail + "\n" + log).strip())
+                self._set_status(fw, ev.status)
         if changed:
             self.updated.emit()
         if (
@@ -224,8 +206,6 @@ class RunController(QObject):
             self._finishing = True
             self.workers_done.emit()  # the canvas may unlock now, before the charts are drawn
             self._start_finalizer()
-        if self._finishing and self._closed():
-            self._end_run()
 
     def _set_status(self, fw: str, status: str) -> None:
         if self.status.get(fw) != status:
@@ -233,55 +213,50 @@ class RunController(QObject):
             self.status_changed.emit(fw, status)
 
     def _start_finalizer(self) -> None:
-        """Close the session and the run folder and start drawing charts, off the main thread:
+        """Close the session and the run folder and draw the charts, off the main thread:
         waiting for the workers to exit and writing summary.json took 50 ms or more, a visible
         stall of the window at the end of every run."""
         assert self.session is not None and self.recorder is not None and self.run_dir is not None
-        self._closer = threading.Thread(
-            target=self._close_and_finalize, daemon=True, name="run-closer"
-        )
-        self._closer.start()
-
-    def _close_and_finalize(self) -> None:
         session, recorder, run_dir = self.session, self.recorder, self.run_dir
-        try:
-            session.close()
-            summary = recorder.close()
-            log = tempfile.TemporaryFile()  # noqa: SIM115 (read after the process ends)
-            self._finalizer = subprocess.Popen(
-                finalize_command(str(run_dir)),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-                cwd=child_cwd(),
-            )
-            self._finalizer_log = log
-        except Exception as exc:  # a full disk, a folder removed under the run: say so, end the run
-            summary = {
-                "frameworks": {fw: {"status": st} for fw, st in self.status.items()},
-                "report_error": f"writing the run folder failed: {type(exc).__name__}: {exc}",
-            }
-        self._closed_summary = summary
+        status = dict(self.status)
 
-    def _closed(self) -> bool:
-        """The closer is done and the charts process (if it started) has exited."""
-        if self._closer is None or self._closer.is_alive():
-            return False
-        return self._finalizer is None or self._finalizer.poll() is not None
+        def close_and_finalize(task: Task) -> dict[str, Any]:
+            try:
+                session.close()
+                summary = recorder.close()
+            except Exception as exc:  # a full disk, a folder removed under the run: say so
+                return {
+                    "frameworks": {fw: {"status": st} for fw, st in status.items()},
+                    "report_error": f"writing the run folder failed: {type(exc).__name__}: {exc}",
+                }
+            try:
+                code, err = run_command(
+                    task, finalize_command(str(run_dir)), cwd=child_cwd(), grace_s=CHARTS_GRACE_S
+                )
+            except OSError as exc:
+                code, err = -1, f"could not start: {exc}"
+            if code != 0:
+                tail = err.strip().splitlines()[-1:]
+                failed = f"charts and report failed: {tail[0] if tail else code}"
+                summary = {**summary, "report_error": failed}
+            return summary
 
-    def _end_run(self) -> None:
+        self._closer = run_in_background(
+            close_and_finalize,
+            on_result=self._end_run,
+            on_error=lambda exc, _tb: self._end_run(
+                {
+                    "frameworks": {fw: {"status": st} for fw, st in status.items()},
+                    "report_error": f"closing the run failed: {type(exc).__name__}: {exc}",
+                }
+            ),
+            parent=self,
+            name="run-closer",
+        )
+
+    def _end_run(self, summary: dict[str, Any]) -> None:
         """The run folder is complete: hand the summary over (main thread) and tell the views."""
-        assert self._closed_summary is not None
-        summary = dict(self._closed_summary)
-        if self._finalizer is not None and self._finalizer.returncode != 0:
-            self._finalizer_log.seek(0)
-            tail = self._finalizer_log.read().decode("utf-8", "replace").strip().splitlines()[-1:]
-            summary["report_error"] = (
-                f"charts and report failed: {tail[0] if tail else self._finalizer.returncode}"
-            )
-        if self._finalizer_log is not None:
-            self._finalizer_log.close()
-        self._finalizer = self._finalizer_log = self._closer = None
+        self._closer = None
         self.summary = summary
         self._timer.stop()
         self.running_changed.emit(False)

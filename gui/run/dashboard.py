@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.export.formats import FORMATS
+from engine.run_options import RunOptions
 from engine.summary import parity_notes, timing_notes
 from gui import folders
 from gui.elided_label import ElidedLabel
@@ -31,7 +33,9 @@ from gui.run.chart_export import ChartExporter
 from gui.run.controller import RunController
 from gui.run.errors_panel import FrameworkStatus
 from gui.run.figures import live_figures, live_parity
-from gui.run.plots import LivePlots
+from gui.run.limits import Limits
+from gui.run.plot_kinds import DETAILS, TITLES
+from gui.run.plots_slot import PlotsSlot
 from gui.run.summary_table import SummaryTable
 
 FRAMEWORKS = ("torch", "tensorflow")
@@ -110,6 +114,15 @@ class Dashboard(QWidget):
         self.x_axis.addItem("Step", "step")
         self.x_axis.addItem("Wall time", "wall")
         self.log_loss = QCheckBox("Log loss")
+        self.detail = QComboBox()  # on a low dashboard only the loss and this plot fit
+        for name in DETAILS:
+            self.detail.addItem(TITLES[name], name)
+        self.detail.setToolTip(
+            "The dashboard is too low for all five plots: the loss and this one are shown.\n"
+            "Drag the divider above the dashboard up to see all of them."
+        )
+        self.detail_box = _labelled("Beside loss:", self.detail)
+        self.detail_box.hide()
         self.export_button = QPushButton("Export charts…")
         self.report_button = QPushButton("Open report")
         self.report_button.setEnabled(False)
@@ -124,6 +137,7 @@ class Dashboard(QWidget):
             self.export_models,
             _labelled("X:", self.x_axis),
             self.log_loss,
+            self.detail_box,
             self.export_button,
             self.report_button,
         ):
@@ -140,7 +154,8 @@ class Dashboard(QWidget):
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         states.addWidget(self.info, 2)
 
-        self.plots = LivePlots()
+        self.plots = PlotsSlot()  # pyqtgraph is imported when the plots are first shown
+        self.plots.ready.connect(self._plots_ready)
         self.plots.setMinimumSize(380, 300)
         self.table = SummaryTable()
         self.table.setMinimumWidth(300)
@@ -163,7 +178,10 @@ class Dashboard(QWidget):
         box.addWidget(self.tabs, 1)
 
         self.x_axis.currentIndexChanged.connect(self._x_mode)
-        self.log_loss.toggled.connect(self.plots.set_log_loss)
+        self.log_loss.toggled.connect(lambda on: self.plots.built and self.plots.set_log_loss(on))
+        self.detail.currentIndexChanged.connect(
+            lambda: self.plots.built and self.plots.set_detail(self.detail.currentData())
+        )
         self.export_button.clicked.connect(self.export_dialog)
         self.report_button.clicked.connect(self.open_report)
         self._table_at = 0.0
@@ -216,17 +234,24 @@ class Dashboard(QWidget):
         item.setToolTip(", ".join(gpus) if gpus else NO_GPU_REASON)
         self.device.setToolTip("CUDA: " + (", ".join(gpus) if gpus else NO_GPU_REASON))
 
-    def chosen(self) -> dict:
-        device = self.device.currentData()
-        on_gpu = device == "cuda" or (device == "auto" and bool(self.gpus))
-        return {
-            "frameworks": tuple(fw for fw, b in self.framework_boxes.items() if b.isChecked()),
-            "device": device,
-            "schedule": self.schedule.currentData() or ("alternate" if on_gpu else "parallel"),
-            "init": self.init.currentData(),
-            "optimizer": self.optimizer.currentData(),
-            "export_models": self.export_models.isChecked(),
-        }
+    def chosen(self, limits: Limits | None = None) -> RunOptions:
+        """The run options the widgets show (and ``limits``, Run > Worker Limits), with the
+        default schedule chosen by the engine's rule for the GPUs the app found."""
+        extra = {}
+        if limits is not None:
+            extra = {
+                "max_memory_mb": limits.max_memory_mb or None,
+                "hang_timeout_s": float(limits.hang_timeout_s),
+            }
+        return RunOptions(
+            frameworks=tuple(fw for fw, b in self.framework_boxes.items() if b.isChecked()),
+            device=self.device.currentData(),
+            schedule=self.schedule.currentData(),
+            init=self.init.currentData(),
+            optimizer=self.optimizer.currentData(),
+            export_formats=tuple(FORMATS) if self.export_models.isChecked() else (),
+            **extra,
+        ).resolved(has_gpu=bool(self.gpus))
 
     def _running(self, running: bool) -> None:
         for w in (
@@ -252,8 +277,17 @@ class Dashboard(QWidget):
             self.info.setToolTip(str(c.run_dir))
 
     def _x_mode(self) -> None:
-        self.plots.set_x_mode(self.x_axis.currentData())
+        if self.plots.built:
+            self.plots.set_x_mode(self.x_axis.currentData())
         self.refresh(force_table=True)
+
+    def _plots_ready(self, plots) -> None:
+        """The plots were just built: give them the options chosen so far."""
+        plots.set_x_mode(self.x_axis.currentData())
+        plots.set_log_loss(self.log_loss.isChecked())
+        plots.set_detail(self.detail.currentData())
+        plots.arrangement_changed.connect(lambda a: self.detail_box.setVisible(a == "short"))
+        self.detail_box.setVisible(plots.arrangement == "short")
 
     # ---- live updates ------------------------------------------------------------------------
 
@@ -357,11 +391,13 @@ class Dashboard(QWidget):
             self.chart_exporter.finished.connect(lambda _ok, line: self.info.setText(line))
         if self.chart_exporter.busy:
             return False
-        self.chart_exporter.start(run_dir, folder)
+        overlays = [(label, f) for label, f in self.overlay_runs if f != run_dir]
+        self.chart_exporter.start(run_dir, folder, overlays)
         self.info.setText(f"Exporting the charts to {folder}…")
         return True
 
     shown_run: Path | None = None  # a past run shown from the Runs panel (gui/run/past_runs.py)
+    overlay_runs: list[tuple[str, Path]] = []  # (label, folder) overlaid on the loss plot
 
     def open_report(self) -> bool:
         """Open report.html in the browser; where none is registered, say so and show its path."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PySide6.QtCore import QProcess, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -28,9 +28,11 @@ from PySide6.QtWidgets import (
 )
 
 from engine.child_process import child_cwd, relaunch_command
-from engine.export.formats import FORMATS, MANIFEST
+from engine.export.formats import FORMATS, FRAMEWORK_FORMATS, MANIFEST
+from engine.style import label_of
 from engine.trained_weights import available
 from gui import folders
+from gui.tasks import Task, run_command, run_in_background
 
 LABELS = {
     "safetensors": "PyTorch state_dict (.safetensors)",
@@ -163,12 +165,44 @@ class ExportDialog(QDialog):
         box.addWidget(self.use_initial)
         box.addWidget(QLabel("and write:"))
         box.addLayout(grid)
+        self.missing_note = QLabel()  # a run of one framework has no weights for the other's
+        self.missing_note.setWordWrap(True)
+        self.missing_note.hide()
+        box.addWidget(self.missing_note)
+        self.use_trained.toggled.connect(self._offer_formats)
+        self._offer_formats()
         box.addWidget(QLabel("Output folder:"))
         box.addWidget(self.folder_row)
         box.addWidget(buttons)
 
+    def _offer_formats(self) -> None:
+        """From a run's trained weights, only the frameworks it trained can be exported: formats
+        that only the other frameworks write are unticked and disabled, and a line says why."""
+        missing: list[str] = []
+        if self.trained_run is not None and self.use_trained.isChecked():
+            have = available(self.trained_run)
+            missing = [fw for fw in FRAMEWORK_FORMATS if fw not in have]
+        for name, box in self.boxes.items():
+            writers = [fw for fw, formats in FRAMEWORK_FORMATS.items() if name in formats]
+            off = bool(writers) and all(fw in missing for fw in writers)
+            if off and box.isEnabled():
+                box.setChecked(False)
+            elif not off and not box.isEnabled():
+                box.setChecked(True)
+            box.setEnabled(not off)
+            names = " and ".join(label_of(fw) for fw in writers)
+            box.setToolTip(f"the run did not train {names}: no trained weights" if off else "")
+        if missing and self.trained_run is not None:
+            trained = " and ".join(label_of(fw) for fw in available(self.trained_run))
+            self.missing_note.setText(
+                f"This run trained only {trained}; "
+                f"{' and '.join(label_of(fw) for fw in missing)} formats need its trained "
+                "weights (choose the initial weights to export them)."
+            )
+        self.missing_note.setVisible(bool(missing))
+
     def formats(self) -> list[str]:
-        return [name for name, box in self.boxes.items() if box.isChecked()]
+        return [name for name, box in self.boxes.items() if box.isChecked() and box.isEnabled()]
 
     def weights_run(self) -> Path | None:
         """The run whose trained weights to export; None: the initial weights."""
@@ -214,13 +248,13 @@ class ModelExporter(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.process: QProcess | None = None
+        self.task: Task | None = None  # the `twintrain export` process, waited for off the UI
         self.out: Path | None = None
         self.weights_text = ""
 
     @property
     def busy(self) -> bool:
-        return self.process is not None
+        return self.task is not None
 
     def start(
         self,
@@ -245,16 +279,18 @@ class ModelExporter(QWidget):
             else "Weights: untrained initial weights (matched, from the project's seed)"
         )
         self.out = out
-        self.process = QProcess(self)
-        self.process.setWorkingDirectory(child_cwd())
-        self.process.finished.connect(self._done)
-        self.process.start(cmd[0], cmd[1:])
-        self.process.write(project_json.encode("utf-8"))
-        self.process.closeWriteChannel()
+        data, cwd = project_json.encode("utf-8"), child_cwd()
+        self.task = run_in_background(
+            lambda task: run_command(task, cmd, stdin=data, cwd=cwd),
+            on_result=lambda done: self._done(*done),
+            on_error=lambda exc, _tb: self._done(-1, f"could not run the export: {exc}"),
+            parent=self,
+            name="model-export",
+        )
 
-    def _done(self, code: int, _status) -> None:
-        proc, self.process = self.process, None
-        err = bytes(proc.readAllStandardError()).decode("utf-8", "replace").strip()
+    def _done(self, code: int, stderr: str) -> None:
+        self.task = None
+        err = stderr.strip()
         manifest_path = self.out / MANIFEST if self.out else None
         if manifest_path is None or not manifest_path.is_file():
             reason = err.splitlines()[-1] if err else f"export failed (exit code {code})"
@@ -273,6 +309,8 @@ class ModelExporter(QWidget):
                 f"{mark} {e['framework']} {e['format']}: {e.get('file') or ''}{diff}"
                 + ("" if e["ok"] else f" — {e.get('reason')}")
             )
+        for fw, why in (manifest.get("skipped") or {}).items():
+            lines.append(f"– {fw} skipped: {why}")
         cross = manifest.get("cross_check")
         if cross and cross.get("max_abs_diff") is not None:
             lines.append(f"torch.onnx vs tensorflow.onnx: max diff {cross['max_abs_diff']:.1e}")

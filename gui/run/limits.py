@@ -20,13 +20,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.defaults import HANG_TIMEOUT_S, MIN_HANG_TIMEOUT_S, MIN_MEMORY_MB
 from gui.paths import settings_file
 
 MEMORY_KEY = "run/max_memory_mb"
 HANG_KEY = "run/hang_timeout_s"
-DEFAULT_HANG_S = 120
-MIN_MEMORY_MB = 64  # less than any framework needs just to start: a cap below it is a typo
-MIN_HANG_S = 5
+DEFAULT_HANG_S = int(HANG_TIMEOUT_S)  # whole seconds: the dialog's spin box
+MIN_HANG_S = int(MIN_HANG_TIMEOUT_S)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import html
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QTableWidgetItem
 
 from engine.past_runs import (
@@ -25,7 +25,7 @@ from engine.past_runs import (
     read_summary,
     run_info,
 )
-from engine.report import ROWS, _cell, run_rows
+from engine.report import ROWS, _cell, comparison, run_rows
 from engine.style import COLORS
 from engine.summary import warmup_steps
 from gui.run.buffers import Series
@@ -108,8 +108,9 @@ class PastRuns:
             self.back_to_live()
         infos = [run_info(f) for f in ([current] if current else []) + others]
         labels = distinguishing(infos)[1 if current else 0 :]
-        runs = [(label, curves) for label, f in zip(labels, others) if (curves := _loss_curves(f))]
-        self.dash.plots.set_overlays(runs)
+        shown = [(label, f, c) for label, f in zip(labels, others) if (c := _loss_curves(f))]
+        self.dash.plots.set_overlays([(label, curves) for label, _f, curves in shown])
+        self.dash.overlay_runs = [(label, f) for label, f, _c in shown]  # Export charts draws them
 
     def show(self, folder: Path) -> None:
         run = load_past_run(folder)
@@ -171,7 +172,7 @@ class PastRuns:
         table = self.dash.table
         table.clearSpans()
         table.clearContents()
-        table.setColumnCount(max(len(columns), 1))
+        table.setColumnCount(len(columns) + 1)  # the last says which column is best, per row
         rows = {table.verticalHeaderItem(r).text(): r for r in range(table.rowCount())}
         for col, (i, fw) in enumerate(columns):
             failed = "error" in summaries[i]["frameworks"][fw]
@@ -196,6 +197,27 @@ class PastRuns:
                         col,
                         QTableWidgetItem(html.unescape(_cell(figures.get(key), kind))),
                     )
+        names = [
+            f"{infos[i]['name']} {infos[i]['time'][11:16]} {framework_label(fw)}".strip()
+            for i, fw in columns
+        ]
+        best_col = len(columns)
+        table.setHorizontalHeaderItem(best_col, QTableWidgetItem("Best"))
+        for key, label, _kind in ROWS:
+            if label not in rows:
+                continue
+            values = [summaries[i]["frameworks"][fw].get(key) for i, fw in columns]
+            best, note = comparison(key, values, names)
+            note_item = QTableWidgetItem(note)
+            note_item.setToolTip(note)
+            table.setItem(rows[label], best_col, note_item)
+            cell = table.item(rows[label], best) if best is not None else None
+            if cell is not None:  # the best of all compared columns, as the live table marks it
+                font = QFont()
+                font.setBold(True)
+                cell.setFont(font)
+                cell.setForeground(QColor(COLORS.get(columns[best][1], "#333")))
+                cell.setToolTip(f"best of the compared columns: {note}")
         for i, summary in enumerate(summaries):
             cols = [c for c, (j, _fw) in enumerate(columns) if j == i]
             if not cols:
@@ -240,7 +262,8 @@ class PastRuns:
         table.set_frameworks(frameworks)
 
     def back_to_live(self) -> None:
-        """Nothing selected: the last live run of this session, if any and not cleared; else empty."""
+        """Nothing selected: the last live run of this session, if any and not cleared; else
+        empty."""
         c = self.controller
         self.shown = None
         if c.series and not self.cleared:
@@ -264,13 +287,16 @@ class PastRuns:
             self.clear()
 
     def clear(self) -> None:
-        """Another project was opened: no run on the dashboard until it trains or one is selected."""
+        """Another project was opened: no run on the dashboard until it trains or one is
+        selected."""
         if self.controller.running:
             return
         self.shown, self.compared, self.cleared = None, [], True
         self.restore_table(self.dash.table.frameworks)
-        self.dash.plots.reset(())
-        self.dash.plots.set_overlays([])
+        if self.dash.plots.built:  # plots never built have nothing to clear
+            self.dash.plots.reset(())
+            self.dash.plots.set_overlays([])
+        self.dash.overlay_runs = []
         for status in self.dash.status.values():
             status.set_error(None)
             status.set_state("")

@@ -9,25 +9,18 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPen
 from PySide6.QtWidgets import QGraphicsObject, QSizePolicy
 
 from engine.style import color_of, label_of
 from gui.run.buffers import Series
+from gui.run.plot_kinds import DETAILS, PLOTS, TITLES
 
 # pyqtgraph's exit cleanup deletes graphics items behind Qt's back and segfaults at interpreter
 # exit with PySide6 (Orange3 switches it off for the same reason).
 pg.setConfigOptions(exitCleanup=False, antialias=False)
 
-PLOTS = ("loss", "step_time", "throughput", "memory", "accuracy")
-TITLES = {
-    "loss": "Loss",
-    "step_time": "Step time (ms)",
-    "throughput": "Samples / s",
-    "memory": "Memory (MiB)",
-    "accuracy": "Validation accuracy (classes)",
-}
 # Where each plot goes: (row, column, rows, columns) and each row's stretch. "tall": the loss over
 # the whole width, then two rows of two. "wide", for a short dashboard (a 1280x800 window that
 # keeps the canvas usable): the loss on the left over both rows, the others in two rows of two.
@@ -54,8 +47,31 @@ ARRANGEMENTS = {
         },
         {1: 1, 2: 1, 3: 0},
     ),
+    # "short", for a dashboard too low for two rows of readable plots (a 1280x800 window): the
+    # loss and one other plot side by side at full height; the dashboard offers which one
+    # (LivePlots.set_detail). The hidden three keep their curves and come back as they were.
+    "short": (
+        {"legend": (0, 0, 1, 2), "loss": (1, 0, 1, 1), "detail": (1, 1, 1, 1)},
+        {1: 1, 2: 0, 3: 0},
+    ),
 }
 WIDE_RATIO = 2.4  # width / height above which the plots take the "wide" arrangement
+SHORT_PX = 330  # lower than this, two rows would leave each plot under ~100 px: "short"
+TALL_PX = 520  # the height three rows (loss, then two of two) need to stay readable
+
+
+def arrangement_for(width: int, height: int) -> str:
+    """The arrangement that keeps every shown plot readable at this size: all five where they
+    fit (stacked when high, two rows beside the loss when wide), else the loss and one other."""
+    if height < SHORT_PX:
+        return "short"
+    if width > WIDE_RATIO * height:
+        return "wide"
+    if height >= TALL_PX:
+        return "tall"
+    return "wide" if width >= 1.5 * height else "short"
+
+
 MAX_POINTS = 2400  # per curve: two (min, max) per pixel of a wide plot
 
 
@@ -126,7 +142,8 @@ OVERLAY_STYLES = (Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDot
 
 
 def _pen(fw: str, width: float = 1.0, alpha: int = 255, style=Qt.PenStyle.SolidLine):
-    """One-pixel cosmetic pens: Qt's raster engine draws them several times faster than wide ones."""
+    """One-pixel cosmetic pens: Qt's raster engine draws them several times faster than wide
+    ones."""
     color = pg.mkColor(color_of(fw))
     color.setAlpha(alpha)
     return pg.mkPen(color, width=width, style=style)
@@ -293,11 +310,13 @@ class SharedLegend(pg.GraphicsWidget):
 
 class LivePlots(pg.GraphicsLayoutWidget):
     keep_axes = True  # False: pyqtgraph's own auto range (bench/plot_update.py's baseline)
+    arrangement_changed = Signal(str)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setBackground("w")
         self.x_mode = "step"  # or "wall"
+        self.detail = DETAILS[0]  # the plot beside the loss in the "short" arrangement
         self.plots: dict[str, pg.PlotItem] = {}
         self.legend = SharedLegend()  # one for every plot, in its own row: it never covers a curve
         self.addItem(self.legend, row=0, col=0, colspan=2)
@@ -452,12 +471,29 @@ class LivePlots(pg.GraphicsLayoutWidget):
         self._ranges_shown = {}
         self._label_x()
 
+    def positions(self, arrangement: str | None = None) -> dict[str, tuple[int, int, int, int]]:
+        """Where the legend and each shown plot go: (row, column, rows, columns)."""
+        positions = dict(ARRANGEMENTS[arrangement or self.arrangement][0])
+        if "detail" in positions:
+            positions[self.detail] = positions.pop("detail")
+        return positions
+
+    def set_detail(self, name: str) -> None:
+        """Which plot the "short" arrangement shows beside the loss."""
+        if name not in DETAILS:
+            raise ValueError(f"no plot {name!r} to show beside the loss; one of {DETAILS}")
+        self.detail = name
+        if self.arrangement == "short":
+            self._arrange("short", force=True)
+
     def _label_x(self) -> None:
         """The x axes are shared: only the plots at the bottom of the layout say what x is."""
-        positions = ARRANGEMENTS[self.arrangement][0]
+        positions = self.positions()
         bottom = max(r + rs for r, _c, rs, _cs in positions.values())
         text = "step" if self.x_mode == "step" else "wall time (s)"
         for name, plot in self.plots.items():
+            if name not in positions:
+                continue
             r, _c, rs, _cs = positions[name]
             if r + rs == bottom:
                 plot.getAxis("bottom").setLabel(text)
@@ -469,7 +505,7 @@ class LivePlots(pg.GraphicsLayoutWidget):
             self, "plots"
         ):  # pyqtgraph calls it with None while building
             size = event.size()
-            self._arrange("wide" if size.width() > WIDE_RATIO * max(size.height(), 1) else "tall")
+            self._arrange(arrangement_for(size.width(), size.height()))
         super().resizeEvent(event)
 
     def _arrange(self, arrangement: str, force: bool = False) -> None:
@@ -477,8 +513,10 @@ class LivePlots(pg.GraphicsLayoutWidget):
         grid is used only while the layout is built, so the Qt layout is rearranged directly)."""
         if arrangement == self.arrangement and not force:
             return
+        changed = arrangement != self.arrangement
         self.arrangement = arrangement
-        positions, stretches = ARRANGEMENTS[arrangement]
+        stretches = ARRANGEMENTS[arrangement][1]
+        positions = self.positions()
         layout = self.ci.layout
         items = {"legend": self.legend, **self.plots}
         for item in items.values():
@@ -487,7 +525,11 @@ class LivePlots(pg.GraphicsLayoutWidget):
                     layout.removeAt(i)
                     break
         for name, item in items.items():
-            layout.addItem(item, *positions[name])
+            if name in positions:
+                layout.addItem(item, *positions[name])
+                item.show()
+            else:
+                item.hide()
         for row in range(4):
             layout.setRowStretchFactor(row, stretches.get(row, 0))
         for col, stretch in enumerate((4, 3, 3) if arrangement == "wide" else (1, 1, 0)):
@@ -496,6 +538,8 @@ class LivePlots(pg.GraphicsLayoutWidget):
             )  # wide: the loss a little wider than the others
         self._label_x()
         layout.activate()
+        if changed:
+            self.arrangement_changed.emit(arrangement)
 
     def set_log_loss(self, on: bool) -> None:
         self.plots["loss"].setLogMode(y=on)

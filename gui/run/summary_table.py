@@ -60,7 +60,8 @@ class SummaryTable(QTableWidget):
         timing: list[str] = (),
         run: dict[str, Any] | None = None,
     ) -> None:
-        """``run``: the run-wide settings shown in their own rows ({"init": ..., "optimizer": ...})."""
+        """``run``: the run-wide settings shown in their own rows
+        ({"init": ..., "optimizer": ...})."""
         summary = {"frameworks": {fw: figures.get(fw, {}) for fw in self.frameworks}, **(run or {})}
         for row, (text, help_text) in enumerate((t, h) for _, t, h in run_rows(summary)):
             self._spanned(row, text, help_text)

@@ -29,7 +29,8 @@ from gui.run.runs_panel import RunsPanel
 WARM_KEY = "run/warm_workers"
 WARM_DELAY_MS = 1500  # after start-up or a run: let the window settle before workers import
 WARM_TIP = (
-    "Start the workers ahead of time, so Train does not wait for PyTorch and TensorFlow to import.\n"
+    "Start the workers ahead of time, "
+    "so Train does not wait for PyTorch and TensorFlow to import.\n"
     "Costs memory while idle (the imported frameworks) and is never done during a run."
 )
 SPLIT_KEY = "run/canvas_share"
@@ -44,6 +45,8 @@ class TrainingUi:
         self.win = win
         self.controller = RunController(win)
         self.dashboard = Dashboard(self.controller)
+        # pyqtgraph: imported 1.5 s after the event loop starts, not during start-up
+        QTimer.singleShot(0, self.dashboard.plots.preload)
         self.dashboard.table.setMinimumHeight(120)
         self.dashboard.plots.setMinimumHeight(
             240
@@ -129,7 +132,8 @@ class TrainingUi:
             self.export_model,
             "Ctrl+E",
             None,
-            "Export the network in every model format (the last run's trained weights, or the initial ones)",
+            "Export the network in every model format "
+            "(the last run's trained weights, or the initial ones)",
         )
         self.act_export_code = win._action(
             "Export &Code…",
@@ -168,8 +172,8 @@ class TrainingUi:
         """Validate the project and start a run; problems are shown, nothing starts."""
         if self.controller.running:
             return False
-        options = self.dashboard.chosen()
-        if not options["frameworks"]:
+        options = self.dashboard.chosen(self.limits)
+        if not options.frameworks:
             self.win.tell(
                 "Nothing to train",
                 "Tick PyTorch, TensorFlow/Keras or both above the plots.",
@@ -184,9 +188,7 @@ class TrainingUi:
         n = graph.dataset.n_samples if graph.dataset else 0
         n_train = n - round(n * training["dataset"]["validation_split"])
         expected = training["epochs"] * math.ceil(max(n_train, 1) / training["batch_size"])
-        self.controller.start(
-            checked, expected_steps=expected, **options, **self.limits.session_options()
-        )
+        self.controller.start(checked, options, expected_steps=expected)
         return True
 
     def edit_limits(self) -> LimitsDialog:
@@ -231,7 +233,7 @@ class TrainingUi:
     def prewarm(self) -> int:
         """Warm workers for the options now chosen above the plots (none while a run goes)."""
         options = self.dashboard.chosen()
-        started = self.controller.prewarm(options["frameworks"], options["schedule"])
+        started = self.controller.prewarm(options.frameworks, options.schedule)
         self._show_warm()
         return started
 
@@ -327,7 +329,8 @@ class TrainingUi:
         return not self.win.view.isInteractive()
 
     def set_locked(self, locked: bool) -> None:
-        """No edits while a run goes: the run trains the project as it was when Train was pressed."""
+        """No edits while a run goes: the run trains the project as it was when Train was
+        pressed."""
         win = self.win
         win.view.setInteractive(not locked)
         win.palette.setEnabled(not locked)

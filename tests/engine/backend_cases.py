@@ -26,7 +26,8 @@ def project(
     optimizer: dict | None = None,
     output: str | None = None,
 ) -> Project:
-    """A project around the given layers (ids l0, l1, ... unless given); the dataset is a stand-in."""
+    """A project around the given layers (ids l0, l1, ... unless given); the dataset is a
+    stand-in."""
     named = [
         {"id": f"l{i}", **layer} if "id" not in layer else layer for i, layer in enumerate(layers)
     ]

@@ -80,7 +80,8 @@ def _on_value(p) -> float:
 
 
 def layer_variants(t: LayerType) -> dict[str, dict]:
-    """The layer's suggested parameters, then one variant per non-default boolean or choice value."""
+    """The layer's suggested parameters, then one variant per non-default boolean or choice
+    value."""
     base = dict(t.suggested)
     rate = t.param("rate")
     if rate is not None:

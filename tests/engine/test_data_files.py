@@ -30,7 +30,8 @@ def test_missing_files_fall_back_to_sklearn(tmp_path, monkeypatch):
 
 def test_digits_load_without_importing_sklearn():
     code = (
-        "import sys; from engine.data.load import generate; x, y = generate({'name': 'digits'}, 0); "
+        "import sys; from engine.data.load import generate; "
+        "x, y = generate({'name': 'digits'}, 0); "
         "print(x.shape, int(y.sum()), 'sklearn' in sys.modules)"
     )
     out = subprocess.run(

@@ -165,9 +165,11 @@ def _cross_checks(exported) -> dict[str, dict]:
             for case, (out, proj) in args.items()
         }
     code = (
-        "import json, sys; sys.path.insert(0, %r); from pathlib import Path; from test_export import sample_for; "
+        "import json, sys; sys.path.insert(0, %r); from pathlib import Path; "
+        "from test_export import sample_for; "
         "from engine.export.manifest import cross_check; args = json.loads(sys.argv[1]); "
-        "print(json.dumps({c: cross_check(Path(o), sample_for(Path(p))) for c, (o, p) in args.items()}))"
+        "print(json.dumps({c: cross_check(Path(o), sample_for(Path(p))) "
+        "for c, (o, p) in args.items()}))"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code % str(HERE), json.dumps(args)],

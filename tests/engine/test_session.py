@@ -9,6 +9,7 @@ import time
 import pytest
 
 from engine.cli import main
+from engine.events import Done, Steps
 from engine.presets import load_project_arg
 from engine.session import Session
 from engine.summary import build_summary
@@ -45,9 +46,8 @@ def wait_for(predicate, timeout=60.0):
     return False
 
 
-def test_train_writes_the_run_folder(tmp_path, capsys):
-    out = tmp_path / "run"
-    assert main(["train", "xor_mlp", "--epochs", "2", "--out", str(out), "--quiet"]) == 0
+def test_train_writes_the_run_folder(xor_run):
+    out = xor_run  # `twintrain train xor_mlp --epochs 2 --quiet`, shared (tests/engine/conftest.py)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["format"] == "twintrain-run/1"
     assert summary["project"] == "xor-mlp"
@@ -93,11 +93,12 @@ def _long_session(**kw):
     return Session(project, **kw)
 
 
+@pytest.mark.serial  # times itself (tests/xdist_serial.py)
 def test_stop_takes_effect_within_100ms_and_a_second_run_works():
     session = _long_session()
     done_at = {}
     session.subscribe(
-        lambda fw, ev: done_at.setdefault(fw, time.perf_counter()) if ev["type"] == "done" else None
+        lambda fw, ev: done_at.setdefault(fw, time.perf_counter()) if isinstance(ev, Done) else None
     )
     session.start()
     try:
@@ -208,9 +209,9 @@ def test_one_framework_computes_at_a_time(schedule):
     session = Session(load_project_arg("xor_mlp"), epochs=3, schedule=schedule, chunk_steps=10)
 
     def record(fw, ev):
-        if ev["type"] == "steps":
+        if isinstance(ev, Steps):
             with lock:
-                arrivals.append((fw, ev["step"][0], ev["step"][-1]))
+                arrivals.append((fw, ev.step[0], ev.step[-1]))
 
     session.subscribe(record)
     session.start()

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from engine.spec import LAYER_TYPES, SpecError, from_dict, infer
 from engine.spec.project import parse_text
 from tests.conftest import PRESETS
+from tests.long_runs import examples
 
 DOCS = [json.loads(p.read_text()) for p in PRESETS]
 
@@ -62,13 +63,13 @@ def run_all(doc):
         assert info.error is None or isinstance(info.error, SpecError)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(doc=json_values)
 def test_random_documents(doc):
     run_all(doc)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     base=st.sampled_from(DOCS),
     data=st.data(),
@@ -131,7 +132,7 @@ def test_mutated_presets(base, data):
     run_all(doc)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(text=st.text(max_size=200))
 def test_random_text(text):
     with contextlib.suppress(SpecError):

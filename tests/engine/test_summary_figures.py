@@ -19,7 +19,8 @@ BATCH = 16
 
 
 def synthetic_run(name: str, times: list[float], rss: float) -> FrameworkRun:
-    """A finished run of len(times) steps of BATCH samples (the last one partial, as at an epoch's end)."""
+    """A finished run of len(times) steps of BATCH samples (the last one partial, as at an
+    epoch's end)."""
     run = FrameworkRun(name)
     n = len(times)
     samples = [BATCH] * (n - 1) + [BATCH // 2]
@@ -121,7 +122,8 @@ def test_comparison_direction_and_more_than_two_frameworks():
     assert comparison("samples_per_s", [1.0, 1.001], names) == (None, "about the same")
     assert comparison("samples_per_s", [1.0, None], names) == (None, "")
     assert comparison("final_train_loss", [1.0, 2.0], names) == (None, "")
-    # a third column: the best against the runner-up, named, since "than which?" is no longer obvious
+    # a third column: the best against the runner-up, named, since "than which?" is no longer
+    # obvious
     best, text = comparison("step_time_median_s", [3.0, 2.0, 1.0], [*names, "keras_jax"])
     assert best == 2 and text == "keras_jax 2.00× faster than TensorFlow/Keras"
 

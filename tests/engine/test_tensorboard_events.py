@@ -9,7 +9,6 @@ import sys
 import numpy as np
 import pytest
 
-from engine.cli import main
 from engine.tensorboard_events import EventWriter, crc32c, frame, read_events, read_records
 
 
@@ -55,9 +54,8 @@ def _loss_by_step(folder, framework):
         }
 
 
-def test_both_workers_write_the_same_scalars_that_tensorflow_reads(tmp_path):
-    out = tmp_path / "run"
-    assert main(["train", "xor_mlp", "--epochs", "2", "--out", str(out), "--quiet"]) == 0
+def test_both_workers_write_the_same_scalars_that_tensorflow_reads(xor_run):
+    out = xor_run  # `twintrain train xor_mlp --epochs 2 --quiet`, shared (tests/engine/conftest.py)
     epochs = json.loads((out / "summary.json").read_text())["frameworks"]
     tags = {}
     for fw in ("torch", "tensorflow"):
@@ -82,7 +80,8 @@ def test_both_workers_write_the_same_scalars_that_tensorflow_reads(tmp_path):
         "import sys, json, tensorflow as tf\n"
         "out = []\n"
         "for e in tf.compat.v1.train.summary_iterator(sys.argv[1]):\n"
-        "    out.append([e.step, {v.tag: v.simple_value for v in e.summary.value}, e.file_version])\n"
+        "    out.append([e.step, {v.tag: v.simple_value for v in e.summary.value}, "
+        "e.file_version])\n"
         "print(json.dumps(out))\n"
     )
     (path,) = (out / "tb" / "tensorflow").glob("events.out.tfevents.*")

@@ -30,9 +30,8 @@ def test_save_and_load_round_trip(tmp_path):
     assert not list((tmp_path / "weights").glob(".*"))  # no temporary file left
 
 
-def test_run_keeps_trained_weights_and_export_uses_them(tmp_path, capsys):
-    run = tmp_path / "run"
-    assert main(["train", "xor_mlp", "--epochs", "2", "--out", str(run), "--quiet"]) == 0
+def test_run_keeps_trained_weights_and_export_uses_them(xor_run, tmp_path, capsys):
+    run = xor_run  # `twintrain train xor_mlp --epochs 2 --quiet`, shared (tests/engine/conftest.py)
     assert available(run) == ["torch", "tensorflow"]
     project = load_project_arg("xor_mlp")
     initial = init_weights(project, validate(project), 0)
@@ -85,3 +84,30 @@ def test_export_weights_refuses_a_folder_without_weights(tmp_path, capsys, where
     )
     assert "no trained weights" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_run_of_one_framework_exports_its_formats_and_skips_the_others(tmp_path, capsys):
+    """A run of PyTorch alone kept no TensorFlow weights: TensorFlow's formats are skipped and
+    said so (not listed as failed); asking only for them is refused before anything is made."""
+    project = load_project_arg("xor_mlp")
+    run = tmp_path / "run"
+    save_weights(init_weights(project, validate(project), 3), run / "weights" / "torch.npz")
+    out = tmp_path / "models"
+    args = ["export", "xor_mlp", "--out", str(out), "--weights", str(run)]
+    assert main([*args, "--formats", "safetensors,onnx,keras"]) == 0
+    printed = capsys.readouterr().out
+    assert "tensorflow  skipped: the run did not train TensorFlow" in printed, printed
+    assert "FAILED" not in printed
+    manifest = json.loads((out / "exports.json").read_text())
+    assert manifest["ok"] is True
+    assert {e["framework"] for e in manifest["files"]} == {"torch"}
+    assert "onnx, keras not written" in manifest["skipped"]["tensorflow"]
+    assert manifest["cross_check"] is None  # one ONNX file: nothing to compare it with
+    assert (out / "torch.onnx").is_file() and not (out / "tensorflow.keras").exists()
+
+    refused = tmp_path / "refused"
+    assert main(["export", "xor_mlp", "--out", str(refused), "--weights", str(run),
+                 "--formats", "keras,tflite"]) == 2  # fmt: skip
+    err = capsys.readouterr().err
+    assert "only for PyTorch" in err and "keras, tflite need trained TensorFlow" in err, err
+    assert not refused.exists()

@@ -93,8 +93,8 @@ def test_a_session_takes_only_a_matching_worker(pool, monkeypatch):
     worker = pool.take("torch", cores, len(cores))
     assert worker is not None and worker.process.poll() is None
     assert pool.take("torch", cores, len(cores)) is None  # taken once
-    worker.process.kill()
-    worker.process.wait()
+    worker.stop()
+    assert worker.process.poll() is not None and worker.process.stdout.closed
 
 
 def test_prestart_replaces_workers_of_another_plan(pool):

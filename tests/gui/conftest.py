@@ -157,7 +157,8 @@ def win(qtbot):
 
 @pytest.fixture
 def dash(qtbot):
-    """The training dashboard on its own run controller, wide enough to show plots and table side by side."""
+    """The training dashboard on its own run controller, wide enough to show plots and table
+    side by side."""
     from gui.run.controller import RunController
     from gui.run.dashboard import Dashboard
 

@@ -64,3 +64,30 @@ def test_peak_decimation_keeps_every_spike_and_the_visible_range():
     )  # only the visible part, at full detail
     small_x, small_y = peak_decimate(x[:50], y[:50])
     assert small_x is not None and len(small_x) == 50
+
+
+def test_live_smoothed_loss_is_the_reports(tmp_path):
+    """The dashboard's smoothed loss (built batch by batch) and the report's (engine.charts,
+    drawn from metrics.csv) are one function's values: the same curve, not a look-alike."""
+    import csv
+
+    from engine.charts import _chart_data, load_run
+    from engine.smoothing import ema_smooth
+
+    rng = np.random.default_rng(7)
+    n = 400
+    t, loss = rng.random(n) * 1e-3 + 1e-4, np.exp(-np.arange(n) / 80) + rng.random(n) * 0.3
+    loss[123] = np.nan  # a non-finite loss is skipped, live and in the report alike
+    live = Series(capacity=4)
+    for a in range(0, n, 13):
+        live.extend(_event(t, loss, a, min(a + 13, n)))
+    reference = ema_smooth(loss)
+    np.testing.assert_allclose(live["loss_smooth"], reference, rtol=0, atol=1e-12)
+    assert reference[0] == loss[0] and np.isfinite(reference).all()
+    with open(tmp_path / "metrics.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)  # as engine.run_folder.RunRecorder writes it: losses with repr
+        writer.writerow(("framework", "epoch", "step", "loss", "step_time_s", "samples_per_s"))
+        for i in range(n):
+            writer.writerow(("torch", 1, i + 1, repr(float(loss[i])), f"{t[i]:.9f}", "1.0"))
+    curves = {s: y for _, s, _, y in _chart_data("loss", load_run(tmp_path))}
+    np.testing.assert_allclose(curves["loss_smooth"], live["loss_smooth"], rtol=0, atol=1e-12)

@@ -138,7 +138,11 @@ def test_copy_paste_delete_select_all(gui, preset_copy):
     assert doc.layer("dense_1").params == {"units": 32, "activation": "relu"}
     assert doc.layer("dense_2").inputs == ["dense_1"]  # the connection among copies is kept
     assert doc.layer("dense_1").inputs == []  # the one from outside is not
-    assert doc.position("dense_1") == (doc.position("fc1")[0] + 40, doc.position("fc1")[1] + 40)
+    # The copies keep their arrangement and land on free canvas, not on the originals.
+    (x1, y1), (x2, y2) = doc.position("dense_1"), doc.position("dense_2")
+    (fx, fy), (ox, oy) = doc.position("fc1"), doc.position("out")
+    assert (x2 - x1, y2 - y1) == (ox - fx, oy - fy)
+    assert not doc.overlaps((x1, y1), ignore={"dense_1"})
     win.act_delete.trigger()
     assert not doc.has("dense_1") and not doc.has("dense_2")
     win.act_select_all.trigger()

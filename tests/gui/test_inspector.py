@@ -71,7 +71,8 @@ def test_dataset_that_does_not_fit_is_flagged_at_once_and_fixed_with_one_click(g
     gui.set_field("training.dataset.name", "wine")
     field = gui.field("model.input.shape")
     assert field.error == (
-        "input shape [2] does not fit dataset 'wine', which gives [13] per sample; set the input shape to [13]"
+        "input shape [2] does not fit dataset 'wine', which gives [13] per sample; "
+        "set the input shape to [13]"
     )
     assert not win.inspector.form.use_dataset_shape.isHidden()
     win.inspector.form.use_dataset_shape.click()

@@ -32,7 +32,8 @@ app.processEvents()
 win.doc.undo_stack.setClean()
 win.close()
 print(json.dumps({"filters": win.doc.layer("conv1").params["filters"],
-                  "loaded": sorted(m for m in ("torch", "tensorflow", "keras") if m in sys.modules)}))
+                  "loaded": sorted(m for m in ("torch", "tensorflow", "keras")
+                                   if m in sys.modules)}))
 """
 
 

@@ -153,8 +153,9 @@ def test_compare_puts_each_run_framework_in_its_own_column(gui, win, runs):
     assert compare.isEnabled()
     compare.trigger()
     table = ui.dashboard.table
-    assert table.columnCount() == 4
-    headers = [table.horizontalHeaderItem(c).text() for c in range(4)]
+    assert table.columnCount() == 5  # a column per run and framework, then "Best"
+    headers = [table.horizontalHeaderItem(c).text() for c in range(5)]
+    assert headers[4] == "Best"
     assert headers[0].split("\n") == ["my 16:15", "matched init", "matched optimizer", "PyTorch"]
     assert headers[3].split("\n") == ["my 17:10", "native init", "native optimizer", "TensorFlow"]
     assert all(
@@ -162,11 +163,27 @@ def test_compare_puts_each_run_framework_in_its_own_column(gui, win, runs):
         >= table.horizontalHeader().fontMetrics().horizontalAdvance("matched optimizer")
         for c in range(4)
     )  # the headers are not cut
+    medians = []
     for col, (folder, fw) in enumerate(
         [(matched, "torch"), (matched, "tensorflow"), (native, "torch"), (native, "tensorflow")]
     ):
         figures = json.loads((folder / "summary.json").read_text())["frameworks"][fw]
         assert table.text("Median step (ms)", col) == f"{figures['step_time_median_s'] * 1e3:.3f}"
+        medians.append(figures["step_time_median_s"])
+    # the fastest of the four columns is marked, and "Best" says which and by how much
+    row = [table.verticalHeaderItem(r).text() for r in range(table.rowCount())].index(
+        "Median step (ms)"
+    )
+    fastest = medians.index(min(medians))
+    ranked = sorted(medians)
+    if ranked[1] / ranked[0] >= 1.005:
+        assert [table.item(row, c).font().bold() for c in range(4)] == [
+            c == fastest for c in range(4)
+        ]
+        best = table.text("Median step (ms)", 4)
+        framework = ("PyTorch", "TensorFlow")[fastest % 2]
+        assert framework in best.split(" faster")[0] and " faster than " in best, best
+        assert f"{ranked[1] / ranked[0]:.2f}×" in best
     assert (
         table.columnSpan(table.rowCount() - 4, 2) == 2
     )  # each run's parity across its own columns
@@ -215,3 +232,29 @@ def test_opening_another_project_clears_the_summary(gui, win, runs, preset_copy)
 
 def test_run_stem_is_the_file_name():
     assert run_stem("untitled", Path("/x/my.twintrain.json")) == "my"
+
+
+def test_exported_charts_carry_the_overlaid_runs(gui, win, runs, qtbot, tmp_path):
+    """Export charts… draws what the dashboard shows: the runs overlaid on the loss plot are on
+    loss.png/svg too, labelled as in the legend, and their smoothed loss is in loss.csv."""
+    ui = win.training
+    native, matched = runs
+    ui.runs.select([matched, native])
+    dash = ui.dashboard
+    assert [f for _label, f in dash.overlay_runs] == [native]
+    label = dash.overlay_runs[0][0]
+    out = tmp_path / "charts"
+    assert dash.export_to(out)
+    with qtbot.waitSignal(dash.chart_exporter.finished, timeout=120_000) as done:
+        pass
+    assert done.args[0] is True, done.args
+    rows = (out / "loss.csv").read_text().splitlines()
+    overlay_rows = [r for r in rows if f"loss_smooth@{label}" in r]
+    assert {r.split(",")[0] for r in overlay_rows} == {"torch", "tensorflow"}
+    steps = json.loads((native / "summary.json").read_text())["frameworks"]["torch"]["steps"]
+    assert len([r for r in overlay_rows if r.startswith("torch,")]) == steps
+    svg = (out / "loss.svg").read_text()
+    assert f"run {label}" in svg  # in the legend (matplotlib keeps SVG text as text)
+    assert "run " not in (out / "step_time.svg").read_text()  # only the loss is overlaid
+    ui.runs.select([native])  # one run alone: nothing overlaid any more
+    assert dash.overlay_runs == []

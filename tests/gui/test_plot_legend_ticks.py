@@ -60,7 +60,7 @@ def overlap(a, b) -> bool:
     return a.intersected(b).width() > 0.5 and a.intersected(b).height() > 0.5
 
 
-@pytest.mark.parametrize("size", [(760, 420), (760, 250)])  # tall, and wide (a short dashboard)
+@pytest.mark.parametrize("size", [(760, 600), (760, 420), (760, 250)])  # tall, wide, short
 @pytest.mark.parametrize("columns", [("torch", "tensorflow"), FOUR])
 def test_the_legend_is_outside_every_plot_and_its_entries_do_not_overlap(
     plots, qtbot, columns, size
@@ -162,21 +162,53 @@ def test_log_ticks_label_decades_on_a_wide_range():
     assert len(fine) == 10
 
 
-def test_a_short_dashboard_puts_the_plots_in_two_rows_beside_the_loss(plots, qtbot):
+def test_a_low_dashboard_shows_the_loss_and_one_chosen_plot_at_full_height(plots, qtbot):
+    """Two rows of five plots in the Charts tab of a 1280x800 window left each small plot about
+    37 px of data: too little to read. Low, the loss and one plot (the user's choice) share
+    the whole height; wide and higher, all five in two rows; higher still, stacked."""
     plots.reset(("torch", "tensorflow"), expected_steps=200)
     fill(plots, ("torch", "tensorflow"))
+    seen = []
+    plots.arrangement_changed.connect(seen.append)
     plots.resize(760, 250)  # the Charts tab of a 1280x800 window with the canvas kept at 300 px
     settle(qtbot, plots)
-    assert plots.arrangement == "wide"
-    loss = plots.plots["loss"].vb.sceneBoundingRect()
-    assert loss.height() >= 100  # three rows of plots left it about 25 px
-    for name in PLOTS:
-        assert plots.plots[name].vb.sceneBoundingRect().height() >= 30, name
+    assert plots.arrangement == "short" and seen == ["short"]
+    shown = {n for n in PLOTS if plots.plots[n].isVisible()}
+    assert shown == {"loss", "step_time"}
+    for name in shown:
+        assert plots.plots[name].vb.sceneBoundingRect().height() >= 110, name
+    assert plots.plots["loss"].vb.sceneBoundingRect().width() >= 250
     assert_labels_apart(plots)
-    plots.resize(760, 420)
+    plots.set_detail("accuracy")
     settle(qtbot, plots)
-    assert plots.arrangement == "tall"
+    assert {n for n in PLOTS if plots.plots[n].isVisible()} == {"loss", "accuracy"}
+    assert plots.plots["accuracy"].vb.sceneBoundingRect().height() >= 110
+    assert plots.plots["accuracy"].getAxis("bottom").labelText == "step"
+    with pytest.raises(ValueError, match="beside the loss"):
+        plots.set_detail("loss")
+    plots.resize(1100, 400)
+    settle(qtbot, plots)
+    assert plots.arrangement == "wide"
+    assert all(plots.plots[n].isVisible() for n in PLOTS)
+    for name in PLOTS:
+        assert plots.plots[name].vb.sceneBoundingRect().height() >= 90, name
+    plots.resize(760, 600)
+    settle(qtbot, plots)
+    assert plots.arrangement == "tall" and seen == ["short", "wide", "tall"]
     assert plots.plots["loss"].vb.sceneBoundingRect().width() > 600
+    plots.resize(560, 400)  # beside the summary table on a 1920x1080 screen: not five tiny plots
+    settle(qtbot, plots)
+    assert plots.arrangement == "short" and seen[-1] == "short"
+
+
+def test_the_arrangement_keeps_plots_readable_at_every_size():
+    from gui.run.plots import arrangement_for
+
+    assert arrangement_for(760, 250) == "short"  # Charts tab, 1280x800
+    assert arrangement_for(560, 400) == "short"  # beside the table, 1920x1080
+    assert arrangement_for(1100, 400) == "wide"
+    assert arrangement_for(760, 420) == "wide"
+    assert arrangement_for(760, 600) == "tall"
 
 
 def test_a_short_log_plot_keeps_its_range_around_the_data(plots, qtbot):

@@ -8,6 +8,8 @@ import signal
 import sys
 import time
 
+import pytest
+
 from engine.presets import load_project_arg
 from engine.tensorboard_events import read_events
 from gui.run.chart_export import export_charts
@@ -74,6 +76,7 @@ def test_train_xor_from_the_dashboard(dash, qtbot, tmp_path):
     assert not {"torch", "tensorflow", "keras"} & set(sys.modules)
 
 
+@pytest.mark.serial  # times itself (tests/xdist_serial.py)
 def test_stop_mid_run_then_train_again(dash, qtbot):
     c = dash.controller
     project = load_project_arg("digits_mlp")

@@ -62,6 +62,7 @@ def test_the_split_is_remembered_for_a_new_window(win, qtbot):
     other.doc.undo_stack.setClean()
 
 
+@pytest.mark.serial  # times itself (tests/xdist_serial.py)
 def test_stop_unlocks_the_canvas_before_the_charts_are_drawn(gui, win, qtbot, monkeypatch):
     import gui.run.controller as controller_module
 

@@ -110,7 +110,8 @@ def test_one_framework_has_a_comparison_column_and_no_comparison(dash):
     )
     assert table.text("Median step (ms)", 1) == ""
     assert table.text("Optimizer math", 0) == "native (stock)"
-    # a third framework column (Keras on JAX, later): the comparison moves right and names both sides
+    # a third framework column (Keras on JAX, later): the comparison moves right and names both
+    # sides
     table.set_frameworks(("torch", "tensorflow", "keras_jax"))
     assert table.columnCount() == 4 and table.horizontalHeaderItem(3).text() == "Comparison"
     slow = {**live("tensorflow"), "step_time_median_s": 0.01}
@@ -135,11 +136,11 @@ def test_one_framework_has_a_comparison_column_and_no_comparison(dash):
 def test_init_and_optimizer_are_separate_choices_that_reach_the_session(dash, qtbot):
     c = dash.controller
     dash.init.setCurrentIndex(dash.init.findData("native"))
-    assert dash.chosen()["optimizer"] == "matched"  # native init no longer switches the optimizer
+    assert dash.chosen().optimizer == "matched"  # native init no longer switches the optimizer
     assert dash.optimizer.itemText(dash.optimizer.currentIndex()) == "Matched optimizer math"
     project = load_project_arg("xor_mlp")
     project.training["epochs"] = 1
-    run_dir = c.start(project, expected_steps=25, **dash.chosen())
+    run_dir = c.start(project, dash.chosen(), expected_steps=25)
     assert (c.session.init, c.session.optimizer) == ("native", "matched")
     assert not dash.optimizer.isEnabled() and not dash.init.isEnabled()
     qtbot.waitUntil(lambda: c.summary is not None, timeout=RUN_TIMEOUT_MS)
@@ -154,4 +155,4 @@ def test_init_and_optimizer_are_separate_choices_that_reach_the_session(dash, qt
     assert dash.table.text("Peak RSS (MiB)", 2).endswith(("less memory", "about the same"))
     dash.optimizer.setCurrentIndex(dash.optimizer.findData("native"))
     dash.init.setCurrentIndex(dash.init.findData("matched"))
-    assert (dash.chosen()["init"], dash.chosen()["optimizer"]) == ("matched", "native")
+    assert (dash.chosen().init, dash.chosen().optimizer) == ("matched", "native")

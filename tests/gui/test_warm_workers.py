@@ -34,6 +34,7 @@ def warm_win(qtbot, monkeypatch):
     window.doc._forced_dirty = False
 
 
+@pytest.mark.serial  # times itself (tests/xdist_serial.py)
 def test_train_takes_the_warm_workers_and_the_app_warms_new_ones(warm_win, qtbot):
     win, training = warm_win, warm_win.training
     assert training.act_warm.isChecked()

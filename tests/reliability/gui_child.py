@@ -1,7 +1,8 @@
 """A real TwinTrain GUI process for the crash tests (run as a script, killed by the test).
 
     python tests/reliability/gui_child.py autosave PROJECT   edit, wait for the autosave, idle
-    python tests/reliability/gui_child.py save-loop PROJECT  rename and save the project, again and again
+    python tests/reliability/gui_child.py save-loop PROJECT  rename and save the project, again
+                                                             and again
 
 It builds the window the way `twintrain PROJECT` does (gui.app.create_app/create_window) and
 uses the app's own code for every step: Document edits, the Autosaver's own timer (its interval

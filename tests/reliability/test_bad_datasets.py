@@ -115,7 +115,8 @@ CASES = [
         csv_text((4, "1.5,2.5,-1")),
         {},
         [
-            "'data.csv' row 4, column 'label' is class label -1, out of range: class labels start at 0"
+            "'data.csv' row 4, column 'label' is class label -1, out of range: "
+            "class labels start at 0"
         ],
     ),
     (
@@ -142,7 +143,8 @@ CASES = [
         csv_text((3, "1.0,2.0,oops")),
         {},
         [
-            "'data.csv' row 3, column 'label' is not a number ('oops') while the other labels are numbers"
+            "'data.csv' row 3, column 'label' is not a number ('oops') "
+            "while the other labels are numbers"
         ],
     ),
     (
@@ -291,7 +293,8 @@ CASES = [
         npz_with_header((2**35,), b"\x00" * 64),
         {},
         [
-            "'data.npz': array x of shape (34359738368,) would take 128.0 GiB; at most 2 GiB per array"
+            "'data.npz': array x of shape (34359738368,) would take 128.0 GiB; "
+            "at most 2 GiB per array"
         ],
     ),
     (

@@ -37,6 +37,7 @@ class Heartbeat:
         return (len(self.times) - 1) / (self.times[-1] - self.times[0]), max(gaps)
 
 
+@pytest.mark.serial  # times itself (tests/xdist_serial.py)
 @pytest.mark.parametrize("case", ["sigkill", "exception"])
 def test_fault_during_a_gui_run(case, gui, win, qtbot, monkeypatch):
     victim, other = ("torch", "tensorflow") if case == "sigkill" else ("tensorflow", "torch")

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from engine.cli import main
 from engine.spec import SpecError, read_project, validate
+from tests.long_runs import examples
 from tests.reliability.hostile_corpus import PRESETS, ROOT, _numeric_paths, write_corpus
 
 TIME_LIMIT_S = 1.0
@@ -112,7 +113,9 @@ def _check_bytes(tmp_path: Path, data: bytes) -> None:
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(150),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(data=st.binary(max_size=2048))
 def test_random_bytes(tmp_path, data):
@@ -120,7 +123,7 @@ def test_random_bytes(tmp_path, data):
 
 
 @settings(
-    max_examples=300,
+    max_examples=examples(300),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -184,7 +187,7 @@ def _paths(doc):
 
 
 @settings(
-    max_examples=300,
+    max_examples=examples(300),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -206,7 +209,7 @@ def test_hostile_values_anywhere(tmp_path, doc_index, data):
     _check_bytes(tmp_path, text.encode("utf-8", "surrogatepass"))
 
 
-# ---- paths: nothing outside the project's folder ---------------------------------------------------
+# ---- paths: nothing outside the project's folder -----------------------------------------------
 
 GOOD_CSV = "a,b,label\n0.5,1.5,0\n1.0,2.0,1\n1.5,2.5,0\n2.0,3.0,1\n"
 
@@ -279,7 +282,7 @@ def test_a_symlink_inside_the_folder_is_followed(folders):
     assert graph.dataset.n_samples == 4
 
 
-# ---- no code from a project file -------------------------------------------------------------------
+# ---- no code from a project file ---------------------------------------------------------------
 
 PAYLOADS = [
     'x""";__import__("os").system("touch PWNED");"""',
@@ -384,7 +387,8 @@ def test_no_unsafe_loader_or_code_execution_in_the_app():
                 seen.add((rel, f"{chain[-2]}.load"))
                 if (rel, f"{chain[-2]}.load") not in VERIFIED_OWN_FILES:
                     problems.append(
-                        f"{rel}:{node.lineno} calls {'.'.join(chain)} outside the export verification"
+                        f"{rel}:{node.lineno} calls {'.'.join(chain)} "
+                        "outside the export verification"
                     )
             for key, (kwarg, value) in UNSAFE_CALLS.items():
                 if tuple(chain[-len(key) :]) == key:

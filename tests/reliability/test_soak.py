@@ -1,7 +1,9 @@
-"""A short soak: bench/soak.py with 10 Session start/stop cycles and 4 from the main window, at
-random stop points (while importing, building or training). No process, file descriptor or
-thread may be left, no cycle may end in an error, and the GUI process' RSS may not grow by
-50 MB. The full soak (200 + 50 cycles) is `python bench/soak.py`; its figures are in README.
+"""A short soak: bench/soak.py with 4 Session start/stop cycles and 2 from the main window (10
+and 4 with TWINTRAIN_LONG_TESTS=1), at random stop points (while importing, building or
+training; seed 3 stops the sessions in every phase, and one GUI run while training). No
+process, file descriptor or thread may be left, no cycle may end in an error, and the GUI
+process' RSS may not grow by 50 MB. The full soak (200 + 50 cycles) is `python bench/soak.py`;
+its figures are in README.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ import subprocess
 
 import pytest
 
+from tests.long_runs import LONG
 from tests.reliability.conftest import PYTHON, ROOT, child_env
 
 pytestmark = pytest.mark.slow  # about a minute: every cycle starts real framework workers
+SESSION_CYCLES, GUI_CYCLES = (10, 4) if LONG else (4, 2)
 
 
 def test_short_soak_leaks_nothing(tmp_path):
@@ -23,9 +27,9 @@ def test_short_soak_leaks_nothing(tmp_path):
             PYTHON,
             str(ROOT / "bench" / "soak.py"),
             "--cycles",
-            "10",
+            str(SESSION_CYCLES),
             "--gui-cycles",
-            "4",
+            str(GUI_CYCLES),
             "--seed",
             "3",
             "--training-share",
@@ -40,7 +44,7 @@ def test_short_soak_leaks_nothing(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     figures = json.loads(out.read_text(encoding="utf-8"))
-    for kind, cycles in (("session", 10), ("gui", 4)):
+    for kind, cycles in (("session", SESSION_CYCLES), ("gui", GUI_CYCLES)):
         f = figures[kind]
         assert f["cycles"] == cycles
         assert f["failed_cycles"] == 0, f["failures"]

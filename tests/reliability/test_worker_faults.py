@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from engine.events import Status
 from engine.presets import load_project_arg
 from engine.run_folder import RunRecorder, prepare_run_dir
 from engine.session import Session
@@ -105,9 +106,7 @@ def test_one_framework_fails_the_other_finishes(case: Case, tmp_path, monkeypatc
     errors_seen: list[tuple[str, str]] = []
     session.subscribe(
         lambda fw, ev: (
-            errors_seen.append((fw, ev["error"]))
-            if ev["type"] == "status" and ev.get("error")
-            else None
+            errors_seen.append((fw, ev.error)) if isinstance(ev, Status) and ev.error else None
         )
     )
     session.start()
