@@ -36,8 +36,8 @@ types: $(STAMP)
 # framework worker. The run fails if one of them imports torch, TensorFlow, Keras or Qt
 # (TWINTRAIN_FRAMEWORK_FREE, tests/conftest.py); tests marked slow or qt are left out.
 CHECK_TESTS := $(addprefix tests/engine/test_,$(addsuffix .py,backend_weights bad_input \
-	contributing data_files export_formats presets project_docs run_listing run_options shapes \
-	spec_fuzz summary_notes))
+	contributing data_files export_formats headless_venv presets project_docs run_listing \
+	run_options shapes spec_fuzz summary_notes))
 check: lint types
 	TWINTRAIN_FRAMEWORK_FREE=1 $(PY) -m pytest -q -p no:cacheprovider -p no:pytest-qt \
 		-W "ignore:Unknown config option:pytest.PytestConfigWarning" -m "not slow and not qt" \
@@ -50,25 +50,20 @@ bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 # ---- the engine on a server with no Qt ------------------------------------------------------
-# .venv-headless holds the project's runtime requirements without PySide6 and pyqtgraph
-# (tests/headless_requirements.py reads them from the project's metadata) plus the test tools.
+# .venv-headless is .venv without PySide6, shiboken6, pyqtgraph and pytest-qt: a hard-linked copy
+# (seconds, no extra disk) from which pip uninstalls them (tests/headless_venv.py).
 HEADLESS := .venv-headless
 HEADLESS_PY := $(HEADLESS)/bin/python
-HEADLESS_STAMP := $(HEADLESS)/.twintrain-installed
+HEADLESS_STAMP := $(HEADLESS)/.twintrain-headless
 
-$(HEADLESS_STAMP): pyproject.toml $(CONSTRAINTS) tests/headless_requirements.py
-	@test -x $(HEADLESS_PY) || $(PYTHON) -m venv $(HEADLESS)
-	$(HEADLESS_PY) -m pip install --progress-bar off -q -c $(CONSTRAINTS) packaging
-	$(HEADLESS_PY) -m pip install --progress-bar off -q --no-deps -e .
-	$(HEADLESS_PY) tests/headless_requirements.py $(EXTRA) > $(HEADLESS)/requirements.txt
-	$(HEADLESS_PY) -m pip install --progress-bar off -q -c $(CONSTRAINTS) \
-		-r $(HEADLESS)/requirements.txt
+$(HEADLESS_STAMP): $(STAMP) tests/headless_venv.py
+	$(PY) tests/headless_venv.py $(VENV) $(HEADLESS)
 	@touch $(HEADLESS_STAMP)
 
 # tests/engine in .venv-headless: the engine and the CLI work without Qt (test_headless.py checks
 # that PySide6 is absent; tests marked `qt` skip). Without pytest-qt, its ini options are unknown.
 test-headless: $(HEADLESS_STAMP)
-	TWINTRAIN_HEADLESS=1 $(HEADLESS_PY) -m pytest -q -p no:cacheprovider \
+	TWINTRAIN_HEADLESS=1 $(HEADLESS_PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadscope \
 		-W "ignore:Unknown config option:pytest.PytestConfigWarning" tests/engine $(PYTEST_ARGS)
 
 # ---- the packaged app (packaging/README.md) ----------------------------------------------------

@@ -24,6 +24,8 @@ def test_qt_is_not_installed(module):
 
 def test_the_cli_entry_point_runs_without_qt():
     twintrain = Path(sys.executable).with_name("twintrain")
+    # the copied script runs this venv's Python, not the one it was copied from
+    assert twintrain.read_text().splitlines()[0] == f"#!{Path(sys.executable).parent}/python"
     proc = subprocess.run(
         [str(twintrain), "check", "xor_mlp"], capture_output=True, text=True, timeout=120
     )

@@ -17,6 +17,10 @@ LOSS_TOL = 1e-4
 WEIGHT_TOL = 1e-4  # relative to max(1, the largest |weight|)
 CASES = matrix.cases()
 JOBS = (("torch", "matrix"), ("tensorflow", "matrix:0/2"), ("tensorflow", "matrix:1/2"))
+# The module fixture trains every cell (about 110 s on a quiet 2-core machine, nearly 5 min when
+# other jobs load it) and pytest-timeout counts it in the first test's time; the thread method
+# then ends the whole pytest-xdist worker, not just the test.
+pytestmark = pytest.mark.timeout(900)
 
 
 @pytest.fixture(scope="module")
