@@ -26,11 +26,16 @@ class Runtime:
     ``packages``: distribution names that must be installed (checked with package metadata);
     ``extra``: the optional dependency group that installs them (``pip install "twintrain[X]"``);
     ``env``: set in the worker before the backend module is imported (``KERAS_BACKEND`` must be
-    there before ``keras`` is); ``backend``: ``module:Class`` of its ``engine.backends.base.Backend``;
+    there before ``keras`` is); ``backend``: ``module:Class`` of its
+    ``engine.backends.base.Backend``;
     ``preload``: modules a first build or step would import lazily, imported up front so a
     worker's import time is paid and measured in one place; ``exports``: the export formats its
     worker writes (``engine.export.formats``); ``no_export``: formats it cannot write, with why
-    (listed in ``exports.json``); ``keras_backend``: the Keras backend it runs, or None.
+    (listed in ``exports.json``); ``keras_backend``: the Keras backend it runs, or None;
+    ``exporter``: ``module:function`` that writes its ``exports`` in its worker; ``code_file``:
+    the standalone script ``code`` writes for it (None: it shares another's); ``param_count``:
+    whose parameter counting it reports (``torch`` keeps LSTM's second bias and BatchNorm's
+    statistics apart; ``keras`` counts every weight); ``short``: a label for tight places.
     """
 
     id: str
@@ -45,6 +50,10 @@ class Runtime:
     no_export: Mapping[str, str] = field(default_factory=dict)
     keras_backend: str | None = None
     summary: str = ""  # one line for tooltips and the README: what this column measures
+    exporter: str = ""
+    code_file: str | None = None
+    param_count: str = "keras"
+    short: str = ""
 
     def install_command(self) -> str:
         return f'pip install "twintrain[{self.extra}]"'
@@ -63,6 +72,10 @@ RUNTIMES: dict[str, Runtime] = {
             preload=("torch._dynamo",),
             exports=("safetensors", "pt2", "torchscript", "onnx"),
             summary="plain PyTorch: nn.Module layers, a hand-written training step, eager",
+            exporter="engine.export.torch_export:export_torch",
+            code_file="model_torch.py",
+            param_count="torch",
+            short="PyTorch",
         ),
         Runtime(
             id="tensorflow",
@@ -76,6 +89,9 @@ RUNTIMES: dict[str, Runtime] = {
             exports=("keras", "savedmodel", "tflite", "onnx"),
             keras_backend="tensorflow",
             summary="Keras 3 layers on TensorFlow: a tf.function step under a GradientTape",
+            exporter="engine.export.tf_export:export_tf",
+            code_file="model_keras.py",
+            short="TF",
         ),
         Runtime(
             id="keras-jax",
@@ -87,9 +103,13 @@ RUNTIMES: dict[str, Runtime] = {
             env={"KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"},
             preload=("keras.optimizers",),
             exports=("keras",),
-            no_export={"onnx": "Keras exports ONNX under JAX only through jax2onnx (not installed)"},
+            no_export={
+                "onnx": "Keras exports ONNX under JAX only through jax2onnx (not installed)"
+            },
             keras_backend="jax",
             summary="the same Keras model on JAX: stateless_call under value_and_grad, jax.jit",
+            exporter="engine.export.keras_export:export_keras",
+            short="Keras/JAX",
         ),
         Runtime(
             id="keras-torch",
@@ -103,6 +123,8 @@ RUNTIMES: dict[str, Runtime] = {
             exports=("keras", "onnx"),
             keras_backend="torch",
             summary="the same Keras model on PyTorch: torch autograd and Keras' optimizer, eager",
+            exporter="engine.export.keras_export:export_keras",
+            short="Keras/torch",
         ),
     )
 }
@@ -131,9 +153,7 @@ def parse_runtimes(value: str | Iterable[str]) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else list(value)
     names = [n.strip().lower() for item in items for n in str(item).split(",") if n.strip()]
     if not names:
-        raise SpecError(
-            f"no framework given; known: {', '.join(RUNTIMES)}", field="frameworks"
-        )
+        raise SpecError(f"no framework given; known: {', '.join(RUNTIMES)}", field="frameworks")
     return tuple(dict.fromkeys(runtime(n).id for n in names))
 
 
@@ -159,6 +179,13 @@ def unavailable_reason(name: str) -> str | None:
     if not missing:
         return None
     rt = runtime(name)
+    from engine.child_process import is_frozen
+
+    if is_frozen():  # the packaged app cannot install a package: say it is not in this build
+        return (
+            f"{rt.label} is not included in this packaged app (it needs {', '.join(missing)}); "
+            f"run TwinTrain from source with {rt.install_command()} to train it"
+        )
     return (
         f"{rt.label} needs {', '.join(missing)}, which "
         f"{'is' if len(missing) == 1 else 'are'} not installed; install with: "

@@ -104,23 +104,23 @@ class KerasJaxBackend:
         self._stale = False
         loss_fn, opt, kind = self._loss, self.optimizer, self.plan.loss
 
-        def compute_loss(tv, ntv, x, y):
+        def compute_loss(tv: Any, ntv: Any, x: Any, y: Any) -> Any:
             out, ntv = model.stateless_call(tv, ntv, x, training=True)
             return loss_fn(y, out), ntv
 
         grad_fn = jax.value_and_grad(compute_loss, has_aux=True)
 
-        def train(state, x, y):
+        def train(state: Any, x: Any, y: Any) -> Any:
             tv, ntv, ov = state
             (loss, ntv), grads = grad_fn(tv, ntv, x, y)
             tv, ov = opt.stateless_apply(ov, grads, tv)
             return loss, (tuple(tv), tuple(ntv), tuple(ov))
 
-        def evaluate(tv, ntv, x, y):
+        def evaluate(tv: Any, ntv: Any, x: Any, y: Any) -> Any:
             out, _ = model.stateless_call(tv, ntv, x, training=False)
             return loss_fn(y, out), correct_count(kind, y, out)
 
-        def forward(tv, ntv, x, training):
+        def forward(tv: Any, ntv: Any, x: Any, training: bool) -> Any:
             out, ntv = model.stateless_call(tv, ntv, x, training=training)
             return out, ntv
 
@@ -181,6 +181,7 @@ class KerasJaxBackend:
         weights or exporting: ``.keras`` and ``tf_saved_model`` work from it; ONNX under JAX
         needs the jax2onnx package, not installed here)."""
         assert self.model is not None and self._state is not None, "build() first"
+        assert self.optimizer is not None, "build() first"
         if self._stale:
             tv, ntv, ov = self._state
             for variables, values in (

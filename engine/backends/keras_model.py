@@ -5,9 +5,10 @@ Imports only ``keras`` (and ``keras.ops``), never a backend framework: the calle
 ``engine.backends.load_backend`` sets it from the runtime's table before importing the backend
 module, and each backend module sets it again and checks it, so a direct import is safe too).
 
-- ``LAYERS``: one adapter per layer type, keyed by type (no if-chain): builds the Keras layer from
-  a plan node and applies it. The spec layout *is* Keras' layout, so weights need no conversion
-  here (``load_weights`` / ``read_weights``); the channel layout is channels-last for every type.
+- ``LAYERS``: one adapter per layer type, keyed by type (no if-chain): keras_adapters' table of
+  the Keras class and its arguments per type (framework-free, so the code export reads it too).
+  The spec layout *is* Keras' layout, so weights need no conversion here (``load_weights`` /
+  ``read_weights``); the channel layout is channels-last for every type.
 - ``make_optimizer``: Keras' stock optimizer with every hyper-parameter explicit. TwinTrain's
   matched optimizer formulas are Keras' own (see torch_optim), so every Keras runtime runs them.
 - ``make_loss``: the losses in ``keras.ops`` (mean over the batch), numerically stable forms.
@@ -16,7 +17,6 @@ module, and each backend module sets it again and checks it, so a direct import 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import keras
@@ -24,8 +24,8 @@ import numpy as np
 from keras import ops
 
 from engine.backends.base import Weights
+from engine.backends.keras_adapters import KERAS, KerasLayer
 from engine.backends.plan import ELU_ALPHA, LEAKY_RELU_SLOPE, Node, Plan
-from engine.spec.params import pair
 from engine.spec.project import INPUT_ID
 
 # A user's ~/.keras/keras.json must not change what TwinTrain compares.
@@ -63,7 +63,7 @@ class _Builder:
         self.taken.add(name)
         return name
 
-    def activated(self, node: Node, layer_fn, tensor):
+    def activated(self, node: Node, layer_fn: Callable[[str | None], Any], tensor: Any) -> Any:
         """Apply a layer built with ``activation=`` (or without, plus an explicit layer)."""
         act = node.params.get("activation", "none")
         if act in _PARAMETRISED:
@@ -72,129 +72,27 @@ class _Builder:
         return layer_fn(_NAMES.get(act))(tensor)
 
 
-# ---- per-layer adapters ------------------------------------------------------------------------
+# ---- per-layer adapters: keras_adapters' table ------------------------------------------------
 
-Apply = Callable[[_Builder, Node, list], Any]
-
-
-@dataclass(frozen=True)
-class LayerAdapter:
-    """How one spec layer type becomes Keras: ``apply`` builds the layer and calls it on the
-    input tensors. Weights are in the spec layout already (it is Keras'), ``channels`` says so."""
-
-    apply: Apply
-    channels: str = "last"
+# Layer types by type, each a keras_adapters.KerasLayer: its keras.layers class and arguments
+# (shared with the code export, so the script builds the layers trained here).
+LAYERS: dict[str, KerasLayer] = KERAS
 
 
-def _dense(b: _Builder, n: Node, ins: list):
-    p = n.params
-    return b.activated(
-        n,
-        lambda a: keras.layers.Dense(p["units"], activation=a, use_bias=p["use_bias"], name=n.id),
-        ins[0],
-    )
+def _apply(b: _Builder, node: Node, ins: list) -> Any:
+    """Build the node's Keras layer, every argument passed, and call it on its inputs."""
+    adapter = LAYERS[node.type]
+    cls = getattr(keras.layers, adapter.cls)
 
+    def make(act: str | None) -> Any:
+        args = adapter.args(node, act)
+        positional = [a.value for a in args if a.keyword is None]
+        keywords = {a.keyword: a.value for a in args if a.keyword is not None}
+        return cls(*positional, **keywords, name=node.id)
 
-def _conv(rank: int) -> Apply:
-    cls = keras.layers.Conv1D if rank == 1 else keras.layers.Conv2D
-
-    def apply(b: _Builder, n: Node, ins: list):
-        p = n.params
-        k = (p["kernel_size"],) if rank == 1 else pair(p["kernel_size"])
-        s = (p["strides"],) if rank == 1 else pair(p["strides"])
-        return b.activated(
-            n,
-            lambda a: cls(
-                p["filters"],
-                k,
-                strides=s,
-                padding=p["padding"],
-                activation=a,
-                use_bias=p["use_bias"],
-                data_format="channels_last",
-                name=n.id,
-            ),
-            ins[0],
-        )
-
-    return apply
-
-
-def _pool(cls, rank: int) -> Apply:
-    def apply(b: _Builder, n: Node, ins: list):
-        p = n.params
-        k = (p["pool_size"],) if rank == 1 else pair(p["pool_size"])
-        s = (p["strides"],) if rank == 1 else pair(p["strides"])
-        layer = cls(k, strides=s, padding=p["padding"], data_format="channels_last", name=n.id)
-        return layer(ins[0])
-
-    return apply
-
-
-def _simple(make: Callable[[Node], Any], merge: bool = False) -> Apply:
-    """A layer whose construction needs only the node; ``merge``: it takes the list of inputs."""
-    return lambda b, n, ins: make(n)(ins if merge else ins[0])
-
-
-def _recurrent(n: Node, cls, **extra):
-    return cls(
-        n.params["units"],
-        activation="tanh",
-        use_bias=True,
-        return_sequences=n.params["return_sequences"],
-        name=n.id,
-        **extra,
-    )
-
-
-_L = keras.layers
-LAYERS: dict[str, LayerAdapter] = {
-    "Dense": LayerAdapter(_dense),
-    "Conv1D": LayerAdapter(_conv(1)),
-    "Conv2D": LayerAdapter(_conv(2)),
-    "MaxPool1D": LayerAdapter(_pool(_L.MaxPooling1D, 1)),
-    "MaxPool2D": LayerAdapter(_pool(_L.MaxPooling2D, 2)),
-    "AvgPool1D": LayerAdapter(_pool(_L.AveragePooling1D, 1)),
-    "AvgPool2D": LayerAdapter(_pool(_L.AveragePooling2D, 2)),
-    "GlobalAvgPool1D": LayerAdapter(
-        _simple(lambda n: _L.GlobalAveragePooling1D(data_format="channels_last", name=n.id))
-    ),
-    "GlobalAvgPool2D": LayerAdapter(
-        _simple(lambda n: _L.GlobalAveragePooling2D(data_format="channels_last", name=n.id))
-    ),
-    "Flatten": LayerAdapter(_simple(lambda n: _L.Flatten(data_format="channels_last", name=n.id))),
-    "Reshape": LayerAdapter(_simple(lambda n: _L.Reshape(tuple(n.output_shape), name=n.id))),
-    "Dropout": LayerAdapter(_simple(lambda n: _L.Dropout(n.params["rate"], name=n.id))),
-    "BatchNorm": LayerAdapter(
-        _simple(
-            lambda n: _L.BatchNormalization(
-                axis=-1, momentum=n.params["momentum"], epsilon=n.params["epsilon"], name=n.id
-            )
-        )
-    ),
-    "LayerNorm": LayerAdapter(
-        _simple(lambda n: _L.LayerNormalization(axis=-1, epsilon=n.params["epsilon"], name=n.id))
-    ),
-    "Activation": LayerAdapter(
-        lambda b, n, ins: b.activated(n, lambda a: _L.Activation(a or "linear", name=n.id), ins[0])
-    ),
-    "Embedding": LayerAdapter(
-        _simple(lambda n: _L.Embedding(n.params["input_dim"], n.params["output_dim"], name=n.id))
-    ),
-    "LSTM": LayerAdapter(_simple(lambda n: _recurrent(n, _L.LSTM, recurrent_activation="sigmoid"))),
-    "GRU": LayerAdapter(
-        _simple(lambda n: _recurrent(n, _L.GRU, recurrent_activation="sigmoid", reset_after=True))
-    ),
-    "SimpleRNN": LayerAdapter(_simple(lambda n: _recurrent(n, _L.SimpleRNN))),
-    "Add": LayerAdapter(_simple(lambda n: _L.Add(name=n.id), merge=True)),
-    # Keras counts the batch axis; the spec's axis does not.
-    "Concatenate": LayerAdapter(
-        _simple(
-            lambda n: _L.Concatenate(axis=n.params["axis"] % len(n.output_shape) + 1, name=n.id),
-            merge=True,
-        )
-    ),
-}
+    if adapter.merge:
+        return make(None)(ins)
+    return b.activated(node, make, ins[0])
 
 
 def build_model(plan: Plan, runtime: str = "Keras") -> keras.Model:
@@ -203,10 +101,9 @@ def build_model(plan: Plan, runtime: str = "Keras") -> keras.Model:
     tensors = {INPUT_ID: inp}
     builder = _Builder(plan)
     for node in plan.nodes:
-        adapter = LAYERS.get(node.type)
-        if adapter is None:
+        if node.type not in LAYERS:
             raise ValueError(f"layer type {node.type} is not supported by the {runtime} backend")
-        tensors[node.id] = adapter.apply(builder, node, [tensors[r] for r in node.inputs])
+        tensors[node.id] = _apply(builder, node, [tensors[r] for r in node.inputs])
     return keras.Model(inp, tensors[plan.output_id], name="twintrain")
 
 
@@ -224,7 +121,8 @@ def load_weights(model: keras.Model, weights: Weights) -> None:
             value = np.asarray(arrays[v.name], dtype=np.float32)
             if tuple(value.shape) != tuple(v.shape):
                 raise ValueError(
-                    f"layer '{lid}': {v.name} has shape {list(value.shape)}, expected {list(v.shape)}"
+                    f"layer '{lid}': {v.name} has shape {list(value.shape)}, "
+                    f"expected {list(v.shape)}"
                 )
             v.assign(value)
 
@@ -279,13 +177,15 @@ def make_optimizer(spec: dict) -> keras.optimizers.Optimizer:
     raise ValueError(f"unknown optimizer '{name}'")
 
 
-def _cross_entropy(y, out):
+def _cross_entropy(y: Any, out: Any) -> Any:
     logp = ops.log_softmax(out, axis=-1)
     picked = ops.take_along_axis(logp, ops.expand_dims(ops.cast(y, "int32"), -1), axis=-1)
     return -ops.mean(picked)
 
 
-def _binary_cross_entropy(y, out):  # log(1 + e^-|z|) + max(z, 0) - z*y, stable for any z
+def _binary_cross_entropy(
+    y: Any, out: Any
+) -> Any:  # log(1 + e^-|z|) + max(z, 0) - z*y, stable for any z
     return ops.mean(ops.relu(out) - out * y + ops.log1p(ops.exp(-ops.abs(out))))
 
 
@@ -305,7 +205,7 @@ def make_loss(loss: str) -> Callable:
         raise ValueError(f"unknown loss '{loss}'") from None
 
 
-def correct_count(loss: str, y, out):
+def correct_count(loss: str, y: Any, out: Any) -> Any:
     """Correct predictions in a batch (0 for regression), in keras.ops."""
     if loss == "cross_entropy":
         return ops.sum(ops.cast(ops.equal(ops.argmax(out, axis=-1), ops.cast(y, "int32")), "int32"))

@@ -25,6 +25,7 @@ if "keras" in sys.modules and os.environ.get("KERAS_BACKEND") != "torch":
     raise RuntimeError("keras was imported with another backend; keras-torch needs its own process")
 os.environ["KERAS_BACKEND"] = "torch"
 
+from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
 import keras  # noqa: E402
@@ -49,7 +50,7 @@ assert keras.backend.backend() == "torch", keras.backend.backend()
 # torch's own losses, called (logits, target): keras_model.LOSSES (keras.ops) would
 # agree to rounding but costs ~0.6 ms more per step here (each keras.ops call converts and
 # dispatches in Python), 5% of a digits_mlp step.
-_LOSSES = {
+_LOSSES: dict[str, Callable[..., torch.Tensor]] = {
     "cross_entropy": F.cross_entropy,
     "binary_cross_entropy": F.binary_cross_entropy_with_logits,
     "mse": F.mse_loss,
@@ -120,7 +121,7 @@ class KerasTorchBackend:
 
     # ---- steps ---------------------------------------------------------------------------------
 
-    def _tensors(self, x: np.ndarray, y: np.ndarray | None = None):
+    def _tensors(self, x: np.ndarray, y: np.ndarray | None = None) -> Any:
         dev = self._keras_device()
         xt = torch.as_tensor(np.asarray(x, dtype=np.float32), device=dev)
         if y is None:
@@ -129,6 +130,7 @@ class KerasTorchBackend:
 
     def train_step(self, x: np.ndarray, y: np.ndarray) -> float:
         assert self.model is not None, "build() first"
+        assert self.optimizer is not None, "build() first"
         xt, yt = self._tensors(x, y)
         for p in self._params:
             p.grad = None

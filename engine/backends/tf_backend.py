@@ -21,6 +21,7 @@ os.environ["KERAS_BACKEND"] = (
     "tensorflow"  # this is the TensorFlow backend, whatever the user's default
 )
 
+from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
 import keras  # noqa: E402
@@ -69,7 +70,7 @@ def _set_device(device: str) -> None:
         tf.config.set_visible_devices([], "GPU")
 
 
-def _loss_fn(loss: str):
+def _loss_fn(loss: str) -> Callable[[Any, Any], Any]:
     if loss == "cross_entropy":
         return lambda y, out: tf.reduce_mean(
             tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=out)
@@ -146,7 +147,8 @@ class TFBackend:
 
     # ---- steps ---------------------------------------------------------------------------------
 
-    def _train(self, x, y):
+    def _train(self, x: Any, y: Any) -> Any:
+        assert self.model is not None and self.optimizer is not None, "build() first"
         with tf.GradientTape() as tape:
             loss = self._loss(y, self.model(x, training=True))
         grads = tape.gradient(loss, self._trainable)
@@ -159,7 +161,8 @@ class TFBackend:
         self.optimizer.apply(grads, self._trainable)
         return loss
 
-    def _eval(self, x, y):
+    def _eval(self, x: Any, y: Any) -> tuple[Any, Any]:
+        assert self.model is not None, "build() first"
         out = self.model(x, training=False)
         loss = self._loss(y, out)
         if self.plan.loss == "cross_entropy":
