@@ -37,7 +37,7 @@ types: $(STAMP)
 # (TWINTRAIN_FRAMEWORK_FREE, tests/conftest.py); tests marked slow or qt are left out.
 CHECK_TESTS := $(addprefix tests/engine/test_,$(addsuffix .py,backend_weights bad_input \
 	contributing data_files export_formats headless_venv presets project_docs run_listing \
-	run_options shapes spec_fuzz summary_notes))
+	run_options runtimes_registry shapes spec_fuzz summary_notes))
 check: lint types
 	TWINTRAIN_FRAMEWORK_FREE=1 $(PY) -m pytest -q -p no:cacheprovider -p no:pytest-qt \
 		-W "ignore:Unknown config option:pytest.PytestConfigWarning" -m "not slow and not qt" \

@@ -353,9 +353,8 @@ def _draw(name: str, run: RunData, ax: Axes) -> None:
         and parity.get("max_loss_abs_diff") is not None
         and parity.get("first_divergent_step") is None
     ):
-        title += (
-            f"\nthe two curves overlap: max |loss difference| {parity['max_loss_abs_diff']:.2g}"
-        )
+        which = "the two curves" if len(run.steps) <= 2 else f"all {len(run.steps)} curves"
+        title += f"\n{which} overlap: max |loss difference| {parity['max_loss_abs_diff']:.2g}"
     ax.set_title(title, fontsize=10)
 
 

@@ -5,8 +5,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from engine.runtimes import RUNTIMES
 from engine.spec.graph import validate
 from engine.spec.project import Project
+
+# Runtime.param_count -> the attribute holding that count, on a layer's info and on the graph.
+PARAM_COUNTS = {"torch": "torch_params", "keras": "tensorflow_params"}
+GRAPH_COUNTS = {"torch": "torch_params", "keras": "params"}
+
+
+def counting_columns() -> list[str]:
+    """One table column per way of counting parameters, named by the first runtime counting that
+    way (torch, tensorflow); the other runtimes count as one of them (``same_count``)."""
+    firsts: dict[str, str] = {}
+    for r in RUNTIMES.values():
+        firsts.setdefault(r.param_count, r.id)
+    return list(firsts.values())
+
+
+def same_count() -> dict[str, str]:
+    """{runtime: the column whose count it shares} for the runtimes without a column."""
+    columns = {RUNTIMES[c].param_count: c for c in counting_columns()}
+    return {r.id: columns[r.param_count] for r in RUNTIMES.values() if r.id not in columns.values()}
 
 
 def check_report(project: Project) -> dict[str, Any]:
@@ -17,34 +37,31 @@ def check_report(project: Project) -> dict[str, Any]:
     differences = []
     for layer in project.layers:
         info = graph.layers[layer.id]
+        by_framework: dict[str, int] = {
+            r.id: getattr(info, PARAM_COUNTS[r.param_count]) for r in RUNTIMES.values()
+        }
         entry = {
             "id": info.id,
             "type": info.type,
             "output_shape": list(info.output_shape or ()),
             "params": info.params,
-            "params_by_framework": {
-                "torch": info.torch_params,
-                "tensorflow": info.tensorflow_params,
-            },
+            "params_by_framework": by_framework,
             "macs": info.macs,
         }
         layers.append(entry)
-        if info.torch_params != info.tensorflow_params:
-            differences.append(
-                {
-                    "id": info.id,
-                    "torch": info.torch_params,
-                    "tensorflow": info.tensorflow_params,
-                    "why": info.param_note,
-                }
-            )
+        counts = {c: by_framework[c] for c in counting_columns()}
+        if len(set(counts.values())) > 1:
+            differences.append({"id": info.id, **counts, "why": info.param_note})
     ds = graph.dataset
     return {
         "project": project.name,
         "input_shape": list(project.input_shape),
         "output": graph.output_id,
         "layers": layers,
-        "params": {"spec": graph.params, "torch": graph.torch_params, "tensorflow": graph.params},
+        "params": {
+            "spec": graph.params,
+            **{r.id: getattr(graph, GRAPH_COUNTS[r.param_count]) for r in RUNTIMES.values()},
+        },
         "macs_per_sample": graph.macs,
         "differences": differences,
         "dataset": None
@@ -64,18 +81,19 @@ def _fmt(n: int) -> str:
 
 
 def format_check_table(project: Project, report: dict[str, Any]) -> str:
-    rows = [("id", "type", "output shape", "params", "torch", "tensorflow", "MACs")]
+    columns = counting_columns()
+    rows = [("id", "type", "output shape", "params", *columns, "MACs")]
     for layer in report["layers"]:
         by = layer["params_by_framework"]
-        mark = " *" if by["torch"] != by["tensorflow"] else ""
+        counts = [by[c] for c in columns]
+        marks = [" *" if i == 0 and len(set(counts)) > 1 else "" for i in range(len(columns))]
         rows.append(
             (
                 layer["id"],
                 layer["type"],
                 str(layer["output_shape"]),
                 _fmt(layer["params"]),
-                _fmt(by["torch"]) + mark,
-                _fmt(by["tensorflow"]),
+                *[_fmt(n) + m for n, m in zip(counts, marks)],
                 _fmt(layer["macs"]),
             )
         )
@@ -86,13 +104,12 @@ def format_check_table(project: Project, report: dict[str, Any]) -> str:
             "",
             "",
             _fmt(totals["spec"]),
-            _fmt(totals["torch"]),
-            _fmt(totals["tensorflow"]),
+            *[_fmt(totals[c]) for c in columns],
             _fmt(report["macs_per_sample"]),
         )
     )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    right = {3, 4, 5, 6}
+    right = set(range(3, len(rows[0])))
 
     def line(r: Sequence[str]) -> str:
         return "  ".join(
@@ -116,10 +133,14 @@ def format_check_table(project: Project, report: dict[str, Any]) -> str:
     if report["differences"]:
         out.append("")
         for d in report["differences"]:
-            out.append(
-                f"* {d['id']}: torch {_fmt(d['torch'])} "
-                f"vs tensorflow {_fmt(d['tensorflow'])}: {d['why']}"
-            )
+            shown = " vs ".join(f"{c} {_fmt(d[c])}" for c in columns)
+            out.append(f"* {d['id']}: {shown}: {d['why']}")
+    shares: dict[str, list[str]] = {}
+    for fw, column in same_count().items():
+        shares.setdefault(column, []).append(fw)
+    if shares:
+        out.append("")
+        out += [f"{', '.join(fws)} count parameters as {c} does" for c, fws in shares.items()]
     out.append("")
     out.append(
         "OK: the project is valid. (params = every weight TwinTrain initialises; MACs per sample)"

@@ -7,6 +7,8 @@ import json
 import sys
 
 from engine.defaults import HANG_TIMEOUT_S
+from engine.export.formats import FORMATS
+from engine.runtimes import DEFAULT_RUNTIMES, RUNTIMES
 from engine.spec.errors import SpecError
 
 SUBCOMMANDS = ("presets", "check", "train", "export")
@@ -30,7 +32,9 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="twintrain",
-        description="Train one network in PyTorch and TensorFlow/Keras side by side.",
+        description="Train one network in several frameworks side by side ("
+        + ", ".join(r.label for r in RUNTIMES.values())
+        + ").",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("presets", help="list the bundled presets")
@@ -39,18 +43,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="a project file or a preset name")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=_cmd_check)
-    p = sub.add_parser("train", help="train headless in both frameworks and write a run folder")
+    p = sub.add_parser("train", help="train headless in each framework and write a run folder")
     p.add_argument("file", help="a project file or a preset name")
-    p.add_argument(
-        "--frameworks", default="torch,tensorflow", help="comma-separated: torch,tensorflow"
-    )
+    _frameworks_flag(p)
     p.add_argument("--epochs", type=int, default=None, help="override the project's epochs")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument(
         "--schedule",
         choices=("parallel", "alternate", "sequential"),
         default=None,
-        help="default: parallel on CPU, alternate on a GPU",
+        help="default: parallel on CPU (alternate when there are more frameworks than cores), "
+        "alternate on a GPU; parallel above the core count runs in waves, one core each",
     )
     p.add_argument(
         "--init",
@@ -108,9 +111,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--formats",
         default="all",
-        help="comma-separated: safetensors, pt2, torchscript, onnx, "
-        "keras, savedmodel, tflite, code; or all (default)",
+        help=f"comma-separated: {', '.join(FORMATS)}; or all (default)",
     )
+    _frameworks_flag(p, default=None, also="and, with --weights, those the run trained")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
     p.add_argument("--force", action="store_true", help="write into a non-empty folder")
     p.add_argument(
@@ -127,6 +130,33 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_export)
     return parser
+
+
+def _frameworks_flag(
+    p: argparse.ArgumentParser, default: str | None = ",".join(DEFAULT_RUNTIMES), also: str = ""
+) -> None:
+    """--frameworks, read from the runtime registry (engine.runtimes)."""
+    p.add_argument(
+        "--frameworks",
+        default=default,
+        help=f"comma-separated, the first is the parity reference: {', '.join(RUNTIMES)} "
+        f"(default {','.join(DEFAULT_RUNTIMES)}{' ' + also if also else ''})",
+    )
+
+
+def frameworks_arg(text: str, command: str) -> tuple[str, ...] | None:
+    """The runtimes of --frameworks, or None after printing why they cannot run (an unknown
+    name with the closest one, or missing packages with the install command): exit code 2,
+    before any worker starts."""
+    from engine.run_options import CLI_FLAGS, RunOptionsError, _runtimes_problem
+    from engine.runtimes import parse_runtimes
+
+    problem = _runtimes_problem(text)
+    if problem is None:
+        return parse_runtimes(text)
+    err = RunOptionsError("frameworks", f"{CLI_FLAGS['frameworks']} {problem}")
+    print(f"twintrain {command}: {err}", file=sys.stderr)
+    return None
 
 
 def _cmd_presets(args: argparse.Namespace) -> int:
@@ -177,25 +207,40 @@ def _cmd_export(args: argparse.Namespace) -> int:
     validate(project)
     formats = parse_formats(args.formats)
     weights = Path(args.weights) if args.weights else None
+    text = args.frameworks
+    if text is None:  # today's two, and every runtime the run kept trained weights for
+        from engine.trained_weights import available
+
+        kept = available(weights) if weights is not None else []
+        text = ",".join([r for r in RUNTIMES if r in DEFAULT_RUNTIMES or r in kept])
+    frameworks = frameworks_arg(text, "export")
+    if frameworks is None:
+        return 2
     if weights is not None:
         from engine.trained_weights import available
 
         if not available(weights):
             print(
-                f"twintrain export: {weights}: no trained weights there (weights/torch.npz or "
-                "weights/tensorflow.npz)",
+                f"twintrain export: {weights}: no trained weights there (weights/<framework>.npz "
+                f"for {', '.join(frameworks)})",
                 file=sys.stderr,
             )
             return 2
     try:
         result = export_untrained(
-            project, Path(args.out), formats, force=args.force, device=args.device, weights=weights
+            project,
+            Path(args.out),
+            formats,
+            force=args.force,
+            device=args.device,
+            weights=weights,
+            frameworks=frameworks,
         )
     except FileNotFoundError as exc:  # trained weights for none of the formats asked for
         print(f"twintrain export: {exc}", file=sys.stderr)
         return 2
     print(format_exports(result))
-    return 0 if all(e["ok"] for e in result["entries"]) else 1
+    return 0 if all(e["ok"] or e.get("supported") is False for e in result["entries"]) else 1
 
 
 def format_exports(result: dict) -> str:
@@ -203,7 +248,10 @@ def format_exports(result: dict) -> str:
     for e in result["entries"]:
         size = f"{e['bytes']:,} B" if e.get("bytes") is not None else ""
         diff = f"max diff {e['max_abs_diff']:.2g}" if e.get("max_abs_diff") is not None else ""
-        status = "ok" if e["ok"] else f"FAILED: {e.get('reason')}"
+        if e.get("supported") is False:
+            status = f"not supported: {e.get('reason')}"
+        else:
+            status = "ok" if e["ok"] else f"FAILED: {e.get('reason')}"
         lines.append(
             f"{e['framework']:<11} {e['format']:<12} {str(e.get('file') or ''):<30} "
             f"{size:>12}  {diff:<16} {status}"
@@ -216,8 +264,8 @@ def format_exports(result: dict) -> str:
         )
         shown = "–" if diff is None else f"{diff:.2g}"
         lines.append(
-            f"cross-check torch.onnx vs tensorflow.onnx on {cross.get('batch')} samples: "
-            f"max diff {shown} ({verdict})"
+            f"cross-check {' vs '.join(cross.get('files') or ())} on {cross.get('batch')} "
+            f"samples: max diff {shown} ({verdict})"
         )
     for fw, why in (result.get("skipped") or {}).items():
         lines.append(f"{fw:<11} skipped: {why}")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.run_folder import prepare_run_dir
+from engine.runtimes import DEFAULT_RUNTIMES
 from engine.session import FrameworkRun, Session
 from engine.spec.project import Project
 
@@ -15,11 +16,18 @@ if TYPE_CHECKING:
     import numpy as np
 
 
-def frameworks_for(formats: list[str]) -> tuple[str, ...]:
+def frameworks_for(
+    formats: list[str], frameworks: tuple[str, ...] = DEFAULT_RUNTIMES
+) -> tuple[str, ...]:
+    """Those of ``frameworks`` whose worker writes (or says it cannot write) one of ``formats``."""
     from engine.export.formats import FRAMEWORK_FORMATS
+    from engine.runtimes import runtime
 
-    needed = [fw for fw in ("torch", "tensorflow") if set(formats) & set(FRAMEWORK_FORMATS[fw])]
-    return tuple(needed)
+    return tuple(
+        fw
+        for fw in frameworks
+        if set(formats) & (set(FRAMEWORK_FORMATS[fw]) | set(runtime(fw).no_export))
+    )
 
 
 def failed_entry(framework: str, error: str) -> dict[str, Any]:
@@ -35,14 +43,16 @@ def failed_entry(framework: str, error: str) -> dict[str, Any]:
     }
 
 
-def skipped_frameworks(formats: list[str], have: list[str]) -> dict[str, list[str]]:
+def skipped_frameworks(
+    formats: list[str], have: list[str], frameworks: tuple[str, ...] = DEFAULT_RUNTIMES
+) -> dict[str, list[str]]:
     """{framework: its formats asked for} for frameworks with no trained weights in the run
     (a run of PyTorch alone cannot give TensorFlow's files)."""
     from engine.export.formats import FRAMEWORK_FORMATS
 
     return {
         fw: [f for f in formats if f in FRAMEWORK_FORMATS[fw]]
-        for fw in frameworks_for(formats)
+        for fw in frameworks_for(formats, frameworks)
         if fw not in have
     }
 
@@ -63,7 +73,15 @@ def collect(
             entries.extend(run.exports)
         elif run.error:
             entries.append(failed_entry(name, run.error))
-    return complete(entries, project, out_dir, formats, trained=trained, skipped=skipped)
+    return complete(
+        entries,
+        project,
+        out_dir,
+        formats,
+        trained=trained,
+        skipped=skipped,
+        frameworks=tuple(runs) or None,
+    )
 
 
 def complete(
@@ -74,13 +92,15 @@ def complete(
     *,
     trained: bool,
     skipped: dict[str, str] | None = None,
+    frameworks: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
-    """Add the code scripts, cross-check the two ONNX files, write exports.json.
+    """Add the code scripts, cross-check the ONNX files, write exports.json.
 
     Untrained models start from the same weights, so their ONNX files must agree; trained ones
     may have drifted apart (Dropout, rounding), so the difference is then reported, not judged.
     ``skipped``: {framework: why} for frameworks deliberately not exported (no trained weights);
     they are listed as skipped, not failed, and there is no second ONNX file to compare.
+    ``frameworks``: the runtimes exported, whose ONNX files are compared (default: today's two).
     """
     from engine.export.manifest import cross_check, write_manifest
 
@@ -91,7 +111,11 @@ def complete(
         entries.extend(write_code(project, out_dir))
     sample = _sample(project)
     compare = "onnx" in formats and not skipped
-    cross = cross_check(out_dir, sample, expect_match=not trained) if compare else None
+    cross = (
+        cross_check(out_dir, sample, expect_match=not trained, frameworks=frameworks)
+        if compare
+        else None
+    )
     path = write_manifest(out_dir, entries, cross, project=project.name, skipped=skipped)
     return {"path": str(path), "entries": entries, "cross_check": cross, "skipped": skipped or {}}
 
@@ -111,25 +135,26 @@ def export_untrained(
     force: bool = False,
     device: str = "auto",
     weights: Path | None = None,
+    frameworks: tuple[str, ...] = DEFAULT_RUNTIMES,
 ) -> dict[str, Any]:
-    """`twintrain export`: build both models from the matched initial weights and write the files.
+    """`twintrain export`: build each model from the matched initial weights and write the files.
 
     ``weights``: a run folder (or its ``weights/`` folder): build each framework from the trained
-    weights that run kept for it instead (engine.trained_weights)."""
+    weights that run kept for it instead (engine.trained_weights). ``frameworks``: the runtimes
+    to export (default: today's two)."""
+    chosen = frameworks
     from engine.trained_weights import available, resolve_dir
 
     weights_dir = None
     if weights is not None:
         weights_dir = resolve_dir(weights)
         if not available(weights_dir):
-            raise FileNotFoundError(
-                f"{weights}: no trained weights here (torch.npz or tensorflow.npz)"
-            )
-    frameworks = frameworks_for(formats)
+            raise FileNotFoundError(f"{weights}: no trained weights here (<framework>.npz)")
+    frameworks = frameworks_for(formats, chosen)
     skipped: dict[str, str] = {}
     if weights_dir is not None:
         have = available(weights_dir)
-        missing = skipped_frameworks(formats, have)
+        missing = skipped_frameworks(formats, have, chosen)
         if missing and not set(frameworks) - set(missing) and "code" not in formats:
             asked = sorted({f for formats_of in missing.values() for f in formats_of})
             raise FileNotFoundError(
@@ -203,7 +228,9 @@ def complete_trained(run_dir: Path) -> dict[str, Any] | None:
             entries.extend(json.loads(partial.read_text(encoding="utf-8")))
         elif "error" in figures:
             entries.append(failed_entry(framework, figures["error"]))
-    result = complete(entries, project, models, formats, trained=True)
+    result = complete(
+        entries, project, models, formats, trained=True, frameworks=tuple(summary["frameworks"])
+    )
     for leftover in [request, *(models / partial_name(f) for f in summary["frameworks"])]:
         leftover.unlink(missing_ok=True)
     return result

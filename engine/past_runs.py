@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from engine.charts import RunData, load_run, read_metrics
+from engine.runtimes import RUNTIMES
 from engine.spec.project import write_atomic
 from engine.style import LABELS
 
 RUN_META = "run.json"
-SHORT = {"torch": "PyTorch", "tensorflow": "TF"}
+SHORT = {r.id: r.short or r.label for r in RUNTIMES.values()}
 _STAMP = re.compile(r"-(\d{8})-(\d{6})(?:-\d+)?$")
 SETTINGS = ("frameworks", "init", "optimizer", "schedule", "device")
 

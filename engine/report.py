@@ -9,7 +9,7 @@ from typing import Any
 
 from engine.charts import CHARTS
 from engine.spec.project import write_atomic
-from engine.style import COLORS, LABELS, label_of
+from engine.style import color_of, label_of
 
 ROWS = [
     ("version", "Version", "text"),
@@ -155,14 +155,39 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, list[str], str]]:
     return rows
 
 
+def _schedule_detail(summary: dict[str, Any]) -> str:
+    text = summary.get("schedule_text")
+    return f" ({html.escape(text)})" if text else ""
+
+
+def _pairs_html(parity: dict[str, Any]) -> str:
+    """The pairwise table (every runtime against the reference), when there is more than one."""
+    pairs = parity.get("pairs") or {}
+    if len(pairs) < 2:
+        return ""
+    ref = label_of(parity["reference"])
+    rows = "".join(
+        f'<tr><th style="color:{color_of(fw)}">{html.escape(label_of(fw))}</th>'
+        f"<td>{_cell(p['initial_loss_abs_diff'], 'num')}</td>"
+        f"<td>{_cell(p['max_loss_abs_diff'], 'num')}</td>"
+        f"<td>{p['first_divergent_step'] or 'none'}</td><td>{p['steps_compared']}</td></tr>"
+        for fw, p in pairs.items()
+    )
+    return (
+        f"<table><tr><th>Against {html.escape(ref)}</th><th>Initial loss difference</th>"
+        "<th>Largest loss difference</th><th>First step past the tolerance</th>"
+        f"<th>Steps compared</th></tr>{rows}</table>"
+    )
+
+
 def write_report(summary: dict[str, Any], out: Path) -> Path:
     names = list(summary["frameworks"])
-    head = "".join(f'<th style="color:{COLORS[n]}">{LABELS[n]}</th>' for n in names)
+    head = "".join(f'<th style="color:{color_of(n)}">{label_of(n)}</th>' for n in names)
     body = []
     for n in names:
         err = summary["frameworks"][n].get("error")
         if err:
-            body.append(f'<p class="error"><b>{LABELS[n]} failed:</b> {html.escape(err)}</p>')
+            body.append(f'<p class="error"><b>{label_of(n)} failed:</b> {html.escape(err)}</p>')
     marks = {label: i + 1 for i, (label, _) in enumerate(footnotes())}
 
     def th(label: str) -> str:
@@ -197,6 +222,7 @@ def write_report(summary: dict[str, Any], out: Path) -> Path:
             f"{first if first else 'none'}</li>"
             + "".join(f"<li>{html.escape(n)}</li>" for n in parity["notes"])
             + "</ul>"
+            + _pairs_html(parity)
         )
     charts = []
     for name in CHARTS:
@@ -224,7 +250,8 @@ td.run{{text-align:left}}
 .meta{{color:#555;font-size:.9em}}
 </style></head><body>
 <h1>{html.escape(summary["project"])}</h1>
-<p class="meta">Schedule <b>{summary["schedule"]}</b>, init <b>{summary["init"]}</b>, \
+<p class="meta">Schedule <b>{summary["schedule"]}</b>{_schedule_detail(summary)}, \
+init <b>{summary["init"]}</b>, \
 optimizer math <b>{summary.get("optimizer", summary["init"])}</b>.
 Machine: {machine}.</p>
 {"".join(body)}

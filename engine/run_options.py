@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from engine.defaults import HANG_TIMEOUT_S, MIN_HANG_TIMEOUT_S, MIN_MEMORY_MB
+from engine.runtimes import DEFAULT_RUNTIMES, RUNTIMES, parse_runtimes, unavailable_reason
 from engine.session import DEVICES, INITS, SCHEDULES, default_schedule
 from engine.spec.errors import SpecError
 
-FRAMEWORKS = ("torch", "tensorflow")
+FRAMEWORKS = DEFAULT_RUNTIMES  # the columns of a run that names none (engine.runtimes)
 OPTIMIZERS = ("matched", "native")  # optimizer math: Keras' formulas in both, or each stock one
 
 # The CLI's flag for each field, so its messages keep naming what the user typed.
@@ -43,6 +44,26 @@ class RunOptionsError(SpecError):
     def __init__(self, option: str, message: str) -> None:
         super().__init__(message)
         self.option = option
+
+
+def _runtimes_problem(value: Any) -> str | None:
+    """What is wrong with a choice of runtimes (after the field's name), or None: none, an unknown
+    name (with the closest registered one), or one whose packages are not installed (with
+    the command that installs them: engine.runtimes.unavailable_reason)."""
+    if isinstance(value, str):
+        names = [n.strip() for n in value.split(",") if n.strip()]
+    else:
+        names = [str(n) for n in value or ()]
+    try:
+        chosen = parse_runtimes(names)
+    except SpecError as exc:
+        known = ", ".join(RUNTIMES)
+        return f"takes one or more of {known}; {exc.reason.split('; known:')[0]}"
+    for name in chosen:
+        why = unavailable_reason(name)
+        if why:
+            return f"cannot use '{name}': {why}"
+    return None
 
 
 def _number(value: Any) -> bool:
@@ -93,10 +114,9 @@ class RunOptions:
             isinstance(self.epochs, int) and not isinstance(self.epochs, bool) and self.epochs >= 1
         ):
             bad("epochs", f"must be at least 1, got {self.epochs}")
-        fws = self.frameworks
-        if not fws or isinstance(fws, str) or any(f not in FRAMEWORKS for f in fws):
-            shown = fws if isinstance(fws, str) else ",".join(map(str, fws or ()))
-            bad("frameworks", f"takes torch and/or tensorflow, got '{shown}'")
+        problem = _runtimes_problem(self.frameworks)
+        if problem:
+            bad("frameworks", problem)
         for field, value, allowed, optional in (
             ("device", self.device, DEVICES, False),
             ("schedule", self.schedule, SCHEDULES, True),
@@ -130,7 +150,8 @@ class RunOptions:
         None looks now) and the optimizer math (follows init)."""
         return replace(
             self,
-            schedule=self.schedule or default_schedule(self.device, has_gpu),
+            schedule=self.schedule
+            or default_schedule(self.device, has_gpu, runtimes=len(self.frameworks)),
             optimizer=self.optimizer or self.init,
         )
 
@@ -160,11 +181,10 @@ class RunOptions:
     def from_args(cls, args: Any) -> RunOptions:
         """From `twintrain train`'s parsed flags, validated, with messages naming the flags."""
         text = args.frameworks
-        frameworks = tuple(f.strip() for f in text.split(",") if f.strip())
-        if not frameworks or any(f not in FRAMEWORKS for f in frameworks):
-            raise RunOptionsError(
-                "frameworks", f"--frameworks takes torch and/or tensorflow, got '{text}'"
-            )
+        problem = _runtimes_problem(text)
+        if problem:
+            raise RunOptionsError("frameworks", f"{CLI_FLAGS['frameworks']} {problem}")
+        frameworks = parse_runtimes(text)
         export: tuple[str, ...] = ()
         if getattr(args, "export", None):
             from engine.export.formats import parse_formats

@@ -40,6 +40,7 @@ from engine.events import (
     Yield,
     parse_line,
 )
+from engine.runtimes import DEFAULT_RUNTIMES, RUNTIMES
 from engine.spec.project import Project
 from engine.worker_pool import Plan, WorkerPool, spawn_worker
 
@@ -71,27 +72,57 @@ def available_cores() -> list[int]:
     return list(range(os.cpu_count() or 1))
 
 
-def default_schedule(device: str, has_gpu: bool | None = None) -> str:
-    """Parallel on the CPU (each framework its own cores); alternate on a GPU (one card, shared).
+def default_schedule(device: str, has_gpu: bool | None = None, runtimes: int = 2) -> str:
+    """Parallel on the CPU (each framework its own cores); alternate on a GPU (one card, shared)
+    and on a CPU with fewer cores than ``runtimes`` (parallel would have to share a core, or run
+    in waves: one at a time with every core is the fairer default there).
 
     ``has_gpu``: what the caller already knows (the app's GPU probe); None looks now."""
     if has_gpu is None and device == "auto":
         has_gpu = gpu_present()
     on_gpu = device == "cuda" or (device == "auto" and bool(has_gpu))
-    return "alternate" if on_gpu else "parallel"
+    if on_gpu or runtimes > len(available_cores()):
+        return "alternate"
+    return "parallel"
+
+
+def waves(frameworks: tuple[str, ...], schedule: str) -> list[tuple[str, ...]]:
+    """The groups that compute at the same time, taking turns in chunks of steps. Parallel: one
+    group of all, unless there are more runtimes than cores; then groups of as many as there are
+    cores (in the order chosen), so that each runtime still has a core of its own while its steps
+    are timed. Alternate and sequential: one runtime per group."""
+    if schedule != "parallel":
+        return [(f,) for f in frameworks]
+    size = max(1, min(len(frameworks), len(available_cores())))
+    return [tuple(frameworks[i : i + size]) for i in range(0, len(frameworks), size)]
 
 
 def core_plan(frameworks: tuple[str, ...], schedule: str) -> Plan:
-    """Cores and thread count per worker: in parallel each framework gets its own half of the
-    cores; otherwise each may use them all, since only one computes at a time."""
+    """Cores and thread count per worker: in parallel each framework of a wave gets its own share
+    of the cores (the same size for every runtime, so thread counts match); otherwise each may
+    use them all, since only one computes at a time."""
     cores = available_cores()
     n = len(frameworks)
     if schedule != "parallel" or n == 1:
         return {f: (cores, len(cores)) for f in frameworks}
-    if len(cores) < n:
-        return {f: (cores, 1) for f in frameworks}
-    size = len(cores) // n
-    return {f: (cores[i * size : (i + 1) * size], size) for i, f in enumerate(frameworks)}
+    groups = waves(frameworks, schedule)
+    size = len(cores) // max(len(g) for g in groups)
+    return {f: (cores[i * size : (i + 1) * size], size) for g in groups for i, f in enumerate(g)}
+
+
+def schedule_text(schedule: str, groups: list[tuple[str, ...]], cores: int) -> str:
+    """One line for the summary and the CLI: which schedule produced the numbers, and how."""
+    if schedule == "parallel" and len(groups) > 1:
+        shown = " | ".join(" + ".join(g) for g in groups)
+        return (
+            f"parallel in waves ({shown}): more runtimes than the {cores} cores, so each wave "
+            "runs side by side, one core per runtime, and the waves take turns in chunks of steps"
+        )
+    return {
+        "parallel": f"parallel: every runtime at once, each on its own share of the {cores} cores",
+        "alternate": f"alternate: one runtime at a time with all {cores} cores, in chunks of steps",
+        "sequential": f"sequential: one runtime after the other, each with all {cores} cores",
+    }.get(schedule, schedule)
 
 
 @dataclass
@@ -136,7 +167,7 @@ class Session:
         self,
         project: Project,
         *,
-        frameworks: tuple[str, ...] = ("torch", "tensorflow"),
+        frameworks: tuple[str, ...] = DEFAULT_RUNTIMES,
         device: str = "auto",
         schedule: str | None = None,
         init: str = "matched",
@@ -153,8 +184,10 @@ class Session:
         save_weights: str | os.PathLike | None = None,
         load_weights: str | os.PathLike | None = None,
     ) -> None:
-        if not frameworks or any(f not in ("torch", "tensorflow") for f in frameworks):
-            raise ValueError(f"frameworks must be torch and/or tensorflow, got {frameworks}")
+        if not frameworks or any(f not in RUNTIMES for f in frameworks):
+            raise ValueError(
+                f"frameworks must be among {', '.join(RUNTIMES)}, got {', '.join(frameworks)}"
+            )
         if device not in DEVICES:
             raise ValueError(f"device must be one of {', '.join(DEVICES)}, got '{device}'")
         if init not in INITS:
@@ -162,7 +195,7 @@ class Session:
         self.project = project
         self.frameworks = tuple(dict.fromkeys(frameworks))
         self.device = device
-        self.schedule = schedule or default_schedule(device)
+        self.schedule = schedule or default_schedule(device, runtimes=len(self.frameworks))
         if self.schedule not in SCHEDULES:
             raise ValueError(
                 f"schedule must be one of {', '.join(SCHEDULES)}, got '{self.schedule}'"
@@ -190,11 +223,16 @@ class Session:
         self.save_weights = None if save_weights is None else os.path.abspath(save_weights)
         self.load_weights = None if load_weights is None else os.path.abspath(load_weights)
         self.runs = {f: FrameworkRun(f) for f in self.frameworks}
+        # Who computes together; gated (given steps by 'go') unless all run at once.
+        self.waves = waves(self.frameworks, self.schedule)
+        self.gated = self.schedule != "parallel" or len(self.waves) > 1
         self._listeners: list[Listener] = []
         self._lock = threading.RLock()
         self._all_done = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._turn: str | None = None
+        self._turn: int | None = None  # index into self.waves of the group computing now
+        self._yielded: set[str] = set()  # members of that group that used up their chunk
+        self._granted_at: dict[str, int] = {}  # steps each member had when its turn began
         self._stopping = False
         self._paused = False
         self.started_at: float | None = None
@@ -282,7 +320,7 @@ class Session:
             "optimizer": self.optimizer,
             "threads": run.threads,
             "cores": run.cores,
-            "gated": self.schedule != "parallel",
+            "gated": self.gated,
             "rss_cap_bytes": self.rss_cap_bytes,
             "export": self.export,
             "mode": self.mode,
@@ -391,7 +429,7 @@ class Session:
                 self._finish(run, "stopped" if event.status == "stopped" else "finished", None)
                 return
             self._emit(run, event)
-            if self.schedule != "parallel":
+            if self.gated:
                 self._schedule(run, event)
 
     def _finish(
@@ -404,7 +442,7 @@ class Session:
             run.error = error
             run.error_detail = detail
         self._emit(run, Status(status=status, error=error))
-        if self.schedule != "parallel":
+        if self.gated:
             self._schedule(run, None)
         if all(r.finished for r in self.runs.values()):
             self._all_done.set()
@@ -422,26 +460,46 @@ class Session:
         return [r for r in self.runs.values() if not r.finished]
 
     def _schedule(self, run: FrameworkRun, event: Event | None) -> None:
-        """Sequential and alternate: exactly one framework computes at a time. ``event`` is what
-        ``run`` just sent, or None when it finished."""
-        order = [self.runs[f] for f in self.frameworks]
-        pending = [r for r in order if not r.finished]
+        """Gated schedules: exactly one wave (one runtime, or in parallel above the core count a
+        group of them) computes at a time; the waves take turns round the order. ``event`` is
+        what ``run`` just sent, or None when it finished."""
+        pending = [r for r in self.runs.values() if not r.finished]
         if not pending:
             return
         if any(r.status == "starting" for r in pending):
             return  # wait until every worker is ready, so imports never overlap training
-        if self._turn is not None and self.runs[self._turn].finished:
-            self._turn = None
-        if (event is None or isinstance(event, Ready)) and self._turn is None:
-            self._grant(pending[0])
-        elif isinstance(event, Yield) and run.name == self._turn:
-            others = [r for r in pending if r.name != run.name]
-            self._grant(others[0] if others else run)
+        if self._turn is None:
+            if event is None or isinstance(event, Ready):
+                self._grant(self._next_wave(-1))
+            return
+        members = self.waves[self._turn]
+        if isinstance(event, Yield) and run.name in members:
+            # A worker yields once when it first waits, which may be read only after its turn
+            # began: a yield without a step since then is that one, not the end of its chunk
+            # (steps are written before a yield, so a chunk's steps are already counted).
+            if len(run.steps["step"]) > self._granted_at.get(run.name, -1):
+                self._yielded.add(run.name)
+        elif event is not None:
+            return
+        if all(n in self._yielded or self.runs[n].finished for n in members):
+            self._grant(self._next_wave(self._turn))
 
-    def _grant(self, run: FrameworkRun) -> None:
-        self._turn = run.name
+    def _next_wave(self, after: int) -> int:
+        """The next wave round the order (after index ``after``) with a runtime still training."""
+        n = len(self.waves)
+        for k in range(1, n + 1):
+            i = (after + k) % n
+            if any(not self.runs[f].finished for f in self.waves[i]):
+                return i
+        return after
+
+    def _grant(self, wave: int) -> None:
+        self._turn, self._yielded = wave, set()
         steps = None if self.schedule == "sequential" else self.chunk_steps
-        self._send(run, {"cmd": "go", "steps": steps})
+        for name in self.waves[wave]:
+            self._granted_at[name] = len(self.runs[name].steps["step"])
+            if not self.runs[name].finished:
+                self._send(self.runs[name], {"cmd": "go", "steps": steps})
 
     # ---- watchdog ------------------------------------------------------------------------------
 
@@ -450,7 +508,11 @@ class Session:
             now = time.perf_counter()
             with self._lock:
                 for run in self._active():
-                    waiting = self.schedule != "parallel" and self._turn not in (None, run.name)
+                    waiting = (
+                        self.gated
+                        and self._turn is not None
+                        and (run.name not in self.waves[self._turn] or run.name in self._yielded)
+                    )
                     if run.status in ("paused",) or waiting:
                         run.last_event_at = now
                         continue

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from engine.defaults import MAX_WARMUP_STEPS
-from engine.session import FrameworkRun, Session
+from engine.session import FrameworkRun, Session, available_cores, schedule_text, waves
 from engine.spec.project import Project
 
 FORMAT = "twintrain-run/1"
@@ -97,16 +97,43 @@ def framework_summary(run: FrameworkRun) -> dict[str, Any]:
 
 
 def parity(session: Session) -> dict[str, Any] | None:
-    """Largest |loss difference| per step between torch and tensorflow, and where they part."""
-    if not {"torch", "tensorflow"} <= set(session.runs):
+    """Every runtime's loss curve against the reference (the first chosen): ``pairs`` holds
+    each comparison, and the top-level figures (today's keys, so a user's scripts keep reading
+    them) are the worst over the pairs: with two runtimes, exactly that pair's."""
+    names = list(session.runs)
+    if len(names) < 2:
         return None
-    a = np.asarray(session.runs["torch"].steps["loss"], dtype=np.float64)
-    b = np.asarray(session.runs["tensorflow"].steps["loss"], dtype=np.float64)
-    figures = loss_parity(a, b)
+    reference = names[0]
+    a = np.asarray(session.runs[reference].steps["loss"], dtype=np.float64)
+    pairs = {
+        other: loss_parity(a, np.asarray(session.runs[other].steps["loss"], dtype=np.float64))
+        for other in names[1:]
+    }
+    figures = worst_parity(list(pairs.values()))
     parted = figures["first_divergent_step"] is not None
     return {
         **figures,
         "notes": parity_notes(session.project, session.init, session.optimizer, parted=parted),
+        "reference": reference,
+        "pairs": pairs,
+    }
+
+
+def worst_parity(pairs: list[dict[str, Any]]) -> dict[str, Any]:
+    """loss_parity's keys over several pairs: the largest differences, the earliest parting, the
+    fewest steps compared, and the tolerance of the pair that differs most."""
+    if len(pairs) == 1:
+        return dict(pairs[0])
+    diffs = [p for p in pairs if p["max_loss_abs_diff"] is not None]
+    worst = max(diffs, key=lambda p: p["max_loss_abs_diff"]) if diffs else pairs[0]
+    initial = [p["initial_loss_abs_diff"] for p in pairs if p["initial_loss_abs_diff"] is not None]
+    parted = [p["first_divergent_step"] for p in pairs if p["first_divergent_step"] is not None]
+    return {
+        "initial_loss_abs_diff": max(initial) if initial else None,
+        "max_loss_abs_diff": worst["max_loss_abs_diff"],
+        "first_divergent_step": min(parted) if parted else None,
+        "steps_compared": min(p["steps_compared"] for p in pairs),
+        "tolerance": worst["tolerance"],
     }
 
 
@@ -189,11 +216,14 @@ def loss_parity(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
 
 
 def build_summary(session: Session) -> dict[str, Any]:
+    groups = waves(tuple(session.runs), session.schedule)  # as the session ran them
     return {
         "format": FORMAT,
         "project": session.project.name,
         "project_path": str(session.project.path) if session.project.path else None,
         "schedule": session.schedule,
+        "schedule_waves": [list(w) for w in groups],
+        "schedule_text": schedule_text(session.schedule, groups, len(available_cores())),
         "init": session.init,
         "optimizer": session.optimizer,
         "device_requested": session.device,

@@ -14,16 +14,23 @@ from typing import IO, Any
 from engine.events import Epoch, Event, Status, Steps
 from engine.presets import load_project_arg
 from engine.run_folder import RunRecorder, prepare_run_dir, run_stem
-from engine.run_options import RunOptions
+from engine.run_options import RunOptions, RunOptionsError
 from engine.session import Session
 from engine.spec import validate
 from engine.spec.training import resolve_training
-from engine.style import LABELS
+from engine.style import label_of
 from engine.trained_weights import WEIGHTS_DIR
 
 
 def train_command(args: argparse.Namespace) -> int:
-    options = RunOptions.from_args(args)  # every flag checked before anything starts
+    try:
+        options = RunOptions.from_args(args)  # every flag checked before anything starts
+    except RunOptionsError as exc:
+        if exc.option != "frameworks":
+            raise
+        # An unknown or uninstalled runtime is a usage error (exit 2), like a mistyped command.
+        print(f"twintrain train: {exc}", file=sys.stderr)
+        return 2
     project = load_project_arg(args.file)
     if options.epochs is not None:
         project.training["epochs"] = options.epochs
@@ -49,7 +56,7 @@ def train_command(args: argparse.Namespace) -> int:
     session.subscribe(lambda fw, ev: events.put((fw, ev)))
     progress = _Progress(frameworks, total, training["epochs"], quiet=args.quiet)
     print(
-        f"Training '{project.name}' in {', '.join(LABELS[f] for f in frameworks)} "
+        f"Training '{project.name}' in {', '.join(label_of(f) for f in frameworks)} "
         f"({session.schedule}, init {session.init}); run folder {out}",
         file=sys.stderr,
     )
@@ -153,7 +160,7 @@ def _bars(frameworks: Iterable[str], total: int, stream: IO[str]) -> dict[str, A
     return {
         fw: tqdm(
             total=total,
-            desc=f"{LABELS[fw]:<16}",
+            desc=f"{label_of(fw):<16}",
             position=i,
             unit="step",
             leave=True,
@@ -166,7 +173,7 @@ def _bars(frameworks: Iterable[str], total: int, stream: IO[str]) -> dict[str, A
 
 def _plain_line(fw: str, ev: Event, epochs: int) -> str | None:
     if isinstance(ev, Epoch):
-        parts = [f"{LABELS[fw]}: epoch {ev.epoch}/{epochs}"]
+        parts = [f"{label_of(fw)}: epoch {ev.epoch}/{epochs}"]
         for value, label in (
             (ev.train_loss, "train loss"),
             (ev.val_loss, "val loss"),
@@ -176,7 +183,7 @@ def _plain_line(fw: str, ev: Event, epochs: int) -> str | None:
                 parts.append(f"{label} {value:.4f}")
         return ", ".join(parts)
     if isinstance(ev, Status) and ev.error and ev.status == "error":
-        return f"{LABELS[fw]}: {ev.error}"
+        return f"{label_of(fw)}: {ev.error}"
     return None
 
 
@@ -192,7 +199,7 @@ def _update_bar(bar: Any, fw: str, ev: Event) -> None:  # bar: a tqdm bar (untyp
             **({"val_acc": f"{acc:.3f}"} if acc is not None else {}),
         )
     elif isinstance(ev, Status) and ev.error and ev.status == "error":
-        bar.write(f"{LABELS[fw]}: {ev.error}")
+        bar.write(f"{label_of(fw)}: {ev.error}")
 
 
 def _summary_text(summary: dict) -> str:
@@ -200,7 +207,7 @@ def _summary_text(summary: dict) -> str:
 
     names = list(summary["frameworks"])
     marks = {label: i + 1 for i, (label, _) in enumerate(footnotes())}
-    rows = [("", *[LABELS[n] for n in names], "")]
+    rows = [("", *[label_of(n) for n in names], "")]
     for label, cells, note in summary_rows(summary):
         mark = f" [{marks[label]}]" if label in marks else ""
         rows.append(
@@ -217,16 +224,33 @@ def _summary_text(summary: dict) -> str:
     for n in names:
         err = summary["frameworks"][n].get("error")
         if err:
-            lines.append(f"{LABELS[n]} failed: {err}")
+            lines.append(f"{label_of(n)} failed: {err}")
+    if summary.get("schedule_text"):
+        lines.append(f"Schedule: {summary['schedule_text']}")
     parity = summary.get("parity")
     if parity and parity["max_loss_abs_diff"] is not None:
         first = parity["first_divergent_step"]
+        pairs = parity.get("pairs") or {}
+        against = f" against {label_of(parity['reference'])}" if len(pairs) > 1 else ""
         lines.append(
-            f"Parity: max |loss diff| {parity['max_loss_abs_diff']:.3g} "
+            f"Parity{against}: max |loss diff| {parity['max_loss_abs_diff']:.3g} "
             f"over {parity['steps_compared']} steps; "
             f"first step past {parity['tolerance']:.2g}: {first if first else 'none'}"
         )
+        if len(pairs) > 1:
+            lines += [f"  {label_of(fw)}: {_pair_text(p)}" for fw, p in pairs.items()]
         lines += [f"  note: {n}" for n in parity["notes"]]
     lines += [f"Note: {n}" for n in summary.get("notes", [])]
     lines += [f"[{marks[label]}] {label}: {text}" for label, text in footnotes()]
     return "\n".join(lines)
+
+
+def _pair_text(pair: dict) -> str:
+    """One runtime's loss parity against the reference, for the table's parity lines."""
+    if pair.get("max_loss_abs_diff") is None:
+        return "no steps to compare"
+    first = pair.get("first_divergent_step")
+    return (
+        f"max |loss diff| {pair['max_loss_abs_diff']:.3g} over {pair['steps_compared']} steps; "
+        f"first step past {pair['tolerance']:.2g}: {first if first else 'none'}"
+    )

@@ -1,5 +1,5 @@
 """A run's trained weights, kept in its run folder as plain numpy (``weights/torch.npz``,
-``weights/tensorflow.npz``) so that models can be exported from them after the run.
+``weights/tensorflow.npz``, one per runtime) so that models can be exported from them after the run.
 
 Each worker writes its own framework's weights, in the spec layout of engine.backends.base,
 at the end of every epoch (outside the timed steps): a finished run keeps its final weights, a
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.runtimes import RUNTIMES
 from engine.spec.project import write_atomic
 
 WEIGHTS_DIR = "weights"
@@ -60,4 +61,4 @@ def resolve_dir(path: str | Path) -> Path:
 def available(path: str | Path) -> list[str]:
     """The frameworks whose trained weights a run folder (or weights folder) holds."""
     folder = resolve_dir(path)
-    return [fw for fw in ("torch", "tensorflow") if weights_file(folder, fw).is_file()]
+    return [fw for fw in RUNTIMES if weights_file(folder, fw).is_file()]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Callable
 
 import numpy as np
 
@@ -21,9 +22,6 @@ from engine.backends.base import Weights
 from engine.spec.graph import GraphInfo
 from engine.spec.params import pair
 from engine.spec.project import Project
-
-# Gates per recurrent cell, in Keras' gate order (LSTM i, f, c, o; GRU z, r, h).
-RNN_GATES = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}
 
 
 def _rng(seed: int, layer_id: str) -> np.random.Generator:
@@ -49,43 +47,85 @@ def orthogonal(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
     return q.reshape(shape).astype(np.float32)
 
 
-def _layer_weights(
-    kind: str, p: dict, in_shape: tuple[int, ...], rng: np.random.Generator
-) -> dict[str, np.ndarray]:
-    c = int(in_shape[-1]) if in_shape else 0
-    zeros = np.zeros
-    if kind == "Dense":
-        out = {"kernel": glorot_uniform(rng, (c, p["units"]))}
-        if p["use_bias"]:
-            out["bias"] = zeros(p["units"], np.float32)
-        return out
-    if kind in ("Conv1D", "Conv2D"):
-        k = (p["kernel_size"],) if kind == "Conv1D" else pair(p["kernel_size"])
-        out = {"kernel": glorot_uniform(rng, (*k, c, p["filters"]))}
-        if p["use_bias"]:
-            out["bias"] = zeros(p["filters"], np.float32)
-        return out
-    if kind == "BatchNorm":
-        return {
-            "gamma": np.ones(c, np.float32),
-            "beta": zeros(c, np.float32),
-            "moving_mean": zeros(c, np.float32),
-            "moving_variance": np.ones(c, np.float32),
-        }
-    if kind == "LayerNorm":
-        return {"gamma": np.ones(c, np.float32), "beta": zeros(c, np.float32)}
-    if kind == "Embedding":
-        shape = (p["input_dim"], p["output_dim"])
-        return {"embeddings": rng.uniform(-0.05, 0.05, size=shape).astype(np.float32)}
-    if kind in RNN_GATES:
-        gates, u = RNN_GATES[kind], p["units"]
+Init = Callable[[dict, int, np.random.Generator], dict[str, np.ndarray]]
+
+
+def _zeros(n: int) -> np.ndarray:
+    return np.zeros(n, np.float32)
+
+
+def _ones(n: int) -> np.ndarray:
+    return np.ones(n, np.float32)
+
+
+def _with_bias(out: dict[str, np.ndarray], p: dict, n: int) -> dict[str, np.ndarray]:
+    if p["use_bias"]:
+        out["bias"] = _zeros(n)
+    return out
+
+
+def _dense(p: dict, c: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    return _with_bias({"kernel": glorot_uniform(rng, (c, p["units"]))}, p, p["units"])
+
+
+def _conv(rank: int) -> Init:
+    def init(p: dict, c: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        k = (p["kernel_size"],) if rank == 1 else pair(p["kernel_size"])
+        kernel = glorot_uniform(rng, (*k, c, p["filters"]))
+        return _with_bias({"kernel": kernel}, p, p["filters"])
+
+    return init
+
+
+def _batch_norm(p: dict, c: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    return {
+        "gamma": _ones(c),
+        "beta": _zeros(c),
+        "moving_mean": _zeros(c),
+        "moving_variance": _ones(c),
+    }
+
+
+def _layer_norm(p: dict, c: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    return {"gamma": _ones(c), "beta": _zeros(c)}
+
+
+def _embedding(p: dict, c: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    shape = (p["input_dim"], p["output_dim"])
+    return {"embeddings": rng.uniform(-0.05, 0.05, size=shape).astype(np.float32)}
+
+
+def _recurrent(gates: int, bias: Callable[[int], np.ndarray]) -> Init:
+    """Glorot kernel, orthogonal recurrent kernel (gates side by side), the given bias."""
+
+    def init(p: dict, c: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        u = p["units"]
         kernel = glorot_uniform(rng, (c, gates * u))
         recurrent = orthogonal(rng, (u, gates * u))
-        bias = zeros((2, 3 * u) if kind == "GRU" else gates * u, np.float32)
-        if kind == "LSTM":
-            bias[u : 2 * u] = 1.0  # forget gate, Keras' unit_forget_bias
-        return {"kernel": kernel, "recurrent_kernel": recurrent, "bias": bias}
-    return {}
+        return {"kernel": kernel, "recurrent_kernel": recurrent, "bias": bias(u)}
+
+    return init
+
+
+def _lstm_bias(u: int) -> np.ndarray:
+    bias = _zeros(4 * u)
+    bias[u : 2 * u] = 1.0  # forget gate, Keras' unit_forget_bias
+    return bias
+
+
+# The layer types that have weights, keyed by type: each one's matched initial weights in the
+# spec layout, from (resolved parameters, input channels, the layer's own random stream).
+INIT: dict[str, Init] = {
+    "Dense": _dense,
+    "Conv1D": _conv(1),
+    "Conv2D": _conv(2),
+    "BatchNorm": _batch_norm,
+    "LayerNorm": _layer_norm,
+    "Embedding": _embedding,
+    "LSTM": _recurrent(4, _lstm_bias),
+    "GRU": _recurrent(3, lambda u: np.zeros((2, 3 * u), np.float32)),  # reset_after: 2 biases
+    "SimpleRNN": _recurrent(1, _zeros),
+}
 
 
 def init_weights(project: Project, graph: GraphInfo, seed: int) -> Weights:
@@ -96,9 +136,9 @@ def init_weights(project: Project, graph: GraphInfo, seed: int) -> Weights:
         layer, info = by_id[lid], graph.layers[lid]
         if info.params == 0:
             continue
-        drawn = _layer_weights(
-            layer.type, layer.resolved(), tuple(info.input_shapes[0]), _rng(seed, lid)
-        )
-        if drawn:
-            weights[lid] = drawn
+        init = INIT.get(layer.type)
+        if init is None:
+            continue
+        shape = info.input_shapes[0]
+        weights[lid] = init(layer.resolved(), int(shape[-1]) if shape else 0, _rng(seed, lid))
     return weights

@@ -216,22 +216,26 @@ def _rehearse(framework: str, threads: int) -> None:
     n = training["batch_size"]
     backend.train_step(data.x_train[:n], data.y_train[:n])
     del backend
-    if framework == "tensorflow":
+    from engine.runtimes import runtime
+
+    if runtime(framework).keras_backend is not None:
         import keras
 
         keras.backend.clear_session()  # layer-name counters and graphs back to a fresh process's
 
 
 def _export(job: dict[str, Any], backend: Backend, data: Data, events: EventWriter) -> None:
-    """Write this framework's model files (inside its own worker) and report them."""
+    """Write this framework's model files (inside its own worker) and report them; the exporter
+    is the runtime's (``Runtime.exporter`` in engine.runtimes)."""
+    import importlib
     from pathlib import Path
+
+    from engine.runtimes import runtime
 
     spec = job.get("export") or {}
     sample = data.x_val[:16] if len(data.x_val) else data.x_train[:16]
-    if job["framework"] == "torch":
-        from engine.export.torch_export import export_torch as export
-    else:
-        from engine.export.tf_export import export_tf as export
+    module, _, name = runtime(job["framework"]).exporter.partition(":")
+    export = getattr(importlib.import_module(module), name)
     entries = export(backend, spec.get("formats", []), Path(spec["dir"]), sample)
     events.emit("exports", entries=entries)
 

@@ -15,6 +15,12 @@ SHORT_NAMES = {
 }
 
 
+def joined(names: Sequence[str], last: str = "and") -> str:
+    """'A', 'A and B', 'A, B and C' (``last``: the word before the last name)."""
+    names = list(names)
+    return " ".join(names) if len(names) < 2 else f"{', '.join(names[:-1])} {last} {names[-1]}"
+
+
 def shape_text(shape: Sequence[int] | None) -> str:
     return "[" + ", ".join(str(v) for v in shape) + "]" if shape is not None else "?"
 

@@ -24,7 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from engine.resources import app_root, resource_dir
+from engine.runtimes import RUNTIMES
 from gui import system_info
+from gui.formatting import joined
 
 
 def help_file(name: str) -> Path:
@@ -195,8 +197,9 @@ class HelpUi:
 def about_text() -> str:
     return (
         f"<b>TwinTrain {system_info.app_version()}</b><br>"
-        "Build a small network once; train it in PyTorch and "
-        f"TensorFlow/Keras side by side.<br><br>{system_info.versions_text()}"
+        "Build a small network once; train it side by side in "
+        f"{joined([r.label for r in RUNTIMES.values()])}.<br><br>"
+        f"{system_info.versions_text()}"
     )
 
 

@@ -39,7 +39,7 @@ _DATASET = Param(
     "name", "choice", "digits", choices=catalog.NAMES, doc="Where the training data comes from."
 )
 _OPTIMIZER = Param(
-    "name", "choice", "adam", choices=OPTIMIZERS, doc="Optimizer, set the same in both frameworks."
+    "name", "choice", "adam", choices=OPTIMIZERS, doc="Optimizer, set the same in every framework."
 )
 
 

@@ -4,7 +4,8 @@ Run it under a real X server (``xvfb-run -a -s "-screen 0 1280x800x24"``, which 
 ``gui/screenshot.sh`` does) so that fonts, style and scaling are those of the xcb platform.
 It opens PROJECT (default: the digits_cnn preset), waits until the window is idle, grabs the
 whole screen and quits. With ``--train`` it presses Train first and shoots once the run has
-finished, so the dashboard (plots, summary) is in the picture.
+finished, so the dashboard (plots, summary) is in the picture; ``--frameworks a,b`` ticks those
+runtimes first (and opens the dashboard, so the run options show without training).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
 
+from engine.runtimes import parse_runtimes
 from gui.app import create_app, create_window
 
 
@@ -30,6 +32,10 @@ def main(argv: list[str] | None = None) -> int:
         "--train", action="store_true", help="train first; shoot when the run has finished"
     )
     parser.add_argument("--epochs", type=int, help="with --train: the number of epochs")
+    parser.add_argument(
+        "--frameworks",
+        help="tick these runtimes (comma-separated ids, engine/runtimes.py) and open the dashboard",
+    )
     args = parser.parse_args(argv)
     app = create_app()
     win = create_window([args.project])
@@ -37,6 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.maximized:
         win.setGeometry(screen)
     win.show()
+    if args.frameworks:
+        chosen = parse_runtimes(args.frameworks)
+        for fw, box in win.training.dashboard.framework_boxes.items():
+            box.setChecked(fw in chosen)
+        QTimer.singleShot(100, lambda: win.training.show_dashboard(True))
     if args.select:
         QTimer.singleShot(100, lambda: win.scene.select_only([args.select]))
 

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Screenshot the app under Xvfb: gui/screenshot.sh OUT.png [PROJECT] [--select ID] [--maximized]
+# Screenshot the app under Xvfb: gui/screenshot.sh OUT.png [PROJECT] [--select ID] [--train]
+#   [--epochs N] [--frameworks torch,tensorflow,keras-jax,keras-torch]
 # Needs: apt-get install -y xvfb xauth libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1
 # SIZE=2560x1600 QT_SCALE_FACTOR=2 gui/screenshot.sh shot2x.png  checks 200% scaling.
 cd "$(dirname "$0")/.." || exit 1

@@ -1,11 +1,12 @@
 """`twintrain --self-test`: the installed app checks itself end to end, frozen or not.
 
 It opens the main window (offscreen unless a platform is set), trains the xor_mlp preset for one
-epoch in both frameworks through the window's own Train action (real worker processes: the
-frozen app re-launches its own executable), exports ONNX from both frameworks, and checks the
-results. One line per check ("PASS name: detail" or "FAIL name: detail"); the exit code is 0
-only if every check passed. Nothing is written to the user's data folder: unless
-TWINTRAIN_DATA_DIR is set, a temporary one is used and removed afterwards.
+epoch in the default frameworks (engine.runtimes.DEFAULT_RUNTIMES) through the window's own
+Train action (real worker processes: the frozen app re-launches its own executable), exports
+ONNX from each of them, and checks the results. One line per check ("PASS name: detail" or
+"FAIL name: detail"); the exit code is 0 only if every check passed. Nothing is written to the
+user's data folder: unless TWINTRAIN_DATA_DIR is set, a temporary one is used and removed
+afterwards.
 """
 
 from __future__ import annotations
@@ -20,9 +21,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from engine.runtimes import DEFAULT_RUNTIMES, RUNTIMES
+
 PRESET = "xor_mlp"
-FRAMEWORKS = ("torch", "tensorflow")
-FRAMEWORK_MODULES = ("torch", "tensorflow", "keras")
+FRAMEWORKS = DEFAULT_RUNTIMES  # what every bundle holds (JAX may be left out of it)
+# No module of any registered runtime's packages may be in the GUI process (a distribution's
+# module is named after it: tensorflow-cpu|tensorflow gives tensorflow).
+FRAMEWORK_MODULES = tuple(
+    dict.fromkeys(d.split("|")[-1].replace("-", "_") for r in RUNTIMES.values() for d in r.packages)
+)
 TRAIN_TIMEOUT_S = 300.0
 EXPORT_TIMEOUT_S = 300.0
 
@@ -102,8 +109,8 @@ def run_self_test() -> int:
 
     # Workers are this very executable (the frozen app re-launched, else this Python), started
     # by the one relaunch builder; the training below proves the command really starts one.
-    command = worker_command("torch")
-    expected = [*relaunch_command("engine.worker", ["--twintrain-worker"]), "torch"]
+    command = worker_command(FRAMEWORKS[0])
+    expected = [*relaunch_command("engine.worker", ["--twintrain-worker"]), FRAMEWORKS[0]]
     checks.add(
         "worker-command",
         command == expected and command[0] == sys.executable,
@@ -120,7 +127,7 @@ def run_self_test() -> int:
     checks.add(
         "gui-process",
         not loaded,
-        "no framework in the GUI process (torch, tensorflow, keras not in sys.modules)"
+        f"no framework in the GUI process ({', '.join(FRAMEWORK_MODULES)} not in sys.modules)"
         if not loaded
         else f"the GUI process imported {', '.join(loaded)}",
     )
@@ -174,7 +181,7 @@ def _wait(app, done: Callable[[], bool], timeout_s: float) -> bool:
 
 
 def _train(app, win, checks: Checks, messages: list) -> dict[str, Any] | None:
-    """One epoch of xor_mlp in both frameworks, started with the window's Train action."""
+    """One epoch of xor_mlp in FRAMEWORKS, started with the window's Train action."""
     training = win.training
     for fw, box in training.dashboard.framework_boxes.items():
         box.setChecked(fw in FRAMEWORKS)
@@ -219,9 +226,9 @@ def _train_warm(app, win, checks: Checks) -> None:
     training = win.training
     training.act_warm.setChecked(True)
     training.prewarm()
-    both = {fw: "ready" for fw in FRAMEWORKS}
+    all_ready = {fw: "ready" for fw in FRAMEWORKS}
     started = time.perf_counter()
-    if not _wait(app, lambda: training.warm_state() == both, TRAIN_TIMEOUT_S):
+    if not _wait(app, lambda: training.warm_state() == all_ready, TRAIN_TIMEOUT_S):
         checks.add(
             "warm-workers",
             False,
@@ -253,7 +260,7 @@ def _train_warm(app, win, checks: Checks) -> None:
         f"(first point {controller.first_point_s.get(fw, math.nan):.2f} s)"
         for fw in FRAMEWORKS
     )
-    checks.add("warm-workers", ok, f"both ready {ready_s:.1f} s after Keep Workers Warm; {detail}")
+    checks.add("warm-workers", ok, f"all ready {ready_s:.1f} s after Keep Workers Warm; {detail}")
 
 
 def _alive(pid: int) -> bool:
@@ -297,7 +304,8 @@ def _check_run(win, summary: dict[str, Any], checks: Checks) -> None:
         )
         return (
             ok,
-            f"max |loss torch - loss tensorflow| {diff if diff is None else f'{diff:.2e}'} over "
+            f"max |loss {' - loss '.join(FRAMEWORKS)}| "
+            f"{diff if diff is None else f'{diff:.2e}'} over "
             f"{p.get('steps_compared')} steps (tolerance {tol if tol is None else f'{tol:.1e}'})",
         )
 
@@ -327,7 +335,7 @@ def _check_run(win, summary: dict[str, Any], checks: Checks) -> None:
 
 
 def _export(app, win, checks: Checks) -> None:
-    """ONNX from both frameworks (each in its worker), verified there and cross-checked here."""
+    """ONNX from each of FRAMEWORKS (each in its worker), verified there and cross-checked here."""
     from engine.exporting import export_untrained
     from gui.tasks import run_in_background
 
@@ -379,7 +387,7 @@ def _export(app, win, checks: Checks) -> None:
     checks.add(
         "onnx-cross-check",
         cross.get("ok") is True,
-        "torch.onnx vs tensorflow.onnx in onnxruntime: "
+        f"{' vs '.join(cross.get('files') or [f'{fw}.onnx' for fw in FRAMEWORKS])} in onnxruntime: "
         f"max diff {diff if diff is None else f'{diff:.1e}'} "
         f"(tolerance {cross.get('tolerance')})"
         + (f"; {cross.get('reason')}" if cross.get("reason") else ""),

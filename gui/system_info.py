@@ -21,11 +21,15 @@ _DISTS = {
         "tf-nightly",
     ),
 }
+# Also in the system details (Help > About, bug reports): what the Keras runtimes run on. The
+# status bar keeps to the two above, for its width.
+_MORE_DISTS = {"Keras": ("keras",), "JAX": ("jax",)}
 
 
 def framework_version(name: str) -> str | None:
-    """The installed version of 'PyTorch' or 'TensorFlow' from package metadata, or None."""
-    for dist in _DISTS[name]:
+    """The installed version of 'PyTorch', 'TensorFlow', 'Keras' or 'JAX' from package metadata,
+    or None."""
+    for dist in {**_DISTS, **_MORE_DISTS}[name]:
         try:
             return metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -83,7 +87,7 @@ def report_text(gpus: list[str] | None = None) -> str:
         f"({platform.python_implementation()}, {sys.executable})",
         f"Qt {qVersion()}, PySide6 {pyside_version}",
     ]
-    for name in _DISTS:
+    for name in (*_DISTS, *_MORE_DISTS):
         lines.append(f"{name} {framework_version(name) or 'not installed'}")
     lines.append(f"OS {platform.platform()}")
     lines.append(

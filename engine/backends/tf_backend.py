@@ -5,6 +5,10 @@ Keras model called inside ``tf.function`` under a GradientTape, not ``model.fit`
 axis of None in its input signature so the last, smaller batch of an epoch does not retrace.
 TwinTrain's matched optimizer formulas are Keras' own (see torch_optim), so this side runs
 Keras' stock optimizers in both optimizer modes, every hyper-parameter passed explicitly.
+
+The model, weights and optimizer are keras_model's (shared with the keras-jax and keras-torch
+runtimes); what stays here is TensorFlow's: the tf.function step, densifying an Embedding's
+IndexedSlices gradient, thread pools and devices, and the tf.nn losses.
 """
 
 from __future__ import annotations
@@ -25,29 +29,14 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from engine.backends.base import Weights  # noqa: E402
-from engine.backends.plan import ELU_ALPHA, LEAKY_RELU_SLOPE, Node, Plan, make_plan  # noqa: E402
-from engine.spec.params import pair  # noqa: E402
-from engine.spec.project import INPUT_ID, Project  # noqa: E402
-
-# A user's ~/.keras/keras.json must not change what TwinTrain compares.
-keras.config.set_floatx("float32")
-
-# Activations with a parameter get an explicit layer so the value is stated, not inherited
-# (Keras' LeakyReLU layer defaults to 0.3, its leaky_relu function to 0.2).
-_PARAMETRISED = {
-    "leaky_relu": lambda name: keras.layers.LeakyReLU(negative_slope=LEAKY_RELU_SLOPE, name=name),
-    "elu": lambda name: keras.layers.ELU(alpha=ELU_ALPHA, name=name),
-}
-# Keras names for the others (gelu is exact, approximate=False; swish is silu; softmax: last axis).
-_NAMES = {
-    "relu": "relu",
-    "gelu": "gelu",
-    "tanh": "tanh",
-    "sigmoid": "sigmoid",
-    "softmax": "softmax",
-    "softplus": "softplus",
-    "swish": "silu",
-}
+from engine.backends.keras_model import (  # noqa: E402
+    build_model,
+    load_weights,
+    make_optimizer,
+    read_weights,
+)
+from engine.backends.plan import make_plan  # noqa: E402
+from engine.spec.project import Project  # noqa: E402
 
 
 def _set_threads(threads: int) -> None:
@@ -81,172 +70,7 @@ def _set_device(device: str) -> None:
         tf.config.set_visible_devices([], "GPU")
 
 
-class _Builder:
-    """Turns plan nodes into Keras layers applied to Keras tensors."""
-
-    def __init__(self, plan: Plan) -> None:
-        self.taken = {n.id for n in plan.nodes} | {INPUT_ID}
-
-    def _name(self, base: str) -> str:
-        name, i = base, 1
-        while name in self.taken:
-            i += 1
-            name = f"{base}_{i}"
-        self.taken.add(name)
-        return name
-
-    def _activated(
-        self, node: Node, layer_fn: Callable[[str | None], keras.layers.Layer], tensor: Any
-    ) -> Any:
-        """Apply a layer built with ``activation=`` (or without, plus an explicit layer)."""
-        act = node.params.get("activation", "none")
-        if act in _PARAMETRISED:
-            out = layer_fn(None)(tensor)
-            return _PARAMETRISED[act](self._name(f"{node.id}_{act}"))(out)
-        return layer_fn(_NAMES.get(act))(tensor)
-
-    def apply(self, node: Node, ins: list[Any]) -> Any:
-        """The Keras tensor a node computes from its inputs' (symbolic) tensors."""
-        p, name, kl = node.params, node.id, keras.layers
-        kind = node.type
-        if kind == "Dense":
-            return self._activated(
-                node,
-                lambda a: kl.Dense(p["units"], activation=a, use_bias=p["use_bias"], name=name),
-                ins[0],
-            )
-        if kind in ("Conv1D", "Conv2D"):
-            rank = 1 if kind == "Conv1D" else 2
-            k = (p["kernel_size"],) if rank == 1 else pair(p["kernel_size"])
-            s = (p["strides"],) if rank == 1 else pair(p["strides"])
-            cls = kl.Conv1D if rank == 1 else kl.Conv2D
-            return self._activated(
-                node,
-                lambda a: cls(
-                    p["filters"],
-                    k,
-                    strides=s,
-                    padding=p["padding"],
-                    activation=a,
-                    use_bias=p["use_bias"],
-                    data_format="channels_last",
-                    name=name,
-                ),
-                ins[0],
-            )
-        if kind in ("MaxPool1D", "MaxPool2D", "AvgPool1D", "AvgPool2D"):
-            rank = 1 if kind.endswith("1D") else 2
-            k = (p["pool_size"],) if rank == 1 else pair(p["pool_size"])
-            s = (p["strides"],) if rank == 1 else pair(p["strides"])
-            cls = {
-                "MaxPool1D": kl.MaxPooling1D,
-                "MaxPool2D": kl.MaxPooling2D,
-                "AvgPool1D": kl.AveragePooling1D,
-                "AvgPool2D": kl.AveragePooling2D,
-            }[kind]
-            return cls(k, strides=s, padding=p["padding"], data_format="channels_last", name=name)(
-                ins[0]
-            )
-        if kind == "GlobalAvgPool1D":
-            return kl.GlobalAveragePooling1D(data_format="channels_last", name=name)(ins[0])
-        if kind == "GlobalAvgPool2D":
-            return kl.GlobalAveragePooling2D(data_format="channels_last", name=name)(ins[0])
-        if kind == "Flatten":
-            return kl.Flatten(data_format="channels_last", name=name)(ins[0])
-        if kind == "Reshape":
-            return kl.Reshape(tuple(node.output_shape), name=name)(ins[0])
-        if kind == "Dropout":
-            return kl.Dropout(p["rate"], name=name)(ins[0])
-        if kind == "BatchNorm":
-            return kl.BatchNormalization(
-                axis=-1, momentum=p["momentum"], epsilon=p["epsilon"], name=name
-            )(ins[0])
-        if kind == "LayerNorm":
-            return kl.LayerNormalization(axis=-1, epsilon=p["epsilon"], name=name)(ins[0])
-        if kind == "Activation":
-            return self._activated(node, lambda a: kl.Activation(a or "linear", name=name), ins[0])
-        if kind == "Embedding":
-            return kl.Embedding(p["input_dim"], p["output_dim"], name=name)(ins[0])
-        if kind == "LSTM":
-            return kl.LSTM(
-                p["units"],
-                activation="tanh",
-                recurrent_activation="sigmoid",
-                use_bias=True,
-                return_sequences=p["return_sequences"],
-                name=name,
-            )(ins[0])
-        if kind == "GRU":
-            return kl.GRU(
-                p["units"],
-                activation="tanh",
-                recurrent_activation="sigmoid",
-                use_bias=True,
-                reset_after=True,
-                return_sequences=p["return_sequences"],
-                name=name,
-            )(ins[0])
-        if kind == "SimpleRNN":
-            return kl.SimpleRNN(
-                p["units"],
-                activation="tanh",
-                use_bias=True,
-                return_sequences=p["return_sequences"],
-                name=name,
-            )(ins[0])
-        if kind == "Add":
-            return kl.Add(name=name)(ins)
-        if kind == "Concatenate":
-            axis = p["axis"] % len(node.output_shape) + 1  # Keras counts the batch axis
-            return kl.Concatenate(axis=axis, name=name)(ins)
-        raise ValueError(f"layer type {kind} is not supported by the TensorFlow backend")
-
-
-def build_model(plan: Plan) -> keras.Model:
-    inp = keras.Input(shape=plan.input_shape, name=INPUT_ID, dtype="float32")
-    tensors = {INPUT_ID: inp}
-    builder = _Builder(plan)
-    for node in plan.nodes:
-        tensors[node.id] = builder.apply(node, [tensors[r] for r in node.inputs])
-    return keras.Model(inp, tensors[plan.output_id], name="twintrain")
-
-
-def make_optimizer(spec: dict) -> keras.optimizers.Optimizer:
-    """Keras' stock optimizer for a resolved optimizer section, every hyper-parameter explicit."""
-    name, lr, opt = spec["name"], spec["learning_rate"], keras.optimizers
-    if name == "sgd":
-        return opt.SGD(
-            learning_rate=lr, momentum=float(spec["momentum"]), nesterov=spec["nesterov"]
-        )
-    if name == "adam":
-        return opt.Adam(
-            learning_rate=lr,
-            beta_1=spec["beta_1"],
-            beta_2=spec["beta_2"],
-            epsilon=spec["epsilon"],
-            amsgrad=False,
-        )
-    if name == "adamw":
-        return opt.AdamW(
-            learning_rate=lr,
-            weight_decay=spec["weight_decay"],
-            beta_1=spec["beta_1"],
-            beta_2=spec["beta_2"],
-            epsilon=spec["epsilon"],
-            amsgrad=False,
-        )
-    if name == "rmsprop":
-        return opt.RMSprop(
-            learning_rate=lr,
-            rho=spec["rho"],
-            momentum=spec["momentum"],
-            epsilon=spec["epsilon"],
-            centered=False,
-        )
-    raise ValueError(f"unknown optimizer '{name}'")
-
-
-def _loss_fn(loss: str) -> Callable[[tf.Tensor, tf.Tensor], tf.Tensor]:
+def _loss_fn(loss: str) -> Callable[[Any, Any], Any]:
     if loss == "cross_entropy":
         return lambda y, out: tf.reduce_mean(
             tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=out)
@@ -299,9 +123,9 @@ class TFBackend:
 
     def build(self, weights: Weights | None, *, optimizer_mode: str = "matched") -> None:
         keras.utils.set_random_seed(int(self.project.training.get("seed", 0)))
-        model = build_model(self.plan)
+        model = build_model(self.plan, "TensorFlow")
         if weights is not None:
-            _load(model, weights)
+            load_weights(model, weights)
         self.model = model
         self.optimizer = make_optimizer(self.plan.optimizer)
         # Matched mode updates every Embedding row each step, as PyTorch's dense gradients do;
@@ -323,8 +147,8 @@ class TFBackend:
 
     # ---- steps ---------------------------------------------------------------------------------
 
-    def _train(self, x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
-        assert self.model is not None and self.optimizer is not None  # build() ran
+    def _train(self, x: Any, y: Any) -> Any:
+        assert self.model is not None and self.optimizer is not None, "build() first"
         with tf.GradientTape() as tape:
             loss = self._loss(y, self.model(x, training=True))
         grads = tape.gradient(loss, self._trainable)
@@ -337,8 +161,8 @@ class TFBackend:
         self.optimizer.apply(grads, self._trainable)
         return loss
 
-    def _eval(self, x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        assert self.model is not None  # build() ran
+    def _eval(self, x: Any, y: Any) -> tuple[Any, Any]:
+        assert self.model is not None, "build() first"
         out = self.model(x, training=False)
         loss = self._loss(y, out)
         if self.plan.loss == "cross_entropy":
@@ -376,33 +200,9 @@ class TFBackend:
 
     def get_weights(self) -> Weights:
         assert self.model is not None, "build() first"
-        out: Weights = {}
-        for node in self.plan.nodes:
-            layer = self.model.get_layer(node.id)
-            if layer.weights:
-                out[node.id] = {
-                    v.name: np.array(v.numpy(), dtype=np.float32) for v in layer.weights
-                }
-        return out
+        return read_weights(self.model, self.plan)
 
     def peak_device_bytes(self) -> int | None:
         if self.device != "cuda":
             return None
         return int(tf.config.experimental.get_memory_info("GPU:0")["peak"])
-
-
-def _load(model: keras.Model, weights: Weights) -> None:
-    for lid, arrays in weights.items():
-        layer = model.get_layer(lid)
-        names = [v.name for v in layer.weights]
-        missing = set(names) ^ set(arrays)
-        if missing:
-            raise ValueError(f"layer '{lid}': weights {sorted(arrays)} do not match {names}")
-        for v in layer.weights:
-            value = np.asarray(arrays[v.name], dtype=np.float32)
-            if tuple(value.shape) != tuple(v.shape):
-                raise ValueError(
-                    f"layer '{lid}': {v.name} has shape {list(value.shape)}, "
-                    f"expected {list(v.shape)}"
-                )
-            v.assign(value)

@@ -18,11 +18,9 @@ from torch import Tensor, nn
 from engine.backends import torch_layers as L
 from engine.backends.base import Weights
 from engine.backends.plan import Plan, make_plan
+from engine.backends.torch_adapters import TORCH, out_layout, run_layout
 from engine.backends.torch_optim import make_optimizer
 from engine.spec.project import INPUT_ID, Project
-
-# Keras' GRU gate order is z, r, h; PyTorch's is r, z, n.
-_GRU_ORDER = (1, 0, 2)
 
 
 class Net(nn.Module):
@@ -35,6 +33,7 @@ class Net(nn.Module):
         # a suffix as module names; ``key`` maps a spec id to its module name.
         taken = {node.id for node in plan.nodes}
         self.key: dict[str, str] = {}
+        self.ran: dict[str, str] = {}  # spec id -> the layout it runs in (the code export's too)
         for node in plan.nodes:
             name = node.id
             while hasattr(self.layers, name) or (name != node.id and name in taken):
@@ -42,7 +41,7 @@ class Net(nn.Module):
             self.key[node.id] = name
         steps: list[tuple[nn.Module, tuple[int, ...]]] = []
         slot = {INPUT_ID: 0}
-        layout = {INPUT_ID: "cl"}
+        layout: dict[str, str] = {INPUT_ID: "cl"}
         rank = {INPUT_ID: len(plan.input_shape) + 1}
         converted: dict[tuple[str, str], int] = {}
 
@@ -57,18 +56,17 @@ class Net(nn.Module):
             return converted[key]
 
         for node in plan.nodes:
-            want = L.wanted_layout(node.type)
-            if want is None:  # follows its first input; the others are converted to match
-                first = node.inputs[0]
-                want = layout[first] if rank[first] > 2 else "cl"
+            # A layout-following type takes its first input's; the others are converted to match.
+            first = node.inputs[0]
+            want = run_layout(node.type, layout[first], rank[first])
+            self.ran[node.id] = want
             ins = tuple(fetch(ref, want) for ref in node.inputs)
             module = L.make_module(node, want == "cf")
             self.layers[self.key[node.id]] = module
             steps.append((module, ins))
             slot[node.id] = len(steps)
             rank[node.id] = len(node.output_shape) + 1
-            out_layout = "cf" if want == "cf" else "cl"
-            layout[node.id] = out_layout if rank[node.id] > 2 else "cl"
+            layout[node.id] = out_layout(want, rank[node.id])
         last = plan.output_id
         if layout[last] == "cf" and rank[last] > 2:
             steps.append((L.Permute(rank[last], False), (slot[last],)))
@@ -87,96 +85,6 @@ class Net(nn.Module):
         for m, ins in self._steps:
             values.append(m(*[values[i] for i in ins]))
         return values[-1]
-
-
-# ---- weights: spec (Keras) layout <-> PyTorch ---------------------------------------------------
-
-
-def _to_torch(kind: str, w: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Spec arrays of one layer as {torch parameter/buffer name: array}."""
-    if kind == "Dense":
-        out = {"weight": w["kernel"].T}
-    elif kind in ("Conv1D", "Conv2D"):
-        k = w["kernel"]
-        out = {"weight": k.transpose(k.ndim - 1, k.ndim - 2, *range(k.ndim - 2))}
-    elif kind == "BatchNorm":
-        return {
-            "weight": w["gamma"],
-            "bias": w["beta"],
-            "running_mean": w["moving_mean"],
-            "running_var": w["moving_variance"],
-        }
-    elif kind == "LayerNorm":
-        return {"weight": w["gamma"], "bias": w["beta"]}
-    elif kind == "Embedding":
-        return {"weight": w["embeddings"]}
-    elif kind == "GRU":
-
-        def reorder(a: np.ndarray) -> np.ndarray:
-            parts = np.split(a, 3, axis=-1)
-            return np.concatenate([parts[i] for i in _GRU_ORDER], axis=-1)
-
-        return {
-            "weight_ih_l0": reorder(w["kernel"]).T,
-            "weight_hh_l0": reorder(w["recurrent_kernel"]).T,
-            "bias_ih_l0": reorder(w["bias"][0]),
-            "bias_hh_l0": reorder(w["bias"][1]),
-        }
-    elif kind in ("LSTM", "SimpleRNN"):  # LSTM gates i, f, c, o are in PyTorch's order already
-        return {
-            "weight_ih_l0": w["kernel"].T,
-            "weight_hh_l0": w["recurrent_kernel"].T,
-            "bias_ih_l0": w["bias"],
-            "bias_hh_l0": np.zeros_like(w["bias"]),
-        }
-    else:
-        raise ValueError(f"{kind} has no weights")
-    if "bias" in w:
-        out["bias"] = w["bias"]
-    return out
-
-
-def _from_torch(kind: str, t: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    if kind == "Dense":
-        out = {"kernel": t["weight"].T}
-    elif kind in ("Conv1D", "Conv2D"):
-        k = t["weight"]
-        out = {"kernel": k.transpose(*range(2, k.ndim), 1, 0)}
-    elif kind == "BatchNorm":
-        return {
-            "gamma": t["weight"],
-            "beta": t["bias"],
-            "moving_mean": t["running_mean"],
-            "moving_variance": t["running_var"],
-        }
-    elif kind == "LayerNorm":
-        return {"gamma": t["weight"], "beta": t["bias"]}
-    elif kind == "Embedding":
-        return {"embeddings": t["weight"]}
-    elif kind == "GRU":
-
-        def reorder(
-            a: np.ndarray,
-        ) -> np.ndarray:  # r, z, n -> z, r, h (the swap is its own inverse)
-            parts = np.split(a, 3, axis=-1)
-            return np.concatenate([parts[i] for i in _GRU_ORDER], axis=-1)
-
-        return {
-            "kernel": reorder(t["weight_ih_l0"].T),
-            "recurrent_kernel": reorder(t["weight_hh_l0"].T),
-            "bias": np.stack([reorder(t["bias_ih_l0"]), reorder(t["bias_hh_l0"])]),
-        }
-    elif kind in ("LSTM", "SimpleRNN"):
-        return {
-            "kernel": t["weight_ih_l0"].T,
-            "recurrent_kernel": t["weight_hh_l0"].T,
-            "bias": t["bias_ih_l0"] + t["bias_hh_l0"],
-        }
-    else:
-        return {}
-    if "bias" in t:
-        out["bias"] = t["bias"]
-    return out
 
 
 def _loss_fn(loss: str) -> Callable[..., Tensor]:
@@ -244,7 +152,10 @@ class TorchBackend:
             for lid, arrays in weights.items():
                 module = model.layers[model.key[lid]]
                 named = dict(module.named_parameters()) | dict(module.named_buffers())
-                for name, value in _to_torch(self._kinds[lid], arrays).items():
+                to_torch = TORCH[self._kinds[lid]].to_torch
+                if to_torch is None:
+                    raise ValueError(f"layer '{lid}': {self._kinds[lid]} has no weights")
+                for name, value in to_torch(arrays).items():
                     target = named[name]
                     src = torch.from_numpy(np.ascontiguousarray(value, dtype=np.float32))
                     if tuple(src.shape) != tuple(target.shape):
@@ -322,10 +233,13 @@ class TorchBackend:
         assert self.model is not None, "build() first"
         out: Weights = {}
         for lid, key in self.model.key.items():
+            from_torch = TORCH[self._kinds[lid]].from_torch
+            if from_torch is None:  # no weights (a padded average pool's buffer is not one)
+                continue
             module = self.model.layers[key]
             named = dict(module.named_parameters()) | dict(module.named_buffers())
             arrays = {k: v.detach().cpu().numpy().copy() for k, v in named.items() if v is not None}
-            converted = _from_torch(self._kinds[lid], arrays)
+            converted = from_torch(arrays)
             if converted:
                 out[lid] = {
                     k: np.ascontiguousarray(v, dtype=np.float32) for k, v in converted.items()

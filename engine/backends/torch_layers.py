@@ -1,10 +1,12 @@
-"""PyTorch modules with Keras semantics, one per spec layer type, and the layout each one needs.
+"""PyTorch modules with Keras semantics, one per spec layer type.
 
-PyTorch computes convolutions and pooling channels-first (NCHW), the spec is channels-last. Each
-module here states the layout it reads (``"cf"``, ``"cl"`` or ``None`` for either); the network
-builder (torch_backend) inserts permutes only where a tensor's layout must change, so a conv stack
-stays NCHW, and a Flatten after a conv permutes to channels-last first, flattening in the spec's
-(Keras') order: the next Dense's kernel then needs no row permutation.
+PyTorch computes convolutions, pooling and batch norm channels-first (NCHW), the spec is
+channels-last. The layout each layer type runs in is declared once, in torch_adapters' ``TORCH``
+table (the code export reads it too); the network builder (torch_backend) inserts permutes only
+where a tensor's layout must change, so a conv stack stays NCHW, and a Flatten after a conv
+permutes to channels-last first, flattening in the spec's (Keras') order: the next Dense's kernel
+then needs no row permutation. A module whose type has layout None is told the layout it is
+handed (``channels_first``).
 
 Keras details reproduced: TensorFlow's 'same' padding (the odd pixel after), average pooling
 'same' that leaves the padding out of the mean, BatchNorm's biased moving variance and momentum
@@ -17,13 +19,13 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from typing import Protocol
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from engine.backends.plan import ELU_ALPHA, LEAKY_RELU_SLOPE, Node, same_padding
+from engine.backends.torch_adapters import TORCH
 from engine.spec.params import pair
 
 Act = Callable[[Tensor], Tensor] | None
@@ -74,8 +76,6 @@ def _sizes(node: Node, rank: int, key: str) -> tuple[int, ...]:
 
 
 class Dense(nn.Linear):
-    layout = "cl"
-
     def __init__(self, node: Node) -> None:
         p = node.params
         super().__init__(node.input_shapes[0][-1], p["units"], bias=p["use_bias"])
@@ -86,8 +86,6 @@ class Dense(nn.Linear):
 
 
 class _ConvMixin:
-    layout = "cf"
-
     @staticmethod
     def _setup(node: Node, rank: int) -> tuple[dict, tuple[int, ...], Act]:
         p = node.params
@@ -122,15 +120,14 @@ class Conv2D(_ConvMixin, nn.Conv2d):
 
 
 class Pool(nn.Module):
-    """Max or average pooling, 1D or 2D, with Keras' 'same' semantics."""
+    """Max or average pooling, 1D or 2D (from the input's rank), with Keras' 'same' semantics."""
 
-    layout = "cf"
+    is_max = False
     scale: Tensor | None  # a buffer: 1 / valid count per window, for padded average pooling
 
     def __init__(self, node: Node) -> None:
         super().__init__()
-        rank = 1 if node.type.endswith("1D") else 2
-        self.is_max = node.type.startswith("Max")
+        rank = len(node.input_shapes[0]) - 1  # spatial axes
         self.kernel, self.stride = _sizes(node, rank, "pool_size"), _sizes(node, rank, "strides")
         pads = _pads(node, self.kernel, self.stride)
         self.padding, self.extra_pad = _split(pads)
@@ -161,21 +158,28 @@ class Pool(nn.Module):
         return self.fn(x, self.kernel, self.stride, self.padding, count_include_pad=False)
 
 
-class GlobalAvgPool(nn.Module):
-    layout = "cf"
+class MaxPool(Pool):
+    is_max = True
 
-    def __init__(self, node: Node) -> None:
+
+class AvgPool(Pool):
+    is_max = False
+
+
+class GlobalAvgPool(nn.Module):
+    """The mean over the spatial axes, wherever the channels are (no permute needed)."""
+
+    def __init__(self, node: Node, channels_first: bool) -> None:
         super().__init__()
-        self.dims = tuple(range(2, len(node.input_shapes[0]) + 1))
+        rank = len(node.input_shapes[0])  # batch excluded
+        self.dims = tuple(range(2, rank + 1)) if channels_first else tuple(range(1, rank))
 
     def forward(self, x: Tensor) -> Tensor:
         return x.mean(dim=self.dims)
 
 
 class Flatten(nn.Module):
-    layout = "cl"
-
-    def __init__(self, node: Node) -> None:  # node unused: every SIMPLE layer takes its node
+    def __init__(self, node: Node) -> None:  # node unused: every module is built from its node
         super().__init__()
 
     def forward(self, x: Tensor) -> Tensor:
@@ -183,8 +187,6 @@ class Flatten(nn.Module):
 
 
 class Reshape(nn.Module):
-    layout = "cl"
-
     def __init__(self, node: Node) -> None:
         super().__init__()
         self.shape = tuple(node.output_shape)
@@ -194,15 +196,11 @@ class Reshape(nn.Module):
 
 
 class Dropout(nn.Dropout):
-    layout = None
-
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Node, channels_first: bool) -> None:  # elementwise: either layout
         super().__init__(node.params["rate"])
 
 
 class Activation(nn.Module):
-    layout = None
-
     def __init__(self, node: Node, channels_first: bool) -> None:
         super().__init__()
         self.act = activation(node.params["activation"], 1 if channels_first else -1)
@@ -213,13 +211,13 @@ class Activation(nn.Module):
 
 class BatchNorm(nn.Module):
     """Keras' BatchNormalization: batch statistics in training, moving averages of the batch
-    mean and *biased* variance (PyTorch's own BatchNorm keeps the unbiased one)."""
+    mean and *biased* variance (PyTorch's own BatchNorm keeps the unbiased one). Channels-first,
+    as PyTorch's batch norm (its table entry says so): channels on axis 1."""
 
-    layout = None
     running_mean: Tensor  # buffers (register_buffer), saved with the weights
     running_var: Tensor
 
-    def __init__(self, node: Node, channels_first: bool) -> None:
+    def __init__(self, node: Node) -> None:
         super().__init__()
         c = node.input_shapes[0][-1]
         self.weight = nn.Parameter(torch.ones(c))
@@ -228,14 +226,9 @@ class BatchNorm(nn.Module):
         self.register_buffer("running_var", torch.ones(c))
         self.momentum = 1.0 - node.params["momentum"]  # PyTorch's convention
         self.eps = node.params["epsilon"]
-        self.channels_first = channels_first or len(node.input_shapes[0]) == 1
-        rank = len(node.input_shapes[0]) + 1
-        self.reduce = (0, *range(2, rank)) if self.channels_first else (0,)
+        self.reduce = (0, *range(2, len(node.input_shapes[0]) + 1))
 
     def forward(self, x: Tensor) -> Tensor:
-        shape = x.shape
-        if not self.channels_first:
-            x = x.reshape(-1, shape[-1])
         if self.training:
             y = F.batch_norm(x, None, None, self.weight, self.bias, True, 0.0, self.eps)
             with torch.no_grad():
@@ -246,19 +239,15 @@ class BatchNorm(nn.Module):
             y = F.batch_norm(
                 x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps
             )
-        return y if self.channels_first else y.reshape(shape)
+        return y
 
 
 class LayerNorm(nn.LayerNorm):
-    layout = "cl"
-
     def __init__(self, node: Node) -> None:
         super().__init__(node.input_shapes[0][-1], eps=node.params["epsilon"])
 
 
 class Embedding(nn.Embedding):
-    layout = "cl"
-
     def __init__(self, node: Node) -> None:
         super().__init__(node.params["input_dim"], node.params["output_dim"])
 
@@ -269,7 +258,6 @@ class Embedding(nn.Embedding):
 class _Recurrent:
     """batch_first, one layer, Keras' single bias: bias_hh held at zero and frozen."""
 
-    layout = "cl"
     bias_hh_l0: Tensor  # the recurrent bias of the nn.RNNBase this is mixed into
 
     def _finish(self, return_sequences: bool) -> None:
@@ -322,9 +310,7 @@ class SimpleRNN(_Recurrent, nn.RNN):
 
 
 class Add(nn.Module):
-    layout = None
-
-    def __init__(self, node: Node) -> None:  # node unused: every SIMPLE layer takes its node
+    def __init__(self, node: Node, channels_first: bool) -> None:  # elementwise: either layout
         super().__init__()
 
     def forward(self, *xs: Tensor) -> Tensor:
@@ -335,8 +321,6 @@ class Add(nn.Module):
 
 
 class Concatenate(nn.Module):
-    layout = None
-
     def __init__(self, node: Node, channels_first: bool) -> None:
         super().__init__()
         rank = len(node.input_shapes[0])
@@ -362,47 +346,9 @@ class Permute(nn.Module):
         return x.permute(self.dims)
 
 
-class _LayerClass(Protocol):
-    """A class in SIMPLE: built from its node alone, reading the layout it names."""
-
-    @property
-    def layout(self) -> str | None: ...
-
-    def __call__(self, node: Node) -> nn.Module: ...
-
-
-SIMPLE: dict[str, _LayerClass] = {
-    "Dense": Dense,
-    "Conv1D": Conv1D,
-    "Conv2D": Conv2D,
-    "MaxPool1D": Pool,
-    "MaxPool2D": Pool,
-    "AvgPool1D": Pool,
-    "AvgPool2D": Pool,
-    "GlobalAvgPool1D": GlobalAvgPool,
-    "GlobalAvgPool2D": GlobalAvgPool,
-    "Flatten": Flatten,
-    "Reshape": Reshape,
-    "Dropout": Dropout,
-    "LayerNorm": LayerNorm,
-    "Embedding": Embedding,
-    "LSTM": LSTM,
-    "GRU": GRU,
-    "SimpleRNN": SimpleRNN,
-    "Add": Add,
-}
-# Layers whose behaviour depends on the layout they are handed.
-LAYOUT_AWARE = {"Activation": Activation, "BatchNorm": BatchNorm, "Concatenate": Concatenate}
-
-
 def make_module(node: Node, channels_first: bool) -> nn.Module:
-    if node.type in LAYOUT_AWARE:
-        return LAYOUT_AWARE[node.type](node, channels_first)
-    return SIMPLE[node.type](node)
-
-
-def wanted_layout(node_type: str) -> str | None:
-    """The layout a layer type reads: 'cf', 'cl' or None (whatever it is handed)."""
-    if node_type in LAYOUT_AWARE:
-        return None
-    return SIMPLE[node_type].layout
+    """The module for a plan node, from torch_adapters' table; ``channels_first``: the layout
+    the node runs in (passed to the modules of layout-following types only)."""
+    adapter = TORCH[node.type]
+    cls = globals()[adapter.module]
+    return cls(node, channels_first) if adapter.layout is None else cls(node)

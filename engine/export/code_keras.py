@@ -1,11 +1,13 @@
 """``model_keras.py``: the project as a plain Keras 3 script (a functional model and ``fit``).
 
 Keras' own conventions are the spec's (channels-last, 'same' padding, momentum), so each
-layer maps to one Keras layer with the project's parameters written out.
+layer maps to one Keras layer: the class and arguments of the backend's table (keras_adapters),
+written where they differ from Keras' defaults.
 """
 
 from __future__ import annotations
 
+from engine.backends.keras_adapters import KERAS, Arg
 from engine.backends.plan import Node
 from engine.export import code_data
 from engine.export.code_common import (
@@ -19,7 +21,6 @@ from engine.export.code_common import (
     shape_text,
     size,
 )
-from engine.spec.params import pair
 from engine.spec.project import INPUT_ID
 
 ACTIVATIONS = {
@@ -45,77 +46,19 @@ METRICS = {
 }
 
 
+def _code(arg: Arg) -> str:
+    value = size(arg.value) if arg.size else literal(arg.value)
+    return value if arg.keyword is None else f"{arg.keyword}={value}"
+
+
 def _layer(node: Node) -> tuple[str, list[str]]:
-    """(Keras layer class, constructor arguments) for one node, its name last."""
-    p, kind = node.params, node.type
-    args: list[str] = []
-
-    def act() -> None:
-        if p.get("activation", "none") != "none":
-            args.append(f"activation={literal(ACTIVATIONS[p['activation']])}")
-
-    if kind == "Dense":
-        args.append(str(p["units"]))
-        act()
-        if not p["use_bias"]:
-            args.append("use_bias=False")
-    elif kind in ("Conv1D", "Conv2D"):
-        rank = 1 if kind == "Conv1D" else 2
-        k = (p["kernel_size"],) if rank == 1 else pair(p["kernel_size"])
-        st = (p["strides"],) if rank == 1 else pair(p["strides"])
-        args += [str(p["filters"]), size(k)]
-        if any(v != 1 for v in st):
-            args.append(f"strides={size(st)}")
-        if p["padding"] != "valid":
-            args.append(f"padding={literal(p['padding'])}")
-        act()
-        if not p["use_bias"]:
-            args.append("use_bias=False")
-    elif kind in ("MaxPool1D", "MaxPool2D", "AvgPool1D", "AvgPool2D"):
-        rank = 1 if kind.endswith("1D") else 2
-        k = (p["pool_size"],) if rank == 1 else pair(p["pool_size"])
-        st = (p["strides"],) if rank == 1 else pair(p["strides"])
-        args.append(size(k))
-        if tuple(st) != tuple(k):
-            args.append(f"strides={size(st)}")
-        if p["padding"] != "valid":
-            args.append(f"padding={literal(p['padding'])}")
-    elif kind == "Reshape":
-        args.append(literal(tuple(node.output_shape)))
-    elif kind == "Dropout":
-        args.append(literal(float(p["rate"])))
-    elif kind == "BatchNorm":
-        args += [
-            f"momentum={literal(float(p['momentum']))}",
-            f"epsilon={literal(float(p['epsilon']))}",
-        ]
-    elif kind == "LayerNorm":
-        args.append(f"epsilon={literal(float(p['epsilon']))}")
-    elif kind == "Activation":
-        args.append(literal(ACTIVATIONS.get(p["activation"], "linear")))
-    elif kind == "Embedding":
-        args += [str(p["input_dim"]), str(p["output_dim"])]
-    elif kind in ("LSTM", "GRU", "SimpleRNN"):
-        args.append(str(p["units"]))
-        if p["return_sequences"]:
-            args.append("return_sequences=True")
-    elif kind == "Concatenate":
-        axis = p["axis"] if p["axis"] < 0 else p["axis"] + 1  # Keras counts the batch axis
-        args.append(f"axis={axis}")
-    cls = {
-        "Conv1D": "Conv1D",
-        "Conv2D": "Conv2D",
-        "MaxPool1D": "MaxPooling1D",
-        "MaxPool2D": "MaxPooling2D",
-        "AvgPool1D": "AveragePooling1D",
-        "AvgPool2D": "AveragePooling2D",
-        "GlobalAvgPool1D": "GlobalAveragePooling1D",
-        "GlobalAvgPool2D": "GlobalAveragePooling2D",
-        "BatchNorm": "BatchNormalization",
-        "LayerNorm": "LayerNormalization",
-    }.get(kind, kind)
+    """(Keras layer class, constructor arguments) for one node, its name last: the backend's
+    table (keras_adapters), written where an argument differs from Keras' default."""
+    adapter = KERAS[node.type]
+    act = node.params.get("activation", "none")
+    args = [_code(a) for a in adapter.args(node, ACTIVATIONS.get(act)) if a.written]
     args.append(f"name={literal(node.id)}")
-    return f"layers.{cls}", args
+    return f"layers.{adapter.cls}", args
 
 
 def _model(s: Settings) -> list[str]:
@@ -127,7 +70,7 @@ def _model(s: Settings) -> list[str]:
         out = "x" if plan.is_chain else names(node.id)
         cls, args = _layer(node)
         ins = [var[r] for r in node.inputs]
-        tail = f"([{', '.join(ins)}])" if node.type in ("Add", "Concatenate") else f"({ins[0]})"
+        tail = f"([{', '.join(ins)}])" if KERAS[node.type].merge else f"({ins[0]})"
         body.extend(call(INDENT, f"{out} = {cls}", args, tail))
         var[node.id] = out
     body.extend(

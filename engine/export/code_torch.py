@@ -9,7 +9,10 @@ written out with F.pad, as PyTorch pads symmetrically.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from engine.backends.plan import ELU_ALPHA, LEAKY_RELU_SLOPE, Node, same_padding
+from engine.backends.torch_adapters import out_layout, run_layout
 from engine.export import code_data
 from engine.export.code_common import (
     INDENT,
@@ -28,30 +31,6 @@ from engine.spec.params import pair
 from engine.spec.project import INPUT_ID
 
 I2 = INDENT * 2
-# The layout each layer type reads: channels-first ("cf"), channels-last ("cl") or either (None).
-WANTS = {
-    "Dense": "cl",
-    "Conv1D": "cf",
-    "Conv2D": "cf",
-    "MaxPool1D": "cf",
-    "MaxPool2D": "cf",
-    "AvgPool1D": "cf",
-    "AvgPool2D": "cf",
-    "GlobalAvgPool1D": None,
-    "GlobalAvgPool2D": None,
-    "Flatten": "cl",
-    "Reshape": "cl",
-    "Dropout": None,
-    "BatchNorm": "cf",
-    "LayerNorm": "cl",
-    "Activation": None,
-    "Embedding": "cl",
-    "LSTM": "cl",
-    "GRU": "cl",
-    "SimpleRNN": "cl",
-    "Add": None,
-    "Concatenate": None,
-}
 LOSSES = {
     "cross_entropy": "nn.CrossEntropyLoss()",
     "binary_cross_entropy": "nn.BCEWithLogitsLoss()",
@@ -102,10 +81,11 @@ class _ModelWriter:
         self.init: list[str] = []
         self.fwd: list[str] = []
         self.var = {INPUT_ID: "x"}
-        self.layout = {INPUT_ID: "cl"}
+        self.layout: dict[str, str] = {INPUT_ID: "cl"}
         self.rank = {INPUT_ID: len(s.plan.input_shape) + 1}
         self.converted: dict[tuple[str, str], str] = {}
         self.attr_of: dict[str, str] = {}  # layer id -> attribute holding its module
+        self.ran: dict[str, str] = {}  # layer id -> the layout it runs in
 
     # ---- tensors and layouts ----------------------------------------------------------------
 
@@ -134,17 +114,17 @@ class _ModelWriter:
 
     def write(self) -> None:
         for node in self.plan.nodes:
-            want = WANTS[node.type]
-            if want is None:  # follows its first input; the others are converted to match
-                first = node.inputs[0]
-                want = self.layout[first] if self.rank[first] > 2 else "cl"
+            # The backend's rule (torch_adapters): the script permutes where the backend does.
+            first = node.inputs[0]
+            want = run_layout(node.type, self.layout[first], self.rank[first])
+            self.ran[node.id] = want
             why = _why(node.type, want)
             ins = [self.fetch(ref, want, why) for ref in node.inputs]
             out = self.out_var(node)
             self.emit(node, ins, out, want == "cf")
             self.var[node.id] = out
             self.rank[node.id] = len(node.output_shape) + 1
-            self.layout[node.id] = "cf" if want == "cf" and self.rank[node.id] > 2 else "cl"
+            self.layout[node.id] = out_layout(want, self.rank[node.id])
         last = self.plan.output_id
         result = self.fetch(last, "cl", "(the output is channels-last)")
         self.fwd.append(f"{I2}return {result}")
@@ -156,84 +136,14 @@ class _ModelWriter:
         return f"self.{attr}"
 
     def emit(self, node: Node, ins: list[str], out: str, cf: bool) -> None:
-        p, kind, a = node.params, node.type, ins[0]
-        shape_in = node.input_shapes[0]
-        channel_dim = 1 if cf and len(shape_in) > 1 else -1
-        fwd = self.fwd.append
-        if kind == "Dense":
-            bias = [] if p["use_bias"] else ["bias=False"]
-            m = self.layer(node, "nn.Linear", [str(shape_in[-1]), str(p["units"]), *bias])
-            fwd(f"{I2}{out} = {activation(p['activation'], f'{m}({a})')}")
-        elif kind in ("Conv1D", "Conv2D"):
-            self.conv(node, a, out)
-        elif kind in ("MaxPool1D", "MaxPool2D", "AvgPool1D", "AvgPool2D"):
-            self.pool(node, a, out)
-        elif kind in ("GlobalAvgPool1D", "GlobalAvgPool2D"):
-            n = len(shape_in) - 1
-            dims = tuple(range(2, 2 + n)) if cf else tuple(range(1, 1 + n))
-            fwd(f"{I2}{out} = {a}.mean(dim={dims[0] if n == 1 else literal(dims)})")
-        elif kind == "Flatten":
-            fwd(f"{I2}{out} = {a}.flatten(1)")
-        elif kind == "Reshape":
-            fwd(f"{I2}{out} = {a}.reshape(-1, {', '.join(map(str, node.output_shape))})")
-        elif kind == "Dropout":
-            m = self.layer(node, "nn.Dropout", [literal(float(p["rate"]))])
-            fwd(f"{I2}{out} = {m}({a})")
-        elif kind == "BatchNorm":
-            rank = len(shape_in) + 1
-            if rank > 5:
-                raise ValueError(
-                    f"layer '{node.id}': BatchNorm on a rank-{rank - 1} input has no PyTorch layer"
-                )
-            bn_dims = {2: 1, 3: 1, 4: 2, 5: 3}[rank]
-            momentum = round(1.0 - float(p["momentum"]), 12)
-            self.init.extend(
-                comment_lines(
-                    I2,
-                    f"momentum={momentum:g} is Keras' momentum {p['momentum']:g}: "
-                    "PyTorch weights the new batch, Keras the running average.",
-                )
-            )
-            m = self.layer(
-                node,
-                f"nn.BatchNorm{bn_dims}d",
-                [
-                    str(shape_in[-1]),
-                    f"eps={literal(float(p['epsilon']))}",
-                    f"momentum={momentum!r}",
-                ],
-            )
-            fwd(f"{I2}{out} = {m}({a})")
-        elif kind == "LayerNorm":
-            m = self.layer(
-                node, "nn.LayerNorm", [str(shape_in[-1]), f"eps={literal(float(p['epsilon']))}"]
-            )
-            fwd(f"{I2}{out} = {m}({a})")
-        elif kind == "Activation":
-            if p["activation"] != "none" or out != a:
-                fwd(f"{I2}{out} = {activation(p['activation'], a, channel_dim)}")
-        elif kind == "Embedding":
-            m = self.layer(node, "nn.Embedding", [str(p["input_dim"]), str(p["output_dim"])])
-            fwd(f"{I2}{out} = {m}({a}.long())  # indices arrive as floats")
-        elif kind in ("LSTM", "GRU", "SimpleRNN"):
-            cls = {"LSTM": "nn.LSTM", "GRU": "nn.GRU", "SimpleRNN": "nn.RNN"}[kind]
-            m = self.layer(node, cls, [str(shape_in[-1]), str(p["units"]), "batch_first=True"])
-            fwd(f"{I2}{out}, _ = {m}({a})")
-            if not p["return_sequences"]:
-                fwd(f"{I2}{out} = {out}[:, -1]  # the last time step only")
-        elif kind == "Add":
-            fwd(f"{I2}{out} = {' + '.join(ins)}")
-        elif kind == "Concatenate":
-            rank = len(shape_in)
-            axis = p["axis"] % rank
-            dim = (1 if axis == rank - 1 else axis + 2) if cf and rank > 1 else axis + 1
-            fwd(f"{I2}{out} = torch.cat([{', '.join(ins)}], dim={dim})")
-        else:
-            raise ValueError(f"layer '{node.id}': no PyTorch code for layer type {kind}")
+        write = CODE.get(node.type)
+        if write is None:
+            raise ValueError(f"layer '{node.id}': no PyTorch code for layer type {node.type}")
+        write(self, node, ins, out, cf)
 
     def conv(self, node: Node, a: str, out: str) -> None:
         p = node.params
-        rank = 1 if node.type == "Conv1D" else 2
+        rank = len(node.input_shapes[0]) - 1  # spatial axes
         k = (p["kernel_size"],) if rank == 1 else pair(p["kernel_size"])
         st = (p["strides"],) if rank == 1 else pair(p["strides"])
         args = [str(node.input_shapes[0][-1]), str(p["filters"]), f"kernel_size={size(k)}"]
@@ -260,10 +170,9 @@ class _ModelWriter:
         m = self.layer(node, f"nn.Conv{rank}d", args)
         self.fwd.append(f"{I2}{out} = {activation(p['activation'], f'{m}({x})', 1)}")
 
-    def pool(self, node: Node, a: str, out: str) -> None:
+    def pool(self, node: Node, a: str, out: str, is_max: bool) -> None:
         p = node.params
-        rank = 1 if node.type.endswith("1D") else 2
-        is_max = node.type.startswith("Max")
+        rank = len(node.input_shapes[0]) - 1  # spatial axes
         k = (p["pool_size"],) if rank == 1 else pair(p["pool_size"])
         st = (p["strides"],) if rank == 1 else pair(p["strides"])
         cls = f"nn.{'Max' if is_max else 'Avg'}Pool{rank}d"
@@ -332,6 +241,141 @@ class _ModelWriter:
             f"{INDENT}def forward(self, x):",
             *self.fwd,
         ]
+
+
+# ---- per layer type: the code written for it ------------------------------------------------
+
+Write = Callable[[_ModelWriter, Node, list[str], str, bool], None]
+
+
+def _dense(w: _ModelWriter, node: Node, ins: list[str], out: str, cf: bool) -> None:
+    p = node.params
+    bias = [] if p["use_bias"] else ["bias=False"]
+    m = w.layer(node, "nn.Linear", [str(node.input_shapes[0][-1]), str(p["units"]), *bias])
+    w.fwd.append(f"{I2}{out} = {activation(p['activation'], f'{m}({ins[0]})')}")
+
+
+def _conv(w: _ModelWriter, node: Node, ins: list[str], out: str, cf: bool) -> None:
+    w.conv(node, ins[0], out)
+
+
+def _pool(is_max: bool) -> Write:
+    return lambda w, node, ins, out, cf: w.pool(node, ins[0], out, is_max)
+
+
+def _global_avg_pool(w: _ModelWriter, node: Node, ins: list[str], out: str, cf: bool) -> None:
+    n = len(node.input_shapes[0]) - 1
+    dims = tuple(range(2, 2 + n)) if cf else tuple(range(1, 1 + n))
+    w.fwd.append(f"{I2}{out} = {ins[0]}.mean(dim={dims[0] if n == 1 else literal(dims)})")
+
+
+def _flatten(w: _ModelWriter, node: Node, ins: list[str], out: str, cf: bool) -> None:
+    w.fwd.append(f"{I2}{out} = {ins[0]}.flatten(1)")
+
+
+def _reshape(w: _ModelWriter, node: Node, ins: list[str], out: str, cf: bool) -> None:
+    w.fwd.append(f"{I2}{out} = {ins[0]}.reshape(-1, {', '.join(map(str, node.output_shape))})")
+
+
+def _dropout(w: _ModelWriter, node: Node, ins: list[str], out: str, cf: bool) -> None:
+    m = w.layer(node, "nn.Dropout", [literal(float(node.params["rate"]))])
+    w.fwd.append(f"{I2}{out} = {m}({ins[0]})")
+
+
+def _batch_norm(w: _ModelWriter, node: Node, ins: list[str], out: str, cf: bool) -> None:
+    p, shape_in = node.params, node.input_shapes[0]
+    rank = len(shape_in) + 1
+    if rank > 5:
+        raise ValueError(
+            f"layer '{node.id}': BatchNorm on a rank-{rank - 1} input has no PyTorch layer"
+        )
+    bn_dims = {2: 1, 3: 1, 4: 2, 5: 3}[rank]
+    momentum = round(1.0 - float(p["momentum"]), 12)
+    w.init.extend(
+        comment_lines(
+            I2,
+            f"momentum={momentum:g} is Keras' momentum {p['momentum']:g}: "
+            "PyTorch weights the new batch, Keras the running average.",
+        )
+    )
+    m = w.layer(
+        node,
+        f"nn.BatchNorm{bn_dims}d",
+        [
+            str(shape_in[-1]),
+            f"eps={literal(float(p['epsilon']))}",
+            f"momentum={momentum!r}",
+        ],
+    )
+    w.fwd.append(f"{I2}{out} = {m}({ins[0]})")
+
+
+def _layer_norm(w: _ModelWriter, node: Node, ins: list[str], out: str, cf: bool) -> None:
+    eps = f"eps={literal(float(node.params['epsilon']))}"
+    m = w.layer(node, "nn.LayerNorm", [str(node.input_shapes[0][-1]), eps])
+    w.fwd.append(f"{I2}{out} = {m}({ins[0]})")
+
+
+def _activation(w: _ModelWriter, node: Node, ins: list[str], out: str, cf: bool) -> None:
+    name, a = node.params["activation"], ins[0]
+    channel_dim = 1 if cf and len(node.input_shapes[0]) > 1 else -1
+    if name != "none" or out != a:
+        w.fwd.append(f"{I2}{out} = {activation(name, a, channel_dim)}")
+
+
+def _embedding(w: _ModelWriter, node: Node, ins: list[str], out: str, cf: bool) -> None:
+    p = node.params
+    m = w.layer(node, "nn.Embedding", [str(p["input_dim"]), str(p["output_dim"])])
+    w.fwd.append(f"{I2}{out} = {m}({ins[0]}.long())  # indices arrive as floats")
+
+
+def _recurrent(cls: str) -> Write:
+    def write(w: _ModelWriter, node: Node, ins: list[str], out: str, cf: bool) -> None:
+        p = node.params
+        m = w.layer(node, cls, [str(node.input_shapes[0][-1]), str(p["units"]), "batch_first=True"])
+        w.fwd.append(f"{I2}{out}, _ = {m}({ins[0]})")
+        if not p["return_sequences"]:
+            w.fwd.append(f"{I2}{out} = {out}[:, -1]  # the last time step only")
+
+    return write
+
+
+def _add(w: _ModelWriter, node: Node, ins: list[str], out: str, cf: bool) -> None:
+    w.fwd.append(f"{I2}{out} = {' + '.join(ins)}")
+
+
+def _concatenate(w: _ModelWriter, node: Node, ins: list[str], out: str, cf: bool) -> None:
+    rank = len(node.input_shapes[0])
+    axis = node.params["axis"] % rank
+    dim = (1 if axis == rank - 1 else axis + 2) if cf and rank > 1 else axis + 1
+    w.fwd.append(f"{I2}{out} = torch.cat([{', '.join(ins)}], dim={dim})")
+
+
+# Keyed by layer type, like the backend's table (torch_adapters.TORCH); a test keeps both
+# covering the registry exactly. ``cf``: the node runs channels-first (the rule in TORCH).
+CODE: dict[str, Write] = {
+    "Dense": _dense,
+    "Conv1D": _conv,
+    "Conv2D": _conv,
+    "MaxPool1D": _pool(True),
+    "MaxPool2D": _pool(True),
+    "AvgPool1D": _pool(False),
+    "AvgPool2D": _pool(False),
+    "GlobalAvgPool1D": _global_avg_pool,
+    "GlobalAvgPool2D": _global_avg_pool,
+    "Flatten": _flatten,
+    "Reshape": _reshape,
+    "Dropout": _dropout,
+    "BatchNorm": _batch_norm,
+    "LayerNorm": _layer_norm,
+    "Activation": _activation,
+    "Embedding": _embedding,
+    "LSTM": _recurrent("nn.LSTM"),
+    "GRU": _recurrent("nn.GRU"),
+    "SimpleRNN": _recurrent("nn.RNN"),
+    "Add": _add,
+    "Concatenate": _concatenate,
+}
 
 
 def _why(kind: str, want: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from engine.runtimes import RUNTIMES
 from engine.spec.errors import SpecError, closest
 
 # In the order they are listed and written.
@@ -19,24 +20,25 @@ FORMATS: tuple[str, ...] = (
 )
 ALL = "all"
 
-# What each framework's worker writes (ONNX is written by both).
-FRAMEWORK_FORMATS: dict[str, tuple[str, ...]] = {
-    "torch": ("safetensors", "pt2", "torchscript", "onnx"),
-    "tensorflow": ("keras", "savedmodel", "tflite", "onnx"),
-}
+# What each runtime's worker writes (ONNX by several), from the registry (engine.runtimes).
+FRAMEWORK_FORMATS: dict[str, tuple[str, ...]] = {r.id: r.exports for r in RUNTIMES.values()}
 
-# (framework, format) -> file name in the export folder; a trailing '/' marks a folder.
-FILES: dict[tuple[str, str], str] = {
-    ("torch", "safetensors"): "torch.safetensors",
-    ("torch", "pt2"): "torch.pt2",
-    ("torch", "torchscript"): "torch.torchscript.pt",
-    ("torch", "onnx"): "torch.onnx",
-    ("tensorflow", "keras"): "tensorflow.keras",
-    ("tensorflow", "savedmodel"): "tensorflow_savedmodel/",
-    ("tensorflow", "tflite"): "tensorflow.tflite",
-    ("tensorflow", "onnx"): "tensorflow.onnx",
+# A format's file name after the runtime's id ("keras-torch" + ".onnx"); '/' marks a folder.
+SUFFIXES: dict[str, str] = {
+    "safetensors": ".safetensors",
+    "pt2": ".pt2",
+    "torchscript": ".torchscript.pt",
+    "onnx": ".onnx",
+    "keras": ".keras",
+    "savedmodel": "_savedmodel/",
+    "tflite": ".tflite",
 }
-CODE_FILES: dict[str, str] = {"torch": "model_torch.py", "tensorflow": "model_keras.py"}
+# (runtime, format) -> file name in the export folder: torch.onnx, keras-jax.keras, ...
+FILES: dict[tuple[str, str], str] = {
+    (fw, f): fw + SUFFIXES[f] for fw, formats in FRAMEWORK_FORMATS.items() for f in formats
+}
+# The standalone scripts of the code format, per runtime that has its own.
+CODE_FILES: dict[str, str] = {r.id: r.code_file for r in RUNTIMES.values() if r.code_file}
 MANIFEST = "exports.json"
 
 
@@ -73,3 +75,10 @@ def formats_for(framework: str, formats: str | Iterable[str]) -> list[str]:
     """The subset of ``formats`` (names or 'all') that ``framework``'s worker writes."""
     chosen = parse_formats(formats) if formats else []
     return [f for f in FRAMEWORK_FORMATS[framework] if f in chosen]
+
+
+def unsupported_for(framework: str, formats: str | Iterable[str]) -> dict[str, str]:
+    """{format: why} of the chosen ``formats`` that ``framework`` cannot write (Runtime.no_export),
+    so exports.json can say so instead of leaving them out silently."""
+    chosen = parse_formats(formats) if formats else []
+    return {f: why for f, why in RUNTIMES[framework].no_export.items() if f in chosen}

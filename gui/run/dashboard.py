@@ -1,4 +1,4 @@
-"""The training dashboard: run options, both frameworks' state, live plots and the summary table.
+"""The training dashboard: run options, each framework's state, live plots and the summary table.
 
 It shows whatever the RunController holds; it never talks to a worker itself.
 """
@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -24,6 +25,8 @@ from PySide6.QtWidgets import (
 
 from engine.export.formats import FORMATS
 from engine.run_options import RunOptions
+from engine.runtimes import DEFAULT_RUNTIMES, RUNTIMES, unavailable_reason
+from engine.style import label_of
 from engine.summary import parity_notes, timing_notes
 from gui import folders
 from gui.elided_label import ElidedLabel
@@ -32,13 +35,13 @@ from gui.open_file import open_local
 from gui.run.chart_export import ChartExporter
 from gui.run.controller import RunController
 from gui.run.errors_panel import FrameworkStatus
-from gui.run.figures import live_figures, live_parity
+from gui.run.figures import live_figures, live_parity_of
 from gui.run.limits import Limits
 from gui.run.plot_kinds import DETAILS, TITLES
 from gui.run.plots_slot import PlotsSlot
 from gui.run.summary_table import SummaryTable
 
-FRAMEWORKS = ("torch", "tensorflow")
+FRAMEWORKS = tuple(RUNTIMES)  # one checkbox, status and colour each (engine/runtimes.py)
 NO_GPU_REASON = "No NVIDIA GPU found (nvidia-smi lists none); training runs on the CPU"
 
 
@@ -57,17 +60,23 @@ def _labelled(text: str, widget: QWidget) -> QWidget:
 
 class Dashboard(QWidget):
     options_changed = Signal()
+    _follow_ticks = True  # the states shown follow the checkboxes (no run shown)
 
     def __init__(self, controller: RunController, parent=None) -> None:
         super().__init__(parent)
         self.controller = controller
-        self.framework_boxes = {
-            fw: QCheckBox({"torch": "PyTorch", "tensorflow": "TensorFlow/Keras"}[fw])
-            for fw in FRAMEWORKS
-        }
-        for box in self.framework_boxes.values():
-            box.setChecked(True)
+        self.framework_boxes = {fw: QCheckBox(label_of(fw)) for fw in FRAMEWORKS}
+        self.unavailable: dict[str, str] = {}  # runtime -> why it cannot run here, how to fix it
+        for fw, box in self.framework_boxes.items():
+            why = unavailable_reason(fw)  # package metadata only: nothing is imported
+            if why:
+                self.unavailable[fw] = why
+                box.setText(f"{label_of(fw)} (not installed)")
+            box.setChecked(fw in DEFAULT_RUNTIMES and not why)
+            box.setEnabled(not why)  # greyed out, listed all the same
+            box.setToolTip(why or RUNTIMES[fw].summary)
             box.toggled.connect(self.options_changed)
+            box.toggled.connect(self._chosen_changed)
         self.device = QComboBox()
         self.device.addItem("Auto", "auto")
         self.device.addItem("CPU", "cpu")
@@ -143,16 +152,16 @@ class Dashboard(QWidget):
         ):
             options.addWidget(w)
 
-        self.status = {fw: FrameworkStatus(fw) for fw in FRAMEWORKS}
-        states = QHBoxLayout()
-        for w in self.status.values():
-            states.addWidget(w, 1)
+        self.status = {fw: FrameworkStatus(fw, self) for fw in FRAMEWORKS}
+        self.states = states = QGridLayout()  # the shown columns' states, two a row beyond two
+        states.setContentsMargins(0, 0, 0, 0)
+        states.setVerticalSpacing(0)
         self.info = ElidedLabel(
-            "Press Train (F5) to train the project in both frameworks.",
+            "Press Train (F5) to train the ticked frameworks.",
             Qt.TextElideMode.ElideMiddle,
         )
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        states.addWidget(self.info, 2)
+        self.shown_status: tuple[str, ...] = ()
 
         self.plots = PlotsSlot()  # pyqtgraph is imported when the plots are first shown
         self.plots.ready.connect(self._plots_ready)
@@ -176,6 +185,7 @@ class Dashboard(QWidget):
         box.addLayout(states)
         box.addWidget(split, 1)
         box.addWidget(self.tabs, 1)
+        self.show_status(self.checked(), follow_ticks=True)
 
         self.x_axis.currentIndexChanged.connect(self._x_mode)
         self.log_loss.toggled.connect(lambda on: self.plots.built and self.plots.set_log_loss(on))
@@ -197,16 +207,56 @@ class Dashboard(QWidget):
     # ---- layout ------------------------------------------------------------------------------
 
     NARROW_PX = 980  # narrower than this, the plots and the table take turns as tabs
+    COLUMN_PX = 100  # what each table column beyond two needs on top of that
+
+    def show_status(self, frameworks, *, follow_ticks: bool = False) -> None:
+        """Show the state of these columns only (the run shown, or with ``follow_ticks``, while
+        no run is shown, the ones ticked, following the checkboxes): side by side up to two,
+        then two a row, so four still fit a narrow window."""
+        self._follow_ticks = follow_ticks
+        frameworks = tuple(fw for fw in frameworks if fw in self.status)
+        if frameworks == self.shown_status:
+            return
+        self.shown_status = frameworks
+        for w in self.status.values():
+            self.states.removeWidget(w)
+        self.states.removeWidget(self.info)
+        per_row = 2 if len(frameworks) > 2 else max(len(frameworks), 1)
+        for i, fw in enumerate(frameworks):
+            self.states.addWidget(self.status[fw], i // per_row, i % per_row)
+        for fw, w in self.status.items():
+            w.setVisible(fw in frameworks)
+        rows = max(1, -(-len(frameworks) // per_row))
+        self.states.addWidget(self.info, 0, per_row, rows, 1)
+        for col in range(self.states.columnCount()):
+            self.states.setColumnStretch(col, 1 if col < per_row else 0)
+        self.states.setColumnStretch(per_row, 2 if per_row < 2 or len(frameworks) < 3 else 1)
+        if self.isVisible():  # the table's width need changed with the number of columns
+            self._fit(self.width())
+
+    def checked(self) -> tuple[str, ...]:
+        """The runtimes ticked (and installed), in the registry's order."""
+        return tuple(
+            fw
+            for fw in FRAMEWORKS
+            if fw not in self.unavailable and self.framework_boxes[fw].isChecked()
+        )
+
+    def _chosen_changed(self) -> None:
+        if self._follow_ticks and not self.controller.running:
+            self.show_status(self.checked(), follow_ticks=True)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
         self._fit(event.size().width())
 
     def _fit(self, width: int) -> None:
-        """Side by side where both fit (plots need about 560 px, the table about 420); on a
-        narrower dashboard (a 1280-px screen with both docks open leaves about 750) each gets
-        the whole width in its own tab instead of both being squeezed unreadable."""
-        narrow = width < self.NARROW_PX
+        """Side by side where both fit (plots need about 560 px, the table about 420 with two
+        framework columns and 100 more for each further one); on a narrower dashboard (a
+        1280-px screen with both docks open leaves about 750) each gets the whole width in its
+        own tab instead of both being squeezed unreadable."""
+        extra = max(0, len(self.shown_status) - 2) * self.COLUMN_PX
+        narrow = width < self.NARROW_PX + extra
         if narrow == self._tabbed:
             return
         self._tabbed = narrow
@@ -244,7 +294,7 @@ class Dashboard(QWidget):
                 "hang_timeout_s": float(limits.hang_timeout_s),
             }
         return RunOptions(
-            frameworks=tuple(fw for fw, b in self.framework_boxes.items() if b.isChecked()),
+            frameworks=self.checked(),
             device=self.device.currentData(),
             schedule=self.schedule.currentData(),
             init=self.init.currentData(),
@@ -254,8 +304,9 @@ class Dashboard(QWidget):
         ).resolved(has_gpu=bool(self.gpus))
 
     def _running(self, running: bool) -> None:
+        for fw, box in self.framework_boxes.items():
+            box.setEnabled(not running and fw not in self.unavailable)
         for w in (
-            *self.framework_boxes.values(),
             self.device,
             self.schedule,
             self.init,
@@ -268,6 +319,7 @@ class Dashboard(QWidget):
             c = self.controller
             self.plots.reset(c.series.keys(), c.expected_steps)
             self.table.set_frameworks(tuple(c.series))
+            self.show_status(tuple(c.series))
             for fw, w in self.status.items():
                 w.set_error(None)
                 w.set_state(
@@ -320,7 +372,7 @@ class Dashboard(QWidget):
         }
         for fw, error in c.errors.items():
             figures[fw] = {**figures.get(fw, {}), "error": error[0]}
-        parity = live_parity(c.series.get("torch"), c.series.get("tensorflow"))
+        parity = live_parity_of(c.series)  # each column against the first (the reference)
         parted = parity is not None and parity["first_divergent_step"] is not None
         notes = (
             parity_notes(c.session.project, c.session.init, c.session.optimizer, parted=parted)
@@ -337,14 +389,16 @@ class Dashboard(QWidget):
         run = {"init": c.session.init, "optimizer": c.session.optimizer} if c.session else None
         self.table.fill(figures, parity, notes, timing, run=run)
         for fw, s in c.series.items():
-            if c.status.get(fw) in ("running", "paused") and len(s):
+            if c.status.get(fw) in ("running", "paused") and len(s) and fw in self.status:
                 self.status[fw].set_state(
                     f"{c.status[fw]} · step {int(s['step'][-1])} · loss {s['loss'][-1]:.4g}"
                 )
 
     def _status(self, fw: str, status: str) -> None:
         c = self.controller
-        widget = self.status[fw]
+        widget = self.status.get(fw)
+        if widget is None:
+            return
         if status == "error":
             message, log = c.errors.get(fw, ("failed", ""))
             widget.set_state("failed")
@@ -359,7 +413,7 @@ class Dashboard(QWidget):
             bool(self.controller.run_dir and (self.controller.run_dir / "report.html").exists())
         )
         for fw, figures in summary.get("frameworks", {}).items():
-            if "error" not in figures:
+            if "error" not in figures and fw in self.status:
                 self.status[fw].set_state(
                     f"{figures.get('status', 'finished')} · {figures.get('steps')} steps"
                 )

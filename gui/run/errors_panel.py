@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QToolButton, QVBoxLayout, QWidget
 
-from engine.style import COLORS, LABELS
+from engine.style import color_of, label_of
 from gui.elided_label import ElidedLabel
 
 
@@ -15,7 +15,7 @@ class FrameworkStatus(QWidget):
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 2, 4, 2)
         row = QHBoxLayout()
-        self.title = QLabel(f"<b style='color:{COLORS[framework]}'>{LABELS[framework]}</b>")
+        self.title = QLabel(f"<b style='color:{color_of(framework)}'>{label_of(framework)}</b>")
         self.state = ElidedLabel("idle")
         self.details_button = QToolButton(text="Details")
         self.details_button.setCheckable(True)

@@ -29,16 +29,19 @@ from PySide6.QtWidgets import (
 
 from engine.child_process import child_cwd, relaunch_command
 from engine.export.formats import FORMATS, FRAMEWORK_FORMATS, MANIFEST
+from engine.past_runs import framework_label
+from engine.runtimes import RUNTIMES
 from engine.style import label_of
 from engine.trained_weights import available
 from gui import folders
+from gui.formatting import joined
 from gui.tasks import Task, run_command, run_in_background
 
 LABELS = {
     "safetensors": "PyTorch state_dict (.safetensors)",
     "pt2": "PyTorch torch.export (.pt2)",
     "torchscript": "TorchScript (.pt)",
-    "onnx": "ONNX (both frameworks)",
+    "onnx": "ONNX (every framework that writes it)",
     "keras": "Keras (.keras)",
     "savedmodel": "TensorFlow SavedModel",
     "tflite": "TFLite (.tflite)",
@@ -55,15 +58,26 @@ def trained_run_text(run_dir: Path) -> str:
     parts = []
     try:
         summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
-        names = {"torch": "PyTorch", "tensorflow": "TensorFlow"}
         for fw in available(run_dir):
             figures = summary.get("frameworks", {}).get(fw, {})
             status = figures.get("status", "trained")
             late = " (weights of its last full epoch)" if status == "stopped" else ""
-            parts.append(f"{names[fw]} {status}, {figures.get('steps', '?')} steps{late}")
+            parts.append(f"{framework_label(fw)} {status}, {figures.get('steps', '?')} steps{late}")
     except (OSError, ValueError):
         pass
     return f"run {run_dir.name}" + (f" ({'; '.join(parts)})" if parts else "")
+
+
+def run_frameworks(run_dir: Path) -> tuple[str, ...]:
+    """The registered runtimes a run trained (its summary's columns, in its order; those that
+    kept no weights are then listed as skipped by the export), else those that kept weights."""
+    try:
+        summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+        names = [fw for fw in summary.get("frameworks") or {} if fw in RUNTIMES]
+    except (OSError, ValueError, AttributeError):
+        names = []
+    have = available(run_dir)
+    return tuple(names) or tuple(fw for fw in RUNTIMES if fw in have)
 
 
 def run_project(run_dir: Path, fallback):
@@ -160,7 +174,7 @@ class ExportDialog(QDialog):
             self.use_trained.setToolTip(
                 "No finished run with kept weights yet: press Train, then export."
             )
-        box.addWidget(QLabel("Build the network in both frameworks from:"))
+        box.addWidget(QLabel("Build the network in each framework from:"))
         box.addWidget(self.use_trained)
         box.addWidget(self.use_initial)
         box.addWidget(QLabel("and write:"))
@@ -182,6 +196,7 @@ class ExportDialog(QDialog):
         if self.trained_run is not None and self.use_trained.isChecked():
             have = available(self.trained_run)
             missing = [fw for fw in FRAMEWORK_FORMATS if fw not in have]
+        lacking: list[str] = []  # the untrained runtimes whose absence turns a format off
         for name, box in self.boxes.items():
             writers = [fw for fw, formats in FRAMEWORK_FORMATS.items() if name in formats]
             off = bool(writers) and all(fw in missing for fw in writers)
@@ -190,16 +205,18 @@ class ExportDialog(QDialog):
             elif not off and not box.isEnabled():
                 box.setChecked(True)
             box.setEnabled(not off)
-            names = " and ".join(label_of(fw) for fw in writers)
+            names = joined([label_of(fw) for fw in writers])
             box.setToolTip(f"the run did not train {names}: no trained weights" if off else "")
-        if missing and self.trained_run is not None:
-            trained = " and ".join(label_of(fw) for fw in available(self.trained_run))
+            if off:
+                lacking += [fw for fw in writers if fw not in lacking]
+        if lacking and self.trained_run is not None:
+            trained = joined([label_of(fw) for fw in available(self.trained_run)])
             self.missing_note.setText(
                 f"This run trained only {trained}; "
-                f"{' and '.join(label_of(fw) for fw in missing)} formats need its trained "
+                f"{joined([label_of(fw) for fw in lacking])} formats need its trained "
                 "weights (choose the initial weights to export them)."
             )
-        self.missing_note.setVisible(bool(missing))
+        self.missing_note.setVisible(bool(lacking))
 
     def formats(self) -> list[str]:
         return [name for name, box in self.boxes.items() if box.isChecked() and box.isEnabled()]
@@ -263,8 +280,10 @@ class ModelExporter(QWidget):
         out: Path,
         formats: list[str],
         weights: Path | None = None,
+        frameworks: tuple[str, ...] = (),
     ) -> None:
-        """``weights``: a run folder whose trained weights to export; None: the initial weights."""
+        """``weights``: a run folder whose trained weights to export; None: the initial weights.
+        ``frameworks``: the runtimes that build and write the model; (): the CLI's default."""
         if self.busy:
             raise RuntimeError("an export is already running")
         out = out.absolute()  # the export runs in TwinTrain's own folder (engine.child_process)
@@ -273,6 +292,8 @@ class ModelExporter(QWidget):
             cmd += ["--base-dir", str(base_dir.absolute())]
         if weights is not None:
             cmd += ["--weights", str(weights.absolute())]
+        if frameworks:
+            cmd += ["--frameworks", ",".join(frameworks)]
         self.weights_text = (
             f"Weights: trained, from {trained_run_text(weights)}"
             if weights is not None
@@ -313,6 +334,7 @@ class ModelExporter(QWidget):
             lines.append(f"– {fw} skipped: {why}")
         cross = manifest.get("cross_check")
         if cross and cross.get("max_abs_diff") is not None:
-            lines.append(f"torch.onnx vs tensorflow.onnx: max diff {cross['max_abs_diff']:.1e}")
+            files = " vs ".join(cross.get("files") or []) or "the ONNX files"
+            lines.append(f"{files}: max diff {cross['max_abs_diff']:.1e}")
         lines.append(f"Folder: {self.out}")
         self.finished.emit(bool(manifest.get("ok")), "\n".join(lines))

@@ -41,3 +41,30 @@ def live_parity(a: Series | None, b: Series | None) -> dict[str, Any] | None:
     if a is None or b is None or min(len(a), len(b)) == 0:
         return None
     return loss_parity(a["loss"], b["loss"])
+
+
+def live_parity_of(series: dict[str, Series]) -> dict[str, Any] | None:
+    """Every column's loss against the first column with points (the reference: the first
+    framework of the run, PyTorch by default): the largest difference of any pair, the first
+    step any pair parted at, and per column (``pairs``) its own figures."""
+    names = [fw for fw, s in series.items() if len(s)]
+    if len(names) < 2:
+        return None
+    reference = names[0]
+    pairs = {fw: live_parity(series[reference], series[fw]) for fw in names[1:]}
+    diffs = [p["max_loss_abs_diff"] for p in pairs.values() if p["max_loss_abs_diff"] is not None]
+    firsts = [
+        p["first_divergent_step"] for p in pairs.values() if p["first_divergent_step"] is not None
+    ]
+    initial = [
+        p["initial_loss_abs_diff"] for p in pairs.values() if p["initial_loss_abs_diff"] is not None
+    ]
+    return {
+        "initial_loss_abs_diff": max(initial) if initial else None,
+        "max_loss_abs_diff": max(diffs) if diffs else None,
+        "first_divergent_step": min(firsts) if firsts else None,
+        "steps_compared": min(p["steps_compared"] for p in pairs.values()),
+        "tolerance": max(p["tolerance"] or 0.0 for p in pairs.values()) or None,
+        "reference": reference,
+        "pairs": pairs,
+    }

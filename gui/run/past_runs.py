@@ -26,12 +26,12 @@ from engine.past_runs import (
     run_info,
 )
 from engine.report import ROWS, _cell, comparison, run_rows
-from engine.style import COLORS
+from engine.style import color_of
 from engine.summary import warmup_steps
 from gui.run.buffers import Series
 from gui.run.summary_table import PARITY_ROWS
 
-IDLE_TEXT = "Press Train (F5) to train the project in both frameworks."
+IDLE_TEXT = "Press Train (F5) to train the ticked frameworks."
 
 
 def series_from_run(run) -> dict[str, Series]:
@@ -133,6 +133,7 @@ class PastRuns:
             list(summary.get("notes", [])),
             run={k: summary.get(k) for k in ("init", "optimizer")},
         )
+        self.dash.show_status(frameworks)
         for fw, status in self.dash.status.items():
             f = figures.get(fw)
             if f is None:
@@ -179,7 +180,7 @@ class PastRuns:
             item = QTableWidgetItem(
                 f"{labels[i]}\n{framework_label(fw)}{' (failed)' if failed else ''}"
             )
-            item.setForeground(QColor(COLORS.get(fw, "#333")))
+            item.setForeground(QColor(color_of(fw)))
             item.setToolTip(full_text(infos[i]))
             table.setHorizontalHeaderItem(col, item)
             metrics = table.horizontalHeader().fontMetrics()
@@ -216,7 +217,7 @@ class PastRuns:
                 font = QFont()
                 font.setBold(True)
                 cell.setFont(font)
-                cell.setForeground(QColor(COLORS.get(columns[best][1], "#333")))
+                cell.setForeground(QColor(color_of(columns[best][1])))
                 cell.setToolTip(f"best of the compared columns: {note}")
         for i, summary in enumerate(summaries):
             cols = [c for c, (j, _fw) in enumerate(columns) if j == i]
@@ -279,6 +280,7 @@ class PastRuns:
                 else IDLE_TEXT
             )
             self.dash.shown_run = None
+            self.dash.show_status(tuple(c.series))
             for fw, status in self.dash.status.items():
                 message, log = c.errors.get(fw, (None, ""))
                 status.set_error(message, log)
@@ -297,6 +299,7 @@ class PastRuns:
             self.dash.plots.reset(())
             self.dash.plots.set_overlays([])
         self.dash.overlay_runs = []
+        self.dash.show_status(self.dash.checked(), follow_ticks=True)  # what Train would start
         for status in self.dash.status.values():
             status.set_error(None)
             status.set_state("")

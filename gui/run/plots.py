@@ -2,7 +2,7 @@
 
 Curves are created once and updated with ``setData`` from the controller's 30 Hz tick, with
 clip-to-view and peak-mode auto downsampling, so 10^6 points stay interactive. The x axes are
-linked and switch between step and wall time; a crosshair reads both frameworks at the cursor.
+linked and switch between step and wall time; a crosshair reads every framework at the cursor.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem
 
 from engine.report import ROW_HELP, ROWS, RUN_HELP, RUN_ROWS, run_rows, summary_rows
+from engine.runtimes import DEFAULT_RUNTIMES
 from engine.style import color_of, label_of
 
 PARITY_ROWS = ("Max |loss diff|", "First divergent step", "Parity note", "Timing note")
@@ -32,19 +33,33 @@ class SummaryTable(QTableWidget):
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        self.set_frameworks(("torch", "tensorflow"))
+        self.set_frameworks(DEFAULT_RUNTIMES)
+
+    COLUMN_PX = 96  # a framework column's width, unless its header needs more
 
     def set_frameworks(self, frameworks) -> None:
         self.frameworks = tuple(frameworks)
         self.setColumnCount(len(self.frameworks) + 1)  # one per framework, then the comparison
-        for col in range(len(self.frameworks)):
-            self.setColumnWidth(col, 96)  # fixed: a wide run-wide note spans these columns
+        metrics = self.horizontalHeader().fontMetrics()
         self.setHorizontalHeaderLabels(
-            [label_of(f).split("/")[0] for f in self.frameworks] + ["Comparison"]
+            [self._header(label_of(f).split("/")[0], metrics) for f in self.frameworks]
+            + ["Comparison"]
         )
         for col, fw in enumerate(self.frameworks):
-            self.horizontalHeaderItem(col).setForeground(QColor(color_of(fw)))
+            item = self.horizontalHeaderItem(col)
+            item.setForeground(QColor(color_of(fw)))
+            item.setToolTip(label_of(fw))
+            # fixed: a wide run-wide note spans these columns; wide enough for the header
+            widest = max(metrics.horizontalAdvance(line) for line in item.text().split("\n"))
+            self.setColumnWidth(col, max(self.COLUMN_PX, widest + 16))
         self.clearContents()
+
+    def _header(self, label: str, metrics) -> str:
+        """The label, on two lines where one would widen the column ("Keras on\nPyTorch")."""
+        if metrics.horizontalAdvance(label) + 16 <= self.COLUMN_PX or " " not in label:
+            return label
+        head, tail = label.rsplit(" ", 1)
+        return f"{head}\n{tail}"
 
     def text(self, row_label: str, column: int) -> str:
         """The shown text of a cell (tests and exports read it); run-wide rows live in column 0."""
@@ -84,11 +99,35 @@ class SummaryTable(QTableWidget):
         base = self._first + len(ROWS)
         diff = parity.get("max_loss_abs_diff") if parity else None
         first = parity.get("first_divergent_step") if parity else None
-        self._spanned(base, "–" if diff is None else f"{diff:.3g}")
-        self._spanned(
-            base + 1,
-            "–" if not parity else ("none (within tolerance)" if first is None else str(first)),
+        diff_text = "–" if diff is None else f"{diff:.3g}"
+        first_text = (
+            "–" if not parity else ("none (within tolerance)" if first is None else str(first))
         )
+        pairs = (parity or {}).get("pairs")
+        pairs = (
+            {k: v for k, v in pairs.items() if isinstance(v, dict)}
+            if isinstance(pairs, dict)
+            else {}
+        )
+        if len(pairs) > 1:  # more than two columns: the largest, then each against the reference
+            reference = label_of(parity.get("reference", self.frameworks[0]))
+
+            def each(key: str, fmt) -> str:
+                return ", ".join(f"{label_of(fw)} {fmt(p.get(key))}" for fw, p in pairs.items())
+
+            diff_text += (
+                f" (vs {reference}: "
+                + each("max_loss_abs_diff", lambda v: "–" if v is None else f"{v:.3g}")
+                + ")"
+            )
+            if first is not None:
+                first_text += (
+                    f" (vs {reference}: "
+                    + each("first_divergent_step", lambda v: "none" if v is None else str(v))
+                    + ")"
+                )
+        self._spanned(base, diff_text)
+        self._spanned(base + 1, first_text)
         self._spanned(base + 2, "; ".join(notes) if notes else "none")
         self._spanned(base + 3, "; ".join(timing) if timing else "none")
         self.setWordWrap(True)

@@ -14,15 +14,24 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QSplitter, QToolBar
 
+from engine.past_runs import framework_label
+from engine.runtimes import RUNTIMES
 from engine.spec import from_dict, validate
 from engine.spec.errors import SpecError
 from engine.spec.training import resolve_training
 from engine.trained_weights import available
 from gui import folders
+from gui.formatting import joined
 from gui.paths import settings_file
 from gui.run.controller import RunController, runs_dir
 from gui.run.dashboard import Dashboard
-from gui.run.export_actions import CodeExportDialog, ExportDialog, ModelExporter, run_project
+from gui.run.export_actions import (
+    CodeExportDialog,
+    ExportDialog,
+    ModelExporter,
+    run_frameworks,
+    run_project,
+)
 from gui.run.limits import LimitsDialog, load_limits, save_limits
 from gui.run.runs_panel import RunsPanel
 
@@ -30,7 +39,7 @@ WARM_KEY = "run/warm_workers"
 WARM_DELAY_MS = 1500  # after start-up or a run: let the window settle before workers import
 WARM_TIP = (
     "Start the workers ahead of time, "
-    "so Train does not wait for PyTorch and TensorFlow to import.\n"
+    "so Train does not wait for the ticked frameworks to import.\n"
     "Costs memory while idle (the imported frameworks) and is never done during a run."
 )
 SPLIT_KEY = "run/canvas_share"
@@ -75,7 +84,7 @@ class TrainingUi:
         self.lock_banner.hide()
 
         self.act_train = win._action(
-            "&Train", self.train, "F5", "train", "Train in both frameworks"
+            "&Train", self.train, "F5", "train", "Train in the chosen frameworks"
         )
         self.act_pause = win._action(
             "&Pause", self.toggle_pause, "F6", "pause", "Pause or resume the run"
@@ -174,9 +183,10 @@ class TrainingUi:
             return False
         options = self.dashboard.chosen(self.limits)
         if not options.frameworks:
+            ticks = [framework_label(fw) for fw in RUNTIMES if fw not in self.dashboard.unavailable]
             self.win.tell(
                 "Nothing to train",
-                "Tick PyTorch, TensorFlow/Keras or both above the plots.",
+                f"Tick at least one of {joined(ticks, 'or')} above the plots.",
                 "warning",
             )
             return False
@@ -244,11 +254,12 @@ class TrainingUi:
     def _show_warm(self) -> None:
         """The status bar says which workers wait ready, and keeps polling while one imports."""
         state = self.warm_state()
-        names = {"torch": "PyTorch", "tensorflow": "TensorFlow"}
-        ready = [names[fw] for fw, s in sorted(state.items(), reverse=True) if s == "ready"]
-        importing = [names[fw] for fw, s in sorted(state.items(), reverse=True) if s != "ready"]
-        parts = ([f"{' and '.join(ready)} ready"] if ready else []) + (
-            [f"{' and '.join(importing)} importing…"] if importing else []
+        order = {fw: i for i, fw in enumerate(RUNTIMES)}  # the registry's order
+        shown = sorted(state.items(), key=lambda item: order.get(item[0], len(order)))
+        ready = [framework_label(fw) for fw, s in shown if s == "ready"]
+        importing = [framework_label(fw) for fw, s in shown if s != "ready"]
+        parts = ([f"{joined(ready)} ready"] if ready else []) + (
+            [f"{joined(importing)} importing…"] if importing else []
         )
         self.warm_label.setText(f"Workers: {', '.join(parts)}" if parts else "")
         if importing and not self._warm_poll.isActive():
@@ -420,9 +431,13 @@ class TrainingUi:
                 "warning",
             )
             return False
-        self.exporter.start(project.to_json(), project.base_dir, out, formats, weights)
+        # a run's trained weights: the runtimes it trained; the initial ones: those ticked
+        frameworks = run_frameworks(weights) if weights is not None else self.dashboard.checked()
+        self.exporter.start(
+            project.to_json(), project.base_dir, out, formats, weights, frameworks=frameworks
+        )
         self.win.statusBar().showMessage(
-            f"Exporting to {out}… (both frameworks build the model in their workers)"
+            f"Exporting to {out}… (each framework builds the model in its worker)"
         )
         return True
 

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
 import backend_cases as cases  # noqa: E402
+import keras_cases  # noqa: E402
 import parity_matrix as matrix  # noqa: E402
 
 from engine.backends import load_backend  # noqa: E402
@@ -123,6 +124,21 @@ def matrix_cases(backend_cls, out: dict, shard: int = 0, shards: int = 1) -> Non
 _MATRIX = matrix.cases()
 
 
+def keras(backend_cls, out: dict) -> None:
+    """The Keras runtimes' parity cases (keras_cases.py): losses, evaluate(), trained weights."""
+    for name, proj in keras_cases.cases().items():
+        b = backend_cls(proj, threads=1)
+        b.build(keras_cases.weights_for(name, proj), optimizer_mode="matched")
+        batches = keras_cases.batches_for(name, proj)
+        out[f"keras|{name}|losses"] = np.array([b.train_step(x, y) for x, y in batches])
+        x = np.concatenate([x for x, _ in batches[:3]])
+        y = np.concatenate([y for _, y in batches[:3]])
+        out[f"keras|{name}|evaluate"] = np.array(
+            [v if v is not None else np.nan for v in b.evaluate(x, y, batch_size=16)]
+        )
+        _weights(out, f"keras|{name}|w", b.get_weights())
+
+
 def cuda(backend_cls, out: dict) -> None:
     """A few training cases on the GPU (run only where one exists): losses and peak memory."""
     for name in CUDA:
@@ -148,9 +164,13 @@ def main() -> int:
                 shard, _, shards = section.partition(":")[2].partition("/")
                 matrix_cases(backend_cls, out, int(shard or 0), int(shards or 1))
                 continue
-            {"forward": forward, "train": train, "presets": presets, "cuda": cuda}[section](
-                backend_cls, out
-            )
+            {
+                "forward": forward,
+                "train": train,
+                "presets": presets,
+                "cuda": cuda,
+                "keras": keras,
+            }[section](backend_cls, out)
     except Exception:
         traceback.print_exc()
         return 1

@@ -4,7 +4,8 @@ each method with the protocol's parameter names, kinds and defaults.
 mypy checks the same (engine.backends.load_backend returns ``type[Backend]``, tests/engine/
 test_types.py); this test catches drift without mypy. The backend modules import their
 framework, and this process imports neither, so they are read as source (ast), not imported.
-The classes checked are the ones load_backend imports, so a new backend is checked too.
+The classes checked are the registry's (engine.runtimes), so a new runtime's backend is checked
+too.
 """
 
 from __future__ import annotations
@@ -48,17 +49,10 @@ def protocol_members(proto: type) -> tuple[set[str], dict[str, inspect.Signature
 
 
 def registered_backends() -> dict[str, tuple[str, str]]:
-    """{framework: (module, class)} as load_backend imports them, read from its source."""
-    tree = ast.parse((ROOT / "engine/backends/__init__.py").read_text(encoding="utf-8"))
-    (func,) = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "load_backend"]
-    found = {}
-    for branch in [n for n in ast.walk(func) if isinstance(n, ast.If)]:
-        test = branch.test
-        imports = [n for n in branch.body if isinstance(n, ast.ImportFrom)]
-        if isinstance(test, ast.Compare) and isinstance(test.comparators[0], ast.Constant):
-            assert len(imports) == 1 and len(imports[0].names) == 1
-            found[test.comparators[0].value] = (imports[0].module, imports[0].names[0].name)
-    return found
+    """{runtime: (module, class)} as load_backend imports them: the registry's ``backend``."""
+    from engine.runtimes import RUNTIMES
+
+    return {r.id: tuple(r.backend.split(":")) for r in RUNTIMES.values()}  # type: ignore[misc]
 
 
 def _class_def(source: str, name: str) -> ast.ClassDef:

@@ -35,6 +35,9 @@ def test_names_and_files_follow_the_contract():
         ("tensorflow", "savedmodel"): "tensorflow_savedmodel/",
         ("tensorflow", "tflite"): "tensorflow.tflite",
         ("tensorflow", "onnx"): "tensorflow.onnx",
+        ("keras-jax", "keras"): "keras-jax.keras",
+        ("keras-torch", "keras"): "keras-torch.keras",
+        ("keras-torch", "onnx"): "keras-torch.onnx",
     }
     assert CODE_FILES == {"torch": "model_torch.py", "tensorflow": "model_keras.py"}
     for framework, names in FRAMEWORK_FORMATS.items():

@@ -46,8 +46,8 @@ def test_resolved_fills_the_schedule_by_the_one_rule_and_the_optimizer_from_init
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
-        ({"frameworks": ()}, "frameworks", "frameworks takes torch and/or tensorflow, got ''"),
-        ({"frameworks": ("jax",)}, "frameworks", "got 'jax'"),
+        ({"frameworks": ()}, "frameworks", "frameworks takes one or more of torch, tensorflow"),
+        ({"frameworks": ("jx",)}, "frameworks", "unknown framework 'jx'"),
         ({"device": "tpu"}, "device", "device must be one of auto, cpu, cuda, got 'tpu'"),
         ({"schedule": "random"}, "schedule", "schedule must be one of parallel, alternate"),
         ({"init": "zeros"}, "init", "init must be one of matched, native, got 'zeros'"),
@@ -80,7 +80,8 @@ def test_every_problem_is_listed():
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
-        (["--frameworks", "torch,jax"], "--frameworks takes torch and/or tensorflow"),
+        (["--frameworks", "torch,kras-jax"], "--frameworks takes one or more of torch, tensorflow"),
+        (["--frameworks", "torch,kras-jax"], "(did you mean 'keras-jax'?)"),
         (["--epochs", "0"], "--epochs must be at least 1, got 0"),
         (["--max-memory", "10"], "--max-memory must be at least 64 (MB), got 10"),
         (["--hang-timeout", "1"], "--hang-timeout must be at least 5 (seconds), got 1"),

@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QFontMetricsF
 
+from engine.runtimes import RUNTIMES, colour_of
 from gui.run.buffers import Series
 from gui.run.plots import PLOTS, LivePlots
 
-FOUR = ("torch", "tensorflow", "keras_jax", "torch_compiled")
+FOUR = tuple(RUNTIMES)  # every registered runtime
+FIVE = (*RUNTIMES, "torch_compiled")  # and a column beyond the registry (a compiled mode)
 
 
 def fill(plots: LivePlots, columns, n: int = 200) -> dict[str, Series]:
@@ -61,7 +63,7 @@ def overlap(a, b) -> bool:
 
 
 @pytest.mark.parametrize("size", [(760, 600), (760, 420), (760, 250)])  # tall, wide, short
-@pytest.mark.parametrize("columns", [("torch", "tensorflow"), FOUR])
+@pytest.mark.parametrize("columns", [("torch", "tensorflow"), FOUR, FIVE])
 def test_the_legend_is_outside_every_plot_and_its_entries_do_not_overlap(
     plots, qtbot, columns, size
 ):
@@ -81,6 +83,9 @@ def test_the_legend_is_outside_every_plot_and_its_entries_do_not_overlap(
     ):
         assert text in texts
     assert len(legend.entries) == len(columns) + 4 + 1
+    colours = [e.pen.color().name().upper() for e in legend.entries[: len(columns)]]
+    assert colours == [colour_of(fw).upper() for fw in columns]  # the registry's
+    assert len(set(colours)) == len(columns)  # one each
     rect = legend.sceneBoundingRect()
     view = plots.sceneRect()
     for entry in legend.entries:

@@ -110,13 +110,13 @@ def test_one_framework_has_a_comparison_column_and_no_comparison(dash):
     )
     assert table.text("Median step (ms)", 1) == ""
     assert table.text("Optimizer math", 0) == "native (stock)"
-    # a third framework column (Keras on JAX, later): the comparison moves right and names both
+    # a third framework column (Keras on JAX): the comparison moves right and names both
     # sides
-    table.set_frameworks(("torch", "tensorflow", "keras_jax"))
+    table.set_frameworks(("torch", "tensorflow", "keras-jax"))
     assert table.columnCount() == 4 and table.horizontalHeaderItem(3).text() == "Comparison"
     slow = {**live("tensorflow"), "step_time_median_s": 0.01}
     table.fill(
-        {"torch": live("torch"), "tensorflow": live("tensorflow"), "keras_jax": slow},
+        {"torch": live("torch"), "tensorflow": live("tensorflow"), "keras-jax": slow},
         None,
         [],
         [],

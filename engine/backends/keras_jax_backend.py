@@ -1,0 +1,208 @@
+"""The keras-jax runtime: the shared Keras functional model (keras_model) on Keras' JAX backend.
+
+Imported only in its own worker process: Keras fixes its backend when it is first imported, so
+``KERAS_BACKEND=jax`` must be in the environment before that. ``engine.backends.load_backend``
+sets it from ``RUNTIMES['keras-jax']['env']`` before importing this module, and this module sets
+it again and refuses to run when keras was already imported with another backend.
+
+The step is the idiomatic JAX one: ``model.stateless_call`` inside a loss function
+differentiated by ``jax.value_and_grad``, the update by ``optimizer.stateless_apply``, the whole
+step one ``jax.jit`` function. State (trainable, non-trainable and optimizer variables) is
+carried functionally as tuples of arrays (donated to the step, so XLA updates them in place) and
+written back into the Keras variables only when weights are read or the model is exported.
+
+Threads: no XLA flag of this jaxlib limits its CPU client to one thread (measured: with
+``--xla_cpu_multi_thread_eigen=false``, ``intra_op_parallelism_threads=1`` or the thunk runtime
+off, the work of one jitted matmul still lands on several of its ~16 pool threads). The flag is
+set anyway (it stops Eigen's own pool where the legacy runtime is used); what holds the process
+to one core is the worker's CPU affinity (engine.worker._pin, ``cores``), which JAX's pool
+threads inherit since they start after it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+if "keras" in sys.modules and os.environ.get("KERAS_BACKEND") != "jax":
+    raise RuntimeError("keras was imported with another backend; keras-jax needs its own process")
+os.environ["KERAS_BACKEND"] = "jax"
+os.environ.setdefault("JAX_PLATFORMS", "cpu")  # no GPU probing at import (set 'cuda' to use one)
+if "--xla_cpu_multi_thread_eigen" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = (
+        os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false"
+    ).strip()
+
+from typing import Any  # noqa: E402
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from engine.backends.base import Weights  # noqa: E402
+from engine.backends.keras_model import (  # noqa: E402
+    build_model,
+    correct_count,
+    load_weights,
+    make_loss,
+    make_optimizer,
+    read_weights,
+)
+from engine.backends.plan import make_plan  # noqa: E402
+from engine.spec.project import Project  # noqa: E402
+
+assert keras.backend.backend() == "jax", keras.backend.backend()
+
+
+class KerasJaxBackend:
+    """engine.backends.base.Backend for Keras 3 on JAX."""
+
+    name = "keras-jax"
+
+    def __init__(self, project: Project, *, device: str = "cpu", threads: int = 1) -> None:
+        self.project = project
+        self.plan = make_plan(project)
+        self.device = device
+        self.threads = threads
+        self.model: keras.Model | None = None
+        self.optimizer: keras.optimizers.Optimizer | None = None
+        self._loss = make_loss(self.plan.loss)
+        self._state: tuple | None = None  # (trainable, non-trainable, optimizer variables)
+        self._stale = False  # the Keras variables lag behind self._state
+
+    @staticmethod
+    def resolve_device(requested: str) -> tuple[str, str | None]:
+        try:
+            available = bool(jax.devices("gpu"))
+        except RuntimeError:
+            available = False
+        if requested == "cuda" and not available:
+            raise RuntimeError("device 'cuda' was asked for but JAX sees no GPU")
+        if requested == "auto":
+            return ("cuda", None) if available else ("cpu", "device auto: JAX sees no GPU")
+        return requested, None
+
+    # ---- set-up --------------------------------------------------------------------------------
+
+    def build(self, weights: Weights | None, *, optimizer_mode: str = "matched") -> None:
+        # Both modes run Keras' stock optimizer (the matched formulas are Keras'); JAX's
+        # gradients of an Embedding are dense, as matched mode wants, in both modes.
+        keras.utils.set_random_seed(int(self.project.training.get("seed", 0)))
+        model = build_model(self.plan, "keras-jax")
+        if weights is not None:
+            load_weights(model, weights)
+        self.model = model
+        self.optimizer = make_optimizer(self.plan.optimizer)
+        self.optimizer.build(model.trainable_variables)
+        state = (
+            tuple(v.value for v in model.trainable_variables),
+            tuple(v.value for v in model.non_trainable_variables),
+            tuple(v.value for v in self.optimizer.variables),
+        )
+        self._state = jax.tree_util.tree_map(jnp.copy, state)  # the step donates its state
+        self._stale = False
+        loss_fn, opt, kind = self._loss, self.optimizer, self.plan.loss
+
+        def compute_loss(tv: Any, ntv: Any, x: Any, y: Any) -> Any:
+            out, ntv = model.stateless_call(tv, ntv, x, training=True)
+            return loss_fn(y, out), ntv
+
+        grad_fn = jax.value_and_grad(compute_loss, has_aux=True)
+
+        def train(state: Any, x: Any, y: Any) -> Any:
+            tv, ntv, ov = state
+            (loss, ntv), grads = grad_fn(tv, ntv, x, y)
+            tv, ov = opt.stateless_apply(ov, grads, tv)
+            return loss, (tuple(tv), tuple(ntv), tuple(ov))
+
+        def evaluate(tv: Any, ntv: Any, x: Any, y: Any) -> Any:
+            out, _ = model.stateless_call(tv, ntv, x, training=False)
+            return loss_fn(y, out), correct_count(kind, y, out)
+
+        def forward(tv: Any, ntv: Any, x: Any, training: bool) -> Any:
+            out, ntv = model.stateless_call(tv, ntv, x, training=training)
+            return out, ntv
+
+        self._train_fn = jax.jit(train, donate_argnums=0)
+        self._eval_fn = jax.jit(evaluate)
+        self._forward_fn = jax.jit(forward, static_argnums=3)
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "version": jax.__version__,
+            "keras_version": keras.__version__,
+            "keras_backend": keras.backend.backend(),
+            "device": self.device,
+            "threads": self.threads,
+            "params": None if self.model is None else int(self.model.count_params()),
+        }
+
+    # ---- steps ---------------------------------------------------------------------------------
+
+    def _y(self, y: np.ndarray) -> np.ndarray:
+        y = self.plan.target(y)
+        return y.astype(np.int32) if y.dtype == np.int64 else y  # JAX runs without x64
+
+    def train_step(self, x: np.ndarray, y: np.ndarray) -> float:
+        assert self._state is not None, "build() first"
+        loss, self._state = self._train_fn(self._state, np.asarray(x, dtype=np.float32), self._y(y))
+        self._stale = True
+        return float(loss)  # blocks until the step is done
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """The model output in training or inference mode (training mode updates BatchNorm)."""
+        assert self._state is not None, "build() first"
+        tv, ntv, ov = self._state
+        out, new_ntv = self._forward_fn(tv, ntv, np.asarray(x, dtype=np.float32), training)
+        if training:
+            self._state, self._stale = (tv, tuple(new_ntv), ov), True
+        return np.asarray(out)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return self.forward(x, training=False)
+
+    def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> tuple[float, float | None]:
+        assert self._state is not None, "build() first"
+        tv, ntv, _ = self._state
+        total, correct = 0.0, 0
+        for i in range(0, len(x), batch_size):
+            xb = np.asarray(x[i : i + batch_size], dtype=np.float32)
+            loss, c = self._eval_fn(tv, ntv, xb, self._y(y[i : i + batch_size]))
+            total += float(loss) * len(xb)
+            correct += int(c)
+        n = max(len(x), 1)
+        return total / n, (correct / n if self.plan.classification else None)
+
+    # ---- state ---------------------------------------------------------------------------------
+
+    def sync(self) -> keras.Model:
+        """The Keras model with the carried state written back into its variables (before reading
+        weights or exporting: ``.keras`` and ``tf_saved_model`` work from it; ONNX under JAX
+        needs the jax2onnx package, not installed here)."""
+        assert self.model is not None and self._state is not None, "build() first"
+        assert self.optimizer is not None, "build() first"
+        if self._stale:
+            tv, ntv, ov = self._state
+            for variables, values in (
+                (self.model.trainable_variables, tv),
+                (self.model.non_trainable_variables, ntv),
+                (self.optimizer.variables, ov),
+            ):
+                for v, value in zip(variables, values, strict=True):
+                    v.assign(value)
+            # The step donates its input state: give it fresh buffers, not the variables' own.
+            self._state = jax.tree_util.tree_map(jnp.copy, self._state)
+            self._stale = False
+        if not self.model._called:  # only stateless_call so far; model.export() refuses that
+            self.model(np.zeros((1, *self.plan.input_shape), np.float32), training=False)
+        return self.model
+
+    def get_weights(self) -> Weights:
+        return read_weights(self.sync(), self.plan)
+
+    def peak_device_bytes(self) -> int | None:
+        if self.device != "cuda":
+            return None
+        stats = jax.devices()[0].memory_stats() or {}
+        return stats.get("peak_bytes_in_use")

@@ -1,0 +1,93 @@
+"""The Keras runtimes (keras-jax, keras-torch) train in step with torch and TensorFlow: the same
+cases (keras_cases.py: MLP, CNN, Embedding+GRU/LSTM under Adam, SGD with momentum and RMSprop)
+from the same initial weights on the same batches, each runtime in its own worker process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import keras_cases
+import numpy as np
+import pytest
+from worker_jobs import ROOT, run_jobs, worker_env
+
+LOSS_TOL = 1e-4
+WEIGHT_TOL = 1e-4  # relative to max(1, the largest |weight|)
+RUNTIMES = ("tensorflow", "keras-jax", "keras-torch")  # each compared with torch
+CASES = keras_cases.cases()
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> dict[str, dict[str, np.ndarray]]:
+    pytest.importorskip("jax")  # keras-jax's framework; keras and torch are dependencies already
+    jobs = [(rt, "keras") for rt in ("torch", *RUNTIMES)]
+    return run_jobs(jobs, tmp_path_factory.mktemp("keras"))
+
+
+def _weights(res: dict[str, np.ndarray], name: str) -> dict[str, np.ndarray]:
+    prefix = f"keras|{name}|w|"
+    return {k[len(prefix) :]: v for k, v in res.items() if k.startswith(prefix)}
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_loss_parity_with_torch(results, runtime, name):
+    t = results["torch"][f"keras|{name}|losses"]
+    r = results[runtime][f"keras|{name}|losses"]
+    assert t.shape == (keras_cases.STEPS,) and np.all(np.isfinite(t))
+    diff = float(np.max(np.abs(t - r)))
+    assert diff < LOSS_TOL, f"{runtime} {name}: max |loss diff| {diff:.3g}"
+    np.testing.assert_allclose(
+        results["torch"][f"keras|{name}|evaluate"],
+        results[runtime][f"keras|{name}|evaluate"],
+        atol=LOSS_TOL,
+        equal_nan=True,
+    )
+    tw, rw = _weights(results["torch"], name), _weights(results[runtime], name)
+    assert set(tw) == set(rw) and tw
+    for key, value in rw.items():
+        scale = max(1.0, float(np.max(np.abs(value))))
+        wdiff = float(np.max(np.abs(tw[key].astype(np.float64) - value)))
+        assert wdiff <= WEIGHT_TOL * scale, (
+            f"{runtime} {name} trained {key}: max |diff| {wdiff:.3g}"
+        )
+
+
+def test_worst_figures(results, capsys):
+    """Prints the worst |loss diff| per runtime and case (pytest -s shows it)."""
+    lines = []
+    for runtime in RUNTIMES:
+        worst = {
+            name: float(
+                np.max(
+                    np.abs(
+                        results["torch"][f"keras|{name}|losses"]
+                        - results[runtime][f"keras|{name}|losses"]
+                    )
+                )
+            )
+            for name in CASES
+        }
+        top = max(worst, key=worst.get)
+        lines.append(f"{runtime}: worst {worst[top]:.2e} ({top})")
+        lines += [f"  {n}: {d:.2e}" for n, d in sorted(worst.items())]
+    with capsys.disabled():
+        print("\n" + "\n".join(lines))
+
+
+def test_keras_model_is_backend_neutral_and_covers_every_layer_type():
+    """keras_model does not import TensorFlow (a keras-torch worker loads it), and its adapter
+    table has every layer type of the registry. (Not JAX: Keras 3.15 imports jax itself, on any
+    backend, whenever it is installed.)"""
+    code = (
+        "import os, sys; os.environ['KERAS_BACKEND'] = 'torch'\n"
+        "from engine.backends.keras_model import LAYERS\n"
+        "from engine.spec.layer_types import LAYER_TYPES\n"
+        "assert set(LAYERS) == set(LAYER_TYPES), set(LAYERS) ^ set(LAYER_TYPES)\n"
+        "assert 'tensorflow' not in sys.modules\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=worker_env(), capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
