@@ -20,6 +20,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from engine.runtimes import DEFAULT_RUNTIMES  # noqa: E402
+
 
 def measure(n: int, repeats: int = 40) -> np.ndarray:
     from gui.run.buffers import Series
@@ -28,10 +30,10 @@ def measure(n: int, repeats: int = 40) -> np.ndarray:
     plots = LivePlots()
     plots.resize(1000, 700)
     plots.show()
-    plots.reset(("torch", "tensorflow"))
+    plots.reset(DEFAULT_RUNTIMES)
     rng = np.random.default_rng(0)
     series = {}
-    for fw in ("torch", "tensorflow"):
+    for fw in DEFAULT_RUNTIMES:
         s = Series(capacity=n)
         s.extend(
             {
@@ -112,9 +114,9 @@ def measure_growing(keep_axes: bool, total: int = 3000, per_frame: int = 25) -> 
     plots.keep_axes = keep_axes
     plots.resize(1000, 700)
     plots.show()
-    plots.reset(("torch", "tensorflow"), expected_steps=total)
+    plots.reset(DEFAULT_RUNTIMES, expected_steps=total)
     rng = np.random.default_rng(0)
-    series = {fw: Series(capacity=total) for fw in ("torch", "tensorflow")}
+    series = {fw: Series(capacity=total) for fw in DEFAULT_RUNTIMES}
     app = QApplication.instance()
     app.processEvents()
     times = []

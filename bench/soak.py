@@ -38,8 +38,11 @@ sys.path.insert(0, str(ROOT))
 
 import psutil  # noqa: E402
 
+from engine.runtimes import DEFAULT_RUNTIMES  # noqa: E402
+
 PRESET = "xor_mlp"
-FRAMEWORK_TURNS = (("torch",), ("tensorflow",), ("torch",), ("torch", "tensorflow"))
+_FIRST, _SECOND = DEFAULT_RUNTIMES[:2]  # PyTorch and TensorFlow
+FRAMEWORK_TURNS = ((_FIRST,), (_SECOND,), (_FIRST,), (_FIRST, _SECOND))
 PHASES = (("early", 0.35), ("mid", 0.45), ("training", 0.20))
 RUN_TIMEOUT_S = 90.0
 ME = psutil.Process()
@@ -139,7 +142,7 @@ def session_cycle(frameworks: tuple[str, ...], phase: str, point: float) -> dict
 
 
 def soak_sessions(cycles: int, rng: random.Random, log, training_share: float) -> dict:
-    session_cycle(("torch",), "early", 0.2)  # warm-up: modules the engine imports lazily
+    session_cycle((_FIRST,), "early", 0.2)  # warm-up: modules the engine imports lazily
     baseline = settle(resources())
     results = []
     t0 = time.perf_counter()
@@ -245,7 +248,7 @@ def soak_gui(cycles: int, rng: random.Random, log, training_share: float) -> dic
             "ticks_per_s": (ticks[0] - ticks_before) / elapsed if elapsed > 0 else 0.0,
         }
 
-    cycle(("torch",), "early", 0.2)  # warm-up: the dashboard's plots, the runs panel, lazy imports
+    cycle((_FIRST,), "early", 0.2)  # warm-up: the dashboard's plots, the runs panel, lazy imports
     baseline = settle(resources())
     results = []
     rss = [baseline["rss"]]

@@ -10,7 +10,7 @@ zero the gradients, call the model, ``loss.backward()`` with torch autograd, the
 ``optimizer.apply(grads, trainable_weights)`` under ``torch.no_grad()``. Chosen over
 ``train_on_batch`` because it takes the same loss function as the other Keras runtimes (no
 compiled Keras loss or metrics), and costs less per step: train_on_batch goes through the data
-adapter, the compiled loss and the metrics each call (see bench/keras_backends.py).
+adapter, the compiled loss and the metrics each call (see bench/engine_overhead.py).
 
 Threads: ``torch.set_num_threads`` (intra-op) and ``set_num_interop_threads`` (once per process).
 """
