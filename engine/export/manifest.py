@@ -78,7 +78,7 @@ def cross_check(
         return result
     if not expect_match:
         result.update(
-            ok=None, reason="the two models were trained separately; a difference is expected"
+            ok=None, reason="each model was trained in its own framework; a difference is expected"
         )
     elif math.isfinite(diff) and diff <= TOLERANCE:
         result["ok"] = True

@@ -236,6 +236,7 @@ def val_losses(stdout: str) -> tuple[float, float]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # about 2 min on a quiet 2-core machine: 24 scripts, each importing
 def test_every_presets_scripts_run_one_epoch_and_the_loss_falls(generated):
     """As a user runs them: their own process, their own folder, no TwinTrain on the path."""
     paths = [generated["out"] / case_key(p) / name for p in PRESETS for name in CODE_FILES.values()]

@@ -16,6 +16,10 @@ LOSS_TOL = 1e-4
 WEIGHT_TOL = 1e-4  # relative to max(1, the largest |weight|)
 RUNTIMES = ("tensorflow", "keras-jax", "keras-torch")  # each compared with torch
 CASES = keras_cases.cases()
+# The module fixture trains every case in four workers, two to three minutes on a quiet 2-core
+# machine and more when other jobs load it; pytest-timeout counts it in the first test's time,
+# and its thread method ends the whole pytest-xdist worker, not just the test.
+pytestmark = pytest.mark.timeout(900)
 
 
 @pytest.fixture(scope="module")

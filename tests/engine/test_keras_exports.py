@@ -18,6 +18,7 @@ from tests.conftest import ROOT
 KERAS = ("keras-jax", "keras-torch")
 pytestmark = [
     pytest.mark.slow,  # a worker per runtime, each importing its framework: about a minute each
+    pytest.mark.timeout(900),  # the subprocess has 600 s; a loaded machine needs them
     pytest.mark.skipif(
         not {"torch", *KERAS} <= set(installed_runtimes()), reason="needs torch, jax and keras"
     ),

@@ -93,6 +93,7 @@ def test_parity_compares_every_runtime_with_the_first(monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # four workers on two cores; the subprocess alone has 600 s
 @needs_all
 def test_four_runtimes_train_from_the_cli_with_parity(tmp_path):
     out = tmp_path / "run"
@@ -161,6 +162,7 @@ def test_an_unknown_runtime_exits_2_with_the_nearest_name(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # four workers on two cores; the subprocess alone has 600 s
 @needs_all
 def test_parallel_above_the_core_count_keeps_each_wave_apart(monkeypatch):
     """Three runtimes on two cores in parallel: torch and keras-jax side by side, one core each,
