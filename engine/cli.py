@@ -139,8 +139,11 @@ def _frameworks_flag(
     p.add_argument(
         "--frameworks",
         default=default,
-        help=f"comma-separated, the first is the parity reference: {', '.join(RUNTIMES)} "
-        f"(default {','.join(DEFAULT_RUNTIMES)}{' ' + also if also else ''})",
+        help=f"comma-separated, the first is the parity reference: {', '.join(RUNTIMES)}, each "
+        "optionally with an execution mode as RUNTIME:MODE ("
+        + "; ".join(f"{r.id}: {r.modes_text()}" for r in RUNTIMES.values())
+        + f"; the first is the default) (default {','.join(DEFAULT_RUNTIMES)}"
+        f"{' ' + also if also else ''})",
     )
 
 
@@ -150,10 +153,14 @@ def frameworks_arg(text: str, command: str) -> tuple[str, ...] | None:
     before any worker starts."""
     from engine.run_options import CLI_FLAGS, RunOptionsError, _runtimes_problem
     from engine.runtimes import parse_runtimes
+    from engine.spec.errors import SpecError
 
     problem = _runtimes_problem(text)
     if problem is None:
-        return parse_runtimes(text)
+        try:
+            return parse_runtimes(text)  # RUNTIME:fastest is for training only
+        except SpecError as exc:
+            problem = f"{exc.reason}: a probe picks the fastest mode only when training"
     err = RunOptionsError("frameworks", f"{CLI_FLAGS['frameworks']} {problem}")
     print(f"twintrain {command}: {err}", file=sys.stderr)
     return None

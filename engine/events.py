@@ -106,6 +106,17 @@ class Epoch(Event):
 
 
 @dataclass(frozen=True)
+class Compiled(Event):
+    """The step traced or compiled (again) during step ``step``: ``graphs`` is the total so far,
+    ``step_time_s`` that step's time, compile included (engine.backends.base.Backend.compiles)."""
+
+    type: ClassVar[str] = "compiled"
+    step: int
+    graphs: int
+    step_time_s: float
+
+
+@dataclass(frozen=True)
 class Exports(Event):
     """Model files this worker wrote (one entry per format)."""
 
@@ -164,7 +175,20 @@ class Status(Event):
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
-    for cls in (Steps, Warm, Ready, Epoch, Exports, Paused, Resumed, Yield, Error, Done, Status)
+    for cls in (
+        Steps,
+        Warm,
+        Ready,
+        Epoch,
+        Compiled,
+        Exports,
+        Paused,
+        Resumed,
+        Yield,
+        Error,
+        Done,
+        Status,
+    )
 }
 # type -> (every field, the required ones), computed once: parsing runs a few times a second
 _FIELDS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {

@@ -20,13 +20,12 @@ def frameworks_for(
     formats: list[str], frameworks: tuple[str, ...] = DEFAULT_RUNTIMES
 ) -> tuple[str, ...]:
     """Those of ``frameworks`` whose worker writes (or says it cannot write) one of ``formats``."""
-    from engine.export.formats import FRAMEWORK_FORMATS
     from engine.runtimes import runtime
 
     return tuple(
         fw
         for fw in frameworks
-        if set(formats) & (set(FRAMEWORK_FORMATS[fw]) | set(runtime(fw).no_export))
+        if set(formats) & (set(runtime(fw).exports) | set(runtime(fw).no_export))
     )
 
 
@@ -48,10 +47,10 @@ def skipped_frameworks(
 ) -> dict[str, list[str]]:
     """{framework: its formats asked for} for frameworks with no trained weights in the run
     (a run of PyTorch alone cannot give TensorFlow's files)."""
-    from engine.export.formats import FRAMEWORK_FORMATS
+    from engine.runtimes import runtime
 
     return {
-        fw: [f for f in formats if f in FRAMEWORK_FORMATS[fw]]
+        fw: [f for f in formats if f in runtime(fw).exports]
         for fw in frameworks_for(formats, frameworks)
         if fw not in have
     }
@@ -199,7 +198,9 @@ REQUEST = ".export-request.json"
 
 
 def partial_name(framework: str) -> str:
-    return f".exports-{framework}.json"
+    from engine.runtimes import file_stem
+
+    return f".exports-{file_stem(framework)}.json"
 
 
 def complete_trained(run_dir: Path) -> dict[str, Any] | None:

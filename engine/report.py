@@ -13,12 +13,16 @@ from engine.style import color_of, label_of
 
 ROWS = [
     ("version", "Version", "text"),
+    ("mode", "Mode", "text"),
     ("device", "Device", "text"),
     ("threads", "Threads", "text"),
     ("startup", "Start-up", "text"),
     ("params", "Parameters", "int"),
     ("steps", "Steps", "int"),
     ("warmup_s", "Warm-up (s)", "lower"),
+    ("first_step_s", "First step (s)", "lower"),
+    ("compile_text", "Compile", "text"),
+    ("break_even_text", "Break-even", "text"),
     ("step_time_median_s", "Median step (ms)", "lower_ms"),
     ("step_time_p95_s", "p95 step (ms)", "lower_ms"),
     ("samples_per_s", "Samples/s", "higher"),
@@ -37,6 +41,16 @@ ROW_HELP = {
     "warmup_s": "Total time of the warm-up steps "
     "(the first steps, up to 5 and at most a tenth of the run: "
     "tracing, first-call caches); they are left out of every figure below.",
+    "mode": "How the runtime executed its step (eager, graph, compile, xla, jit...): the same "
+    "math, matched init and batches in every mode.",
+    "first_step_s": "Time of the first training step: tracing and compiling included, "
+    "the framework import and model build not.",
+    "compile_text": "Time spent tracing or compiling (each compile step's time minus the steady "
+    "median), the graphs compiled, and recompiles after the first step (a smaller last batch, "
+    "a new shape); steady figures start after the last recompile.",
+    "break_even_text": "After how many steps a mode's compile time is paid back by its faster "
+    "steps, against its runtime's default mode in the same run: "
+    "(compile - default's compile) / (default's median step - its median step).",
     "step_time_median_s": "Median of the steady steps' times (warm-up left out); "
     "each step's time covers "
     "the whole training step with the loss read back.",
@@ -55,6 +69,7 @@ ROW_HELP = {
 # What each comparable row's better side is called: "PyTorch 1.61× less memory".
 BETTER = {
     "warmup_s": "shorter warm-up",
+    "first_step_s": "faster first step",
     "step_time_median_s": "faster",
     "step_time_p95_s": "faster",
     "samples_per_s": "higher throughput",
@@ -153,6 +168,16 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, list[str], str]]:
             cells[best] = f"<b>{cells[best]}</b>"
         rows.append((label, cells, note))
     return rows
+
+
+def _fastest_html(summary: dict[str, Any]) -> str:
+    """What each RUNTIME:fastest probe tried and why it chose its mode."""
+    found = summary.get("fastest") or {}
+    return "".join(
+        f'<p class="meta">Fastest {html.escape(label_of(rt))} mode (probe): '
+        f"{html.escape(f['why'])}</p>"
+        for rt, f in found.items()
+    )
 
 
 def _schedule_detail(summary: dict[str, Any]) -> str:
@@ -261,7 +286,9 @@ Machine: {machine}.</p>
 <h2>Charts</h2>
 {"".join(charts)}
 {"".join(f'<p class="meta">{html.escape(n)}</p>' for n in summary.get("notes", []))}
-<p class="meta">Warm-up steps (tracing, first-call caches) are excluded from medians and throughput.
+{_fastest_html(summary)}
+<p class="meta">Warm-up steps (tracing, first-call caches) are excluded from medians and throughput,
+and so are the steps up to a mode's last recompile.
 Step time covers the whole training step with the loss read back.</p>
 </body></html>
 """

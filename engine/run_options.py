@@ -55,7 +55,7 @@ def _runtimes_problem(value: Any) -> str | None:
     else:
         names = [str(n) for n in value or ()]
     try:
-        chosen = parse_runtimes(names)
+        chosen = parse_runtimes(names, fastest=True)
     except SpecError as exc:
         known = ", ".join(RUNTIMES)
         return f"takes one or more of {known}; {exc.reason.split('; known:')[0]}"
@@ -184,7 +184,7 @@ class RunOptions:
         problem = _runtimes_problem(text)
         if problem:
             raise RunOptionsError("frameworks", f"{CLI_FLAGS['frameworks']} {problem}")
-        frameworks = parse_runtimes(text)
+        frameworks = parse_runtimes(text, fastest=True)
         export: tuple[str, ...] = ()
         if getattr(args, "export", None):
             from engine.export.formats import parse_formats

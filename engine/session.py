@@ -26,6 +26,7 @@ from typing import Any
 from engine.defaults import HANG_TIMEOUT_S, START_TIMEOUT_S
 from engine.events import (
     STEP_FIELDS,
+    Compiled,
     Done,
     Epoch,
     Error,
@@ -40,7 +41,8 @@ from engine.events import (
     Yield,
     parse_line,
 )
-from engine.runtimes import DEFAULT_RUNTIMES, RUNTIMES
+from engine.runtimes import DEFAULT_RUNTIMES, RUNTIMES, parse_runtimes
+from engine.spec.errors import SpecError
 from engine.spec.project import Project
 from engine.worker_pool import Plan, WorkerPool, spawn_worker
 
@@ -139,6 +141,8 @@ class FrameworkRun:
     done: dict[str, Any] = field(default_factory=dict)
     log: collections.deque = field(default_factory=lambda: collections.deque(maxlen=400))
     exports: list[dict[str, Any]] = field(default_factory=list)
+    # (step, graphs so far, that step's time): each time its step traced or compiled (again)
+    compiles: list[dict[str, Any]] = field(default_factory=list)
     started_at: float = 0.0
     ready_at: float | None = None
     last_event_at: float = 0.0
@@ -184,16 +188,21 @@ class Session:
         save_weights: str | os.PathLike | None = None,
         load_weights: str | os.PathLike | None = None,
     ) -> None:
-        if not frameworks or any(f not in RUNTIMES for f in frameworks):
+        try:
+            columns = parse_runtimes(frameworks) if frameworks else ()
+        except SpecError:
+            columns = ()
+        if not columns or len(columns) != len(dict.fromkeys(frameworks)):
             raise ValueError(
-                f"frameworks must be among {', '.join(RUNTIMES)}, got {', '.join(frameworks)}"
+                f"frameworks must be among {', '.join(RUNTIMES)} (each as RUNTIME or "
+                f"RUNTIME:MODE), got {', '.join(frameworks)}"
             )
         if device not in DEVICES:
             raise ValueError(f"device must be one of {', '.join(DEVICES)}, got '{device}'")
         if init not in INITS:
             raise ValueError(f"init must be one of {', '.join(INITS)}, got '{init}'")
         self.project = project
-        self.frameworks = tuple(dict.fromkeys(frameworks))
+        self.frameworks = columns
         self.device = device
         self.schedule = schedule or default_schedule(device, runtimes=len(self.frameworks))
         if self.schedule not in SCHEDULES:
@@ -237,6 +246,8 @@ class Session:
         self._paused = False
         self.started_at: float | None = None
         self.stop_requested_at: float | None = None
+        # runtime -> the probe that chose its mode for a RUNTIME:fastest column (engine.fastest)
+        self.fastest: dict[str, dict[str, Any]] = {}
         _LIVE.add(self)
 
     # ---- public API ----------------------------------------------------------------------------
@@ -412,6 +423,8 @@ class Session:
                     self._send(run, {"cmd": "stop"})
             elif isinstance(event, Exports):
                 run.exports = list(event.entries)
+            elif isinstance(event, Compiled):
+                run.compiles.append(event.as_dict())
             elif isinstance(event, Epoch):
                 run.epochs.append(event.as_dict())
             elif isinstance(event, Paused):

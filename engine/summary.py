@@ -14,6 +14,7 @@ from typing import Any, SupportsFloat
 import numpy as np
 from numpy.typing import ArrayLike
 
+from engine.compile_figures import break_even, compile_figures, steady_mask, steady_start
 from engine.defaults import MAX_WARMUP_STEPS
 from engine.session import FrameworkRun, Session, available_cores, schedule_text, waves
 from engine.spec.project import Project
@@ -64,7 +65,9 @@ def framework_summary(run: FrameworkRun) -> dict[str, Any]:
     samples = np.asarray(run.steps["samples"], dtype=np.float64)
     n = len(times)
     w = warmup_steps(n)
-    steady_t, steady_s = times[w:], samples[w:]
+    mask = steady_mask(n, steady_start(n, w, run.compiles), run.compiles)
+    steady_t, steady_s = times[mask], samples[mask]
+    steady = steady_figures(steady_t, steady_s)
     last_epoch = run.epochs[-1] if run.epochs else {}
     info = run.info
     return {
@@ -85,7 +88,9 @@ def framework_summary(run: FrameworkRun) -> dict[str, Any]:
         "prestarted": bool(info.get("prestarted")),
         "preload_s": info.get("preload_s"),
         "startup": startup_text(info),
-        **steady_figures(steady_t, steady_s),
+        "steady_steps": int(mask.sum()),
+        **steady,
+        **compile_figures(run.name, times, run.compiles, steady["step_time_median_s"]),
         "peak_rss_bytes": run.done.get("peak_rss_bytes")
         or (max(run.steps["rss_bytes"]) if n else None),
         "peak_device_bytes": run.done.get("peak_device_bytes"),
@@ -227,12 +232,26 @@ def build_summary(session: Session) -> dict[str, Any]:
         "init": session.init,
         "optimizer": session.optimizer,
         "device_requested": session.device,
-        "frameworks": {name: framework_summary(run) for name, run in session.runs.items()},
+        "frameworks": _with_break_even(
+            {name: framework_summary(run) for name, run in session.runs.items()}
+        ),
         "parity": parity(session),
+        "fastest": getattr(session, "fastest", None) or {},  # RUNTIME:fastest probes
         "notes": timing_notes(
             session.optimizer, tuple(session.runs), session.project.training.get("optimizer")
         ),
     }
+
+
+def _with_break_even(figures: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each column's figures with ``break_even_steps``/``break_even_text`` against its runtime's
+    default mode in the same run (None where that does not apply)."""
+    even = break_even(figures)
+    for column, fig in figures.items():
+        if "error" not in fig:
+            fig["break_even_steps"] = even.get(column, {}).get("steps")
+            fig["break_even_text"] = even.get(column, {}).get("text")
+    return figures
 
 
 # Matched mode's Keras-formula optimizer on PyTorch against torch.optim's stock one: median step

@@ -7,6 +7,7 @@ import math
 import queue
 import sys
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -35,7 +36,8 @@ def train_command(args: argparse.Namespace) -> int:
     if options.epochs is not None:
         project.training["epochs"] = options.epochs
     graph = validate(project)
-    frameworks = options.frameworks
+    frameworks, probes = _resolve_fastest(project, options)
+    options = replace(options, frameworks=frameworks)
     stem = run_stem(project.name, project.path)
     out = Path(args.out) if args.out else Path("runs") / f"{stem}-{datetime.now():%Y%m%d-%H%M%S}"
     out = prepare_run_dir(out, force=args.force)
@@ -51,6 +53,7 @@ def train_command(args: argparse.Namespace) -> int:
         (out / "models").mkdir(exist_ok=True)
         export_dir = (out / "models").resolve()
     session = Session(project, **options.session_kwargs(export_dir), save_weights=out / WEIGHTS_DIR)
+    session.fastest = probes
     recorder = RunRecorder(session, out)
     events: queue.Queue = queue.Queue()
     session.subscribe(lambda fw, ev: events.put((fw, ev)))
@@ -83,6 +86,32 @@ def train_command(args: argparse.Namespace) -> int:
     if interrupted:
         return 130
     return 1 if any("error" in f for f in summary["frameworks"].values()) else 0
+
+
+def _resolve_fastest(
+    project: Any, options: RunOptions
+) -> tuple[tuple[str, ...], dict[str, dict[str, Any]]]:
+    """Each RUNTIME:fastest replaced by the mode a short probe found fastest (engine.fastest),
+    what was tried and why printed on stderr; other columns as given."""
+    from engine.fastest import is_fastest, resolve
+
+    if not any(is_fastest(c) for c in options.frameworks):
+        return options.frameworks, {}
+
+    def started(rt: str) -> None:
+        print(f"Probing every mode of {label_of(rt)} to find the fastest...", file=sys.stderr)
+
+    columns, probes = resolve(
+        project,
+        options.frameworks,
+        device=options.device,
+        init=options.init,
+        optimizer=options.optimizer,
+        on_probe=started,
+    )
+    for rt, found in probes.items():
+        print(f"Fastest {label_of(rt)} mode: {found['why']}", file=sys.stderr)
+    return columns, probes
 
 
 def _print_result(summary: dict, out: Path, *, as_json: bool, exported: bool) -> None:
@@ -227,6 +256,8 @@ def _summary_text(summary: dict) -> str:
             lines.append(f"{label_of(n)} failed: {err}")
     if summary.get("schedule_text"):
         lines.append(f"Schedule: {summary['schedule_text']}")
+    for rt, found in (summary.get("fastest") or {}).items():
+        lines.append(f"Fastest {label_of(rt)} mode (probe): {found['why']}")
     parity = summary.get("parity")
     if parity and parity["max_loss_abs_diff"] is not None:
         first = parity["first_divergent_step"]

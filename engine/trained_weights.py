@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.runtimes import RUNTIMES
+from engine.runtimes import all_columns, file_stem
 from engine.spec.project import write_atomic
 
 WEIGHTS_DIR = "weights"
@@ -23,7 +23,8 @@ Weights = dict[str, dict[str, np.ndarray]]
 
 
 def weights_file(folder: str | Path, framework: str) -> Path:
-    return Path(folder) / f"{framework}.npz"
+    """``framework``: a column (``torch:compile`` is kept as ``torch_compile.npz``)."""
+    return Path(folder) / f"{file_stem(framework)}.npz"
 
 
 def save_weights(weights: Weights, path: str | Path) -> Path:
@@ -59,6 +60,6 @@ def resolve_dir(path: str | Path) -> Path:
 
 
 def available(path: str | Path) -> list[str]:
-    """The frameworks whose trained weights a run folder (or weights folder) holds."""
+    """The columns whose trained weights a run folder (or weights folder) holds."""
     folder = resolve_dir(path)
-    return [fw for fw in RUNTIMES if weights_file(folder, fw).is_file()]
+    return [fw for fw in all_columns() if weights_file(folder, fw).is_file()]

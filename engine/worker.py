@@ -176,10 +176,12 @@ def _build(
     init: str,
     optimizer: str,
     weights_from: str | Path | None = None,
+    mode: str | None = None,
 ) -> tuple[Data, dict[str, Any], Backend]:
     """(data, resolved training section, built backend) for a project: one path for a job and for
     a warm worker's rehearsal, so the rehearsal warms up exactly what a job will run.
-    ``weights_from``: a .npz of trained weights (engine.trained_weights) to build from instead."""
+    ``weights_from``: a .npz of trained weights (engine.trained_weights) to build from instead;
+    ``mode``: the execution mode (None: the backend's default)."""
     from engine.data.load import load_data
     from engine.spec import validate
     from engine.spec.training import resolve_training
@@ -187,7 +189,11 @@ def _build(
     graph = validate(project)
     data = load_data(project)
     training = resolve_training(project.training, graph.dataset.task if graph.dataset else None)
-    backend = backend_cls(project, device=device, threads=threads)
+    backend = (
+        backend_cls(project, device=device, threads=threads)
+        if mode is None
+        else backend_cls(project, device=device, threads=threads, mode=mode)
+    )
     weights = None
     if weights_from:
         from engine.trained_weights import load_weights
@@ -206,7 +212,9 @@ def _rehearse(framework: str, threads: int) -> None:
     set-up of a framework's first model (TensorFlow's first function trace, about 0.1 s here;
     PyTorch's autograd engine, 0.04 s) is paid by a warm worker before its job, not by the
     user's first step. Every build reseeds, so no number of the real run changes. ``threads``: the
-    job's (TensorFlow fixes its thread pools at the first model)."""
+    job's (TensorFlow fixes its thread pools at the first model). Always in the runtime's default
+    mode: a compiled mode's first compile (Inductor's or XLA's own start-up included) is part of
+    what its column measures, so a warm worker must not pay it in advance."""
     from engine.backends import load_backend
     from engine.presets import load_project_arg
 
@@ -253,9 +261,10 @@ class _TensorBoard:
             try:
                 from pathlib import Path
 
+                from engine.runtimes import file_stem
                 from engine.tensorboard_events import EventWriter
 
-                self.writer = EventWriter(Path(folder) / framework)
+                self.writer = EventWriter(Path(folder) / file_stem(framework))
             except OSError:
                 self.writer = None
 
@@ -331,7 +340,10 @@ def run(
     """Train (or export) one job. ``preloaded_s``: this is a warm worker whose imports took that
     long before the job came; its ``import_s`` is then what was left to import (about 0).
     ``nice``: the worker's niceness, reported in its info."""
-    framework = job["framework"]
+    from engine.runtimes import split_column
+
+    framework = job["framework"]  # the column: RUNTIME or RUNTIME:MODE
+    mode = split_column(framework)[1]
     threads = int(job.get("threads") or 1)
     _pin(job.get("cores"), threads)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -371,6 +383,7 @@ def run(
         job.get("init", "matched"),
         job.get("optimizer", "matched"),
         weights_from,
+        mode,
     )
     info = dict(backend.info())
     info.update(
@@ -410,6 +423,7 @@ def run(
     start = time.perf_counter()
     tb = _TensorBoard(job.get("tensorboard"), framework, time.time() - start)
     status = "finished"
+    graphs = backend.compiles()  # a compile at build time (none today) is not a step's
     for epoch in range(epochs):
         epoch_start = time.perf_counter()
         loss_sum, seen = 0.0, 0
@@ -424,6 +438,9 @@ def run(
             step += 1
             control.budget -= 1
             loss = fault.at(step, loss)
+            if (now_graphs := backend.compiles()) != graphs:
+                graphs = now_graphs
+                events.emit("compiled", step=step, graphs=graphs, step_time_s=t_end - t_step)
             if t_end - last_sample >= RSS_EVERY_S:
                 rss = process.memory_info().rss
                 if on_device:

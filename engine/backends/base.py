@@ -1,7 +1,7 @@
 """The interface every framework backend implements, and the one type backends are passed as.
 
 ``Backend`` lists what the rest of the engine uses on a backend, besides its ``name``: the worker
-(engine.worker: resolve_device, the constructor, build, info, train_step, evaluate,
+(engine.worker: resolve_device, the constructor, build, info, train_step, compiles, evaluate,
 peak_device_bytes, get_weights for the trained-weights file), the exporters
 (engine.export.torch_export / tf_export: ``model`` and ``plan``) and the backend tests
 (forward, predict). engine.backends.load_backend returns ``type[Backend]``, so mypy checks each
@@ -43,7 +43,11 @@ class Backend(Protocol):
     # exporters read it. Any: each framework's type is its own, and the protocol imports neither.
     model: Any
 
-    def __init__(self, project: Project, *, device: str = "cpu", threads: int = 1) -> None: ...
+    mode: str  # the execution mode (engine.runtimes.Runtime.modes) it trains in
+
+    def __init__(
+        self, project: Project, *, device: str = "cpu", threads: int = 1, mode: str = ...
+    ) -> None: ...
 
     @staticmethod
     def resolve_device(requested: str) -> tuple[str, str | None]:
@@ -52,7 +56,12 @@ class Backend(Protocol):
         where none is usable."""
 
     def info(self) -> dict[str, Any]:
-        """{'version', 'device', 'threads', 'params'} (params as the framework counts them)."""
+        """{'version', 'device', 'threads', 'mode', 'params'} (params as the framework counts
+        them)."""
+
+    def compiles(self) -> int:
+        """How many graphs or programs the training step has traced or compiled so far (0 for an
+        eager mode): the worker reads it after every step, so a rise marks a (re)compile."""
 
     def build(self, weights: Weights | None, *, optimizer_mode: str = "matched") -> None:
         """Build the model and optimizer. weights=None: native init; optimizer_mode 'matched'

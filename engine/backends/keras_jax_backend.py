@@ -7,9 +7,12 @@ it again and refuses to run when keras was already imported with another backend
 
 The step is the idiomatic JAX one: ``model.stateless_call`` inside a loss function
 differentiated by ``jax.value_and_grad``, the update by ``optimizer.stateless_apply``, the whole
-step one ``jax.jit`` function. State (trainable, non-trainable and optimizer variables) is
-carried functionally as tuples of arrays (donated to the step, so XLA updates them in place) and
-written back into the Keras variables only when weights are read or the model is exported.
+step one ``jax.jit`` function (mode ``jit``, the default; XLA compiles it once per batch shape,
+so a smaller last batch is one more compile, counted), or the same function called without
+``jax.jit`` (mode ``eager``: each operation dispatched on its own). State (trainable,
+non-trainable and optimizer variables) is carried functionally as tuples of arrays (donated to
+the step, so XLA updates them in place) and written back into the Keras variables only when
+weights are read or the model is exported.
 
 Threads: no XLA flag of this jaxlib limits its CPU client to one thread (measured: with
 ``--xla_cpu_multi_thread_eigen=false``, ``intra_op_parallelism_threads=1`` or the thunk runtime
@@ -60,8 +63,11 @@ class KerasJaxBackend:
 
     name = "keras-jax"
 
-    def __init__(self, project: Project, *, device: str = "cpu", threads: int = 1) -> None:
+    def __init__(
+        self, project: Project, *, device: str = "cpu", threads: int = 1, mode: str = "jit"
+    ) -> None:
         self.project = project
+        self.mode = mode
         self.plan = make_plan(project)
         self.device = device
         self.threads = threads
@@ -124,7 +130,7 @@ class KerasJaxBackend:
             out, ntv = model.stateless_call(tv, ntv, x, training=training)
             return out, ntv
 
-        self._train_fn = jax.jit(train, donate_argnums=0)
+        self._train_fn = jax.jit(train, donate_argnums=0) if self.mode == "jit" else train
         self._eval_fn = jax.jit(evaluate)
         self._forward_fn = jax.jit(forward, static_argnums=3)
 
@@ -135,8 +141,14 @@ class KerasJaxBackend:
             "keras_backend": keras.backend.backend(),
             "device": self.device,
             "threads": self.threads,
+            "mode": self.mode,
             "params": None if self.model is None else int(self.model.count_params()),
         }
+
+    def compiles(self) -> int:
+        """Programs XLA compiled for the step so far (one per batch shape; 0 eager)."""
+        size = getattr(self._train_fn, "_cache_size", None)
+        return int(size()) if size is not None else 0
 
     # ---- steps ---------------------------------------------------------------------------------
 

@@ -12,6 +12,10 @@ zero the gradients, call the model, ``loss.backward()`` with torch autograd, the
 compiled Keras loss or metrics), and costs less per step: train_on_batch goes through the data
 adapter, the compiled loss and the metrics each call (see bench/engine_overhead.py).
 
+Modes: ``eager`` (default) and ``compile``: the model's forward pass and loss under
+``torch.compile`` (engine.backends.torch_compile, what Keras' ``jit_compile=True`` does on this
+backend), the optimizer's update eager.
+
 Threads: ``torch.set_num_threads`` (intra-op) and ``set_num_interop_threads`` (once per process).
 """
 
@@ -42,6 +46,7 @@ from engine.backends.keras_model import (  # noqa: E402
     read_weights,
 )
 from engine.backends.plan import make_plan  # noqa: E402
+from engine.backends.torch_compile import compiled, graphs_compiled  # noqa: E402
 from engine.spec.project import Project  # noqa: E402
 
 assert keras.backend.backend() == "torch", keras.backend.backend()
@@ -71,9 +76,13 @@ class KerasTorchBackend:
 
     name = "keras-torch"
 
-    def __init__(self, project: Project, *, device: str = "cpu", threads: int = 1) -> None:
+    def __init__(
+        self, project: Project, *, device: str = "cpu", threads: int = 1, mode: str = "eager"
+    ) -> None:
         _set_threads(threads)
         self.project = project
+        self.mode = mode
+        self._graphs_before = graphs_compiled()
         self.plan = make_plan(project)
         self.device = device
         self.threads = threads
@@ -105,6 +114,14 @@ class KerasTorchBackend:
             self.optimizer.build(model.trainable_variables)
         self._trainable = list(model.trainable_weights)
         self._params = [v.value for v in self._trainable]  # torch Parameters
+        loss = self._loss
+        self._forward_loss = compiled(
+            lambda x, y: loss(model(x, training=True), y), self.mode, self.device
+        )
+
+    def compiles(self) -> int:
+        """Graphs compiled for this backend's step so far (0 in eager mode)."""
+        return graphs_compiled() - self._graphs_before if self.mode != "eager" else 0
 
     def _keras_device(self) -> str:
         return "cuda:0" if self.device == "cuda" else "cpu"
@@ -116,6 +133,7 @@ class KerasTorchBackend:
             "keras_backend": keras.backend.backend(),
             "device": self.device,
             "threads": torch.get_num_threads(),
+            "mode": self.mode,
             "params": None if self.model is None else int(self.model.count_params()),
         }
 
@@ -134,7 +152,7 @@ class KerasTorchBackend:
         xt, yt = self._tensors(x, y)
         for p in self._params:
             p.grad = None
-        loss = self._loss(self.model(xt, training=True), yt)
+        loss = self._forward_loss(xt, yt)
         loss.backward()
         grads = [p.grad for p in self._params]
         with torch.no_grad():

@@ -1,8 +1,11 @@
 """The TensorFlow/Keras backend: a functional Keras 3 model trained by a tf.function step.
 
 Imported only in the TensorFlow worker process. The step is the idiomatic custom loop (the
-Keras model called inside ``tf.function`` under a GradientTape, not ``model.fit``), with a batch
-axis of None in its input signature so the last, smaller batch of an epoch does not retrace.
+Keras model called inside ``tf.function`` under a GradientTape, not ``model.fit``). Its modes:
+``graph`` (default) traces it once with a batch axis of None in its input signature, so the last,
+smaller batch of an epoch does not retrace; ``xla`` adds ``jit_compile=True`` and no signature,
+since XLA compiles one program per concrete shape anyway: a smaller last batch is one more trace
+and compile, counted; ``eager`` calls the same Python step without ``tf.function``.
 TwinTrain's matched optimizer formulas are Keras' own (see torch_optim), so this side runs
 Keras' stock optimizers in both optimizer modes, every hyper-parameter passed explicitly.
 
@@ -91,13 +94,16 @@ class TFBackend:
 
     name = "tensorflow"
 
-    def __init__(self, project: Project, *, device: str = "cpu", threads: int = 1) -> None:
+    def __init__(
+        self, project: Project, *, device: str = "cpu", threads: int = 1, mode: str = "graph"
+    ) -> None:
         _set_threads(threads)
         _set_device(device)
         self.project = project
         self.plan = make_plan(project)
         self.device = device
         self.threads = threads
+        self.mode = mode
         self.model: keras.Model | None = None
         self.optimizer: keras.optimizers.Optimizer | None = None
         self._loss = _loss_fn(self.plan.loss)
@@ -133,7 +139,11 @@ class TFBackend:
         self._dense_grads = optimizer_mode == "matched"
         self._trainable = list(model.trainable_variables)
         self.optimizer.build(self._trainable)
-        self._train_fn = tf.function(self._train, input_signature=[self._x_spec, self._y_spec])
+        self._train_fn: Any = {
+            "graph": lambda: tf.function(self._train, input_signature=[self._x_spec, self._y_spec]),
+            "xla": lambda: tf.function(self._train, jit_compile=True),
+            "eager": lambda: self._train,
+        }[self.mode]()
         self._eval_fn = tf.function(self._eval, input_signature=[self._x_spec, self._y_spec])
 
     def info(self) -> dict[str, Any]:
@@ -142,8 +152,14 @@ class TFBackend:
             "keras_version": keras.__version__,
             "device": self.device,
             "threads": self.threads,
+            "mode": self.mode,
             "params": None if self.model is None else int(self.model.count_params()),
         }
+
+    def compiles(self) -> int:
+        """Traces of the step function so far (each one an XLA compile in xla mode; 0 eager)."""
+        count = getattr(self._train_fn, "experimental_get_tracing_count", None)
+        return int(count()) if count is not None else 0
 
     # ---- steps ---------------------------------------------------------------------------------
 
@@ -174,7 +190,7 @@ class TFBackend:
         return loss, correct
 
     def train_step(self, x: np.ndarray, y: np.ndarray) -> float:
-        return float(self._train_fn(x, self.plan.target(y)).numpy())
+        return float(self._train_fn(tf.constant(x), tf.constant(self.plan.target(y))).numpy())
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """The model output in training or inference mode (training mode updates BatchNorm).

@@ -1,4 +1,4 @@
-"""The PyTorch backend: builds the spec network, trains it eagerly, converts weights.
+"""The PyTorch backend: builds the spec network, trains it (eager or compiled), converts weights.
 
 Imported only in the PyTorch worker process (it imports torch). The network keeps conv stacks
 channels-first and converts a tensor's layout only where a layer needs the other one (see
@@ -19,6 +19,7 @@ from engine.backends import torch_layers as L
 from engine.backends.base import Weights
 from engine.backends.plan import Plan, make_plan
 from engine.backends.torch_adapters import TORCH, out_layout, run_layout
+from engine.backends.torch_compile import compiled, graphs_compiled
 from engine.backends.torch_optim import make_optimizer
 from engine.spec.project import INPUT_ID, Project
 
@@ -98,11 +99,14 @@ def _loss_fn(loss: str) -> Callable[..., Tensor]:
 
 
 class TorchBackend:
-    """engine.backends.base.Backend for PyTorch (eager)."""
+    """engine.backends.base.Backend for PyTorch; ``mode``: eager or one of torch.compile's
+    (engine.backends.torch_compile)."""
 
     name = "torch"
 
-    def __init__(self, project: Project, *, device: str = "cpu", threads: int = 1) -> None:
+    def __init__(
+        self, project: Project, *, device: str = "cpu", threads: int = 1, mode: str = "eager"
+    ) -> None:
         torch.set_num_threads(threads)
         if device == "cuda":
             if not torch.cuda.is_available():
@@ -114,10 +118,12 @@ class TorchBackend:
         self.plan = make_plan(project)
         self.device = torch.device(device)
         self.threads = threads
+        self.mode = mode
         self.model: Net | None = None
         self.optimizer: torch.optim.Optimizer | None = None
         self._loss = _loss_fn(self.plan.loss)
         self._kinds = {n.id: n.type for n in self.plan.nodes}
+        self._graphs_before = graphs_compiled()
 
     @staticmethod
     def resolve_device(requested: str) -> tuple[str, str | None]:
@@ -146,6 +152,12 @@ class TorchBackend:
         self.optimizer = (
             make_optimizer(trainable, self.plan.optimizer, optimizer_mode) if trainable else None
         )
+        net, loss = self.model, self._loss
+        self._forward_loss = compiled(lambda x, y: loss(net(x), y), self.mode, self.device.type)
+
+    def compiles(self) -> int:
+        """Graphs compiled for this backend's step so far (0 in eager mode)."""
+        return graphs_compiled() - self._graphs_before if self.mode != "eager" else 0
 
     def _load(self, model: Net, weights: Weights) -> None:
         with torch.no_grad():
@@ -171,6 +183,7 @@ class TorchBackend:
             "version": torch.__version__,
             "device": self.device.type,
             "threads": self.threads,
+            "mode": self.mode,
             "params": params,
         }
 
@@ -188,7 +201,7 @@ class TorchBackend:
             with torch.no_grad():
                 return self._loss(model(xt), yt).item()
         opt.zero_grad(set_to_none=True)
-        loss = self._loss(model(xt), yt)
+        loss = self._forward_loss(xt, yt)
         loss.backward()
         opt.step()
         return loss.item()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from engine.runtimes import RUNTIMES
+from engine.runtimes import RUNTIMES, column_id, file_stem, runtime
 from engine.spec.errors import SpecError, closest
 
 # In the order they are listed and written.
@@ -37,6 +37,23 @@ SUFFIXES: dict[str, str] = {
 FILES: dict[tuple[str, str], str] = {
     (fw, f): fw + SUFFIXES[f] for fw, formats in FRAMEWORK_FORMATS.items() for f in formats
 }
+
+
+def file_name(column: str, fmt: str) -> str:
+    """The file ``column`` writes for ``fmt``: torch.onnx, keras-jax.keras, torch_compile.pt2
+    (a non-default mode's export is the same model, named after its column)."""
+    return file_stem(column) + SUFFIXES[fmt]
+
+
+def backend_column(backend: object, default: str = "keras") -> str:
+    """The column a built backend trains: its runtime id and mode (``default`` for an object
+    without a registered ``name``)."""
+    name = str(getattr(backend, "name", "") or default)
+    if name not in RUNTIMES:
+        return name
+    return column_id(name, getattr(backend, "mode", None))
+
+
 # The standalone scripts of the code format, per runtime that has its own.
 CODE_FILES: dict[str, str] = {r.id: r.code_file for r in RUNTIMES.values() if r.code_file}
 MANIFEST = "exports.json"
@@ -72,13 +89,14 @@ def parse_formats(value: str | Iterable[str]) -> list[str]:
 
 
 def formats_for(framework: str, formats: str | Iterable[str]) -> list[str]:
-    """The subset of ``formats`` (names or 'all') that ``framework``'s worker writes."""
+    """The subset of ``formats`` (names or 'all') that ``framework``'s worker writes (a column:
+    a mode writes what its runtime writes)."""
     chosen = parse_formats(formats) if formats else []
-    return [f for f in FRAMEWORK_FORMATS[framework] if f in chosen]
+    return [f for f in runtime(framework).exports if f in chosen]
 
 
 def unsupported_for(framework: str, formats: str | Iterable[str]) -> dict[str, str]:
     """{format: why} of the chosen ``formats`` that ``framework`` cannot write (Runtime.no_export),
     so exports.json can say so instead of leaving them out silently."""
     chosen = parse_formats(formats) if formats else []
-    return {f: why for f, why in RUNTIMES[framework].no_export.items() if f in chosen}
+    return {f: why for f, why in runtime(framework).no_export.items() if f in chosen}

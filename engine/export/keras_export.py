@@ -32,7 +32,7 @@ from engine.export.common import (
     remove,
     run_onnx,
 )
-from engine.export.formats import FILES, formats_for, unsupported_for
+from engine.export.formats import backend_column, file_name, formats_for, unsupported_for
 
 if TYPE_CHECKING:
     from engine.backends.base import Backend
@@ -44,7 +44,7 @@ def export_keras(
     """Write the chosen formats of a Keras-runtime backend (``backend.name`` is its runtime id)
     into ``out_dir``; one entry each, and one ``supported: False`` entry per format the runtime
     cannot write. Never raises: a format that fails is an entry with ok False and the reason."""
-    framework = str(getattr(backend, "name", "keras"))
+    framework = backend_column(backend)  # the column: its files are named after it
     formats = list(formats)
     try:
         chosen = formats_for(framework, formats)
@@ -61,7 +61,7 @@ def export_keras(
     except Exception as exc:
         reason = f"model could not be prepared for export: {one_line(exc)}"
         return entries + [
-            entry(f, framework, FILES[(framework, f)], out_dir, ok=False, reason=reason)
+            entry(f, framework, file_name(framework, f), out_dir, ok=False, reason=reason)
             for f in chosen
         ]
     writers = {"keras": _keras, "onnx": _onnx}
@@ -69,7 +69,7 @@ def export_keras(
         attempt(
             f,
             framework,
-            FILES[(framework, f)],
+            file_name(framework, f),
             out_dir,
             functools.partial(writers[f], model, xs, refs),
         )

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from engine.export.common import TOLERANCE, Entry, batches, one_line, run_onnx, write_text
-from engine.export.formats import FILES, MANIFEST
-from engine.runtimes import DEFAULT_RUNTIMES
+from engine.export.formats import MANIFEST, file_name
+from engine.runtimes import DEFAULT_RUNTIMES, runtime
 
 MANIFEST_FORMAT = "twintrain-exports/1"
 
@@ -37,7 +37,7 @@ def cross_check(
     trained separately, whose difference is reported but not judged (ok is None)."""
     out_dir = Path(out_dir)
     chosen = DEFAULT_RUNTIMES if frameworks is None else frameworks
-    names = [FILES[(fw, "onnx")] for fw in chosen if (fw, "onnx") in FILES]
+    names = [file_name(fw, "onnx") for fw in chosen if "onnx" in runtime(fw).exports]
     present = [n for n in names if (out_dir / n).is_file()]
     if not present:
         return None

@@ -38,7 +38,7 @@ from engine.export.common import (  # noqa: E402
     remove,
     run_onnx,
 )
-from engine.export.formats import FILES, formats_for  # noqa: E402
+from engine.export.formats import backend_column, file_name, formats_for  # noqa: E402
 
 if TYPE_CHECKING:
     from engine.backends.base import Backend
@@ -55,10 +55,11 @@ def export_tf(
     ``backend`` is a built engine.backends.tf_backend.TFBackend; ``formats`` are names from
     engine.export.formats (others' formats and 'all' are fine: this writes its own).
     Never raises: a format that fails is an entry with ok False and the reason."""
+    column = backend_column(backend, FRAMEWORK)
     try:
         chosen = formats_for(FRAMEWORK, formats)
     except Exception as exc:
-        return [entry("all", FRAMEWORK, None, Path(out_dir), ok=False, reason=one_line(exc))]
+        return [entry("all", column, None, Path(out_dir), ok=False, reason=one_line(exc))]
     out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -70,15 +71,14 @@ def export_tf(
     except Exception as exc:
         reason = f"model could not be prepared for export: {one_line(exc)}"
         return [
-            entry(f, FRAMEWORK, FILES[(FRAMEWORK, f)], out_dir, ok=False, reason=reason)
-            for f in chosen
+            entry(f, column, file_name(column, f), out_dir, ok=False, reason=reason) for f in chosen
         ]
     writers = {"keras": _keras, "savedmodel": _savedmodel, "tflite": _tflite, "onnx": _onnx}
     return [
         attempt(
             f,
-            FRAMEWORK,
-            FILES[(FRAMEWORK, f)],
+            column,
+            file_name(column, f),
             out_dir,
             functools.partial(writers[f], model, xs, refs),
         )

@@ -171,14 +171,16 @@ def test_drift_is_caught() -> None:
 class Fake:
     name = "fake"
 
-    def __init__(self, project, *, device="cpu", threads=1):
+    def __init__(self, project, *, device="cpu", threads=1, mode="eager"):
         self.plan = None
+        self.mode = mode
 
     @staticmethod
     def resolve_device(requested):
         return requested, None
 
     def info(self): ...
+    def compiles(self): ...
     def build(self, weights, *, optimizer_mode="matched"): ...
     def train_step(self, x, y): ...
     def evaluate(self, x, y, size): ...

@@ -13,6 +13,7 @@ from engine import events
 from engine.events import (
     EVENT_TYPES,
     STEP_FIELDS,
+    Compiled,
     Done,
     Epoch,
     Error,
@@ -57,6 +58,7 @@ EXAMPLES = [
         epoch_time_s=0.25,
         steps=2,
     ),
+    Compiled(step=27, graphs=2, step_time_s=3.2),
     Exports(entries=[{"format": "onnx", "ok": True}]),
     Paused(),
     Resumed(),

@@ -96,10 +96,11 @@ def test_every_comparison_names_the_better_one_and_the_direction():
     assert notes["Samples/s (total ÷ time)"].endswith("× higher throughput")
     assert notes["Peak RSS (MiB)"] == "PyTorch 1.61× less memory"
     assert notes["Warm-up (s)"] == "PyTorch 4.00× shorter warm-up"
+    assert notes["First step (s)"] == "PyTorch 4.00× faster first step"
     for label, note in notes.items():
         assert note == "" or re.fullmatch(
             r"(PyTorch|TensorFlow/Keras) \d+\.\d\d× (faster|less( device)? memory|"
-            r"higher throughput|shorter warm-up)",
+            r"higher throughput|shorter warm-up|faster first step)",
             note,
         ), (label, note)
     bold = {label: cells for label, cells, _ in summary_rows(summary)}
