@@ -14,12 +14,21 @@ from pathlib import Path
 from typing import Any
 
 from engine.charts import RunData, load_run, read_metrics
-from engine.runtimes import RUNTIMES
+from engine.runtimes import MODE_SEP, RUNTIMES
 from engine.spec.project import write_atomic
 from engine.style import LABELS
 
 RUN_META = "run.json"
 SHORT = {r.id: r.short or r.label for r in RUNTIMES.values()}
+
+
+def short_label(column: str) -> str:
+    """'PyTorch', 'TF (xla)': a column's name for tight places (the Runs list)."""
+    name, _, mode = column.partition(MODE_SEP)
+    base = SHORT.get(name, name)
+    return base if not mode or name not in RUNTIMES else f"{base} ({mode})"
+
+
 _STAMP = re.compile(r"-(\d{8})-(\d{6})(?:-\d+)?$")
 SETTINGS = ("frameworks", "init", "optimizer", "schedule", "device")
 
@@ -85,7 +94,7 @@ def run_info(folder: Path) -> dict[str, Any]:
     )
     settings = {}
     if frameworks:
-        settings["frameworks"] = " + ".join(SHORT.get(fw, fw) for fw in frameworks)
+        settings["frameworks"] = " + ".join(short_label(fw) for fw in frameworks)
     for key in ("init", "optimizer"):
         if summary.get(key):
             settings[key] = f"{summary[key]} {key}"
@@ -99,7 +108,7 @@ def run_info(folder: Path) -> dict[str, Any]:
             continue
         status = "failed" if "error" in f else f.get("status", "finished")
         if status != "finished":
-            states.append(f"{SHORT.get(fw, fw)} {status}")
+            states.append(f"{short_label(fw)} {status}")
     state = ", ".join(states) if summary else "incomplete"
     return {
         "name": str(name),

@@ -16,7 +16,7 @@ import sys
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
 
-from engine.runtimes import parse_runtimes
+from engine.runtimes import parse_runtimes, split_column
 from gui.app import create_app, create_window
 
 
@@ -44,9 +44,13 @@ def main(argv: list[str] | None = None) -> int:
         win.setGeometry(screen)
     win.show()
     if args.frameworks:
-        chosen = parse_runtimes(args.frameworks)
-        for fw, box in win.training.dashboard.framework_boxes.items():
-            box.setChecked(fw in chosen)
+        chosen = [split_column(c) for c in parse_runtimes(args.frameworks)]
+        dash = win.training.dashboard
+        for fw, box in dash.framework_boxes.items():
+            modes = tuple(m for rt, m in chosen if rt == fw)
+            box.setChecked(bool(modes))
+            if modes:
+                dash.mode_pickers[fw].set_modes(modes)
         QTimer.singleShot(100, lambda: win.training.show_dashboard(True))
     if args.select:
         QTimer.singleShot(100, lambda: win.scene.select_only([args.select]))

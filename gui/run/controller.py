@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from engine.child_process import child_cwd
 from engine.defaults import MAX_WARMUP_STEPS
-from engine.events import Epoch, Paused, Ready, Resumed, Status, Steps
+from engine.events import Compiled, Epoch, Paused, Ready, Resumed, Status, Steps
 from engine.run_folder import RunRecorder, finalize_command, prepare_run_dir, run_stem
 from engine.run_options import RunOptions
 from engine.session import Session, core_plan
@@ -64,6 +64,7 @@ class RunController(QObject):
         self.recorder: RunRecorder | None = None
         self.series: dict[str, Series] = {}
         self.epochs: dict[str, list[dict[str, Any]]] = {}
+        self.compiles: dict[str, list[tuple[int, float]]] = {}
         self.infos: dict[str, dict[str, Any]] = {}
         self.errors: dict[str, tuple[str, str]] = {}
         self.status: dict[str, str] = {}
@@ -130,6 +131,8 @@ class RunController(QObject):
         w = warmup_steps(expected_steps) if expected_steps else MAX_WARMUP_STEPS
         self.series = {fw: Series(warmup=w) for fw in session.frameworks}
         self.epochs = {fw: [] for fw in session.frameworks}
+        # (step, that step's time) where a column's step compiled: the step-time plot marks them
+        self.compiles: dict[str, list[tuple[int, float]]] = {fw: [] for fw in session.frameworks}
         self.status = {fw: "starting" for fw in session.frameworks}
         self.infos, self.errors, self.first_point_s = {}, {}, {}
         self._inbox.clear()
@@ -182,6 +185,9 @@ class RunController(QObject):
                 changed = True
             elif isinstance(ev, Epoch):
                 self.epochs[fw].append(ev.as_dict())
+                changed = True
+            elif isinstance(ev, Compiled):
+                self.compiles[fw].append((ev.step, ev.step_time_s))
                 changed = True
             elif isinstance(ev, Ready):
                 self.infos[fw] = ev.info

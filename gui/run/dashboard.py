@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from engine.export.formats import FORMATS
 from engine.run_options import RunOptions
-from engine.runtimes import DEFAULT_RUNTIMES, RUNTIMES, unavailable_reason
+from engine.runtimes import DEFAULT_RUNTIMES, RUNTIMES, all_columns, unavailable_reason
 from engine.style import label_of
 from engine.summary import parity_notes, timing_notes
 from gui import folders
@@ -37,6 +37,7 @@ from gui.run.controller import RunController
 from gui.run.errors_panel import FrameworkStatus
 from gui.run.figures import live_figures, live_parity_of
 from gui.run.limits import Limits
+from gui.run.mode_picker import ModePicker
 from gui.run.plot_kinds import DETAILS, TITLES
 from gui.run.plots_slot import PlotsSlot
 from gui.run.summary_table import SummaryTable
@@ -58,6 +59,17 @@ def _labelled(text: str, widget: QWidget) -> QWidget:
     return pair
 
 
+def _pair(box: QWidget, picker: QWidget) -> QWidget:
+    """A runtime's checkbox and its mode picker, kept together when the options row wraps."""
+    pair = QWidget()
+    row = QHBoxLayout(pair)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.setSpacing(2)
+    row.addWidget(box)
+    row.addWidget(picker)
+    return pair
+
+
 class Dashboard(QWidget):
     options_changed = Signal()
     _follow_ticks = True  # the states shown follow the checkboxes (no run shown)
@@ -66,7 +78,12 @@ class Dashboard(QWidget):
         super().__init__(parent)
         self.controller = controller
         self.framework_boxes = {fw: QCheckBox(label_of(fw)) for fw in FRAMEWORKS}
+        # beside each checkbox, the runtime's execution modes (each ticked one is a column)
+        self.mode_pickers = {fw: ModePicker(fw) for fw in FRAMEWORKS}
         self.unavailable: dict[str, str] = {}  # runtime -> why it cannot run here, how to fix it
+        for picker in self.mode_pickers.values():
+            picker.changed.connect(self.options_changed)
+            picker.changed.connect(self._chosen_changed)
         for fw, box in self.framework_boxes.items():
             why = unavailable_reason(fw)  # package metadata only: nothing is imported
             if why:
@@ -77,6 +94,8 @@ class Dashboard(QWidget):
             box.setToolTip(why or RUNTIMES[fw].summary)
             box.toggled.connect(self.options_changed)
             box.toggled.connect(self._chosen_changed)
+            box.toggled.connect(self._pickers_enabled)
+        self._pickers_enabled()
         self.device = QComboBox()
         self.device.addItem("Auto", "auto")
         self.device.addItem("CPU", "cpu")
@@ -138,7 +157,7 @@ class Dashboard(QWidget):
 
         options = FlowLayout()  # wraps onto a second row on a narrow window instead of widening it
         for w in (
-            *self.framework_boxes.values(),
+            *(_pair(box, self.mode_pickers[fw]) for fw, box in self.framework_boxes.items()),
             _labelled("Device:", self.device),
             _labelled("Schedule:", self.schedule),
             self.init,
@@ -152,7 +171,9 @@ class Dashboard(QWidget):
         ):
             options.addWidget(w)
 
-        self.status = {fw: FrameworkStatus(fw, self) for fw in FRAMEWORKS}
+        self.status: dict[str, FrameworkStatus] = {}  # per column, made when first shown
+        for fw in FRAMEWORKS:
+            self._status_widget(fw)
         self.states = states = QGridLayout()  # the shown columns' states, two a row beyond two
         states.setContentsMargins(0, 0, 0, 0)
         states.setVerticalSpacing(0)
@@ -214,7 +235,7 @@ class Dashboard(QWidget):
         no run is shown, the ones ticked, following the checkboxes): side by side up to two,
         then two a row, so four still fit a narrow window."""
         self._follow_ticks = follow_ticks
-        frameworks = tuple(fw for fw in frameworks if fw in self.status)
+        frameworks = tuple(fw for fw in frameworks if self._status_widget(fw) is not None)
         if frameworks == self.shown_status:
             return
         self.shown_status = frameworks
@@ -234,13 +255,33 @@ class Dashboard(QWidget):
         if self.isVisible():  # the table's width need changed with the number of columns
             self._fit(self.width())
 
+    def _status_widget(self, column: str) -> FrameworkStatus | None:
+        """The state line of a column (a runtime in one mode), made on first use; None for a
+        name that is no column (a past run's unknown runtime)."""
+        if column not in self.status:
+            if column not in all_columns():
+                return None
+            widget = FrameworkStatus(column, self)
+            widget.hide()
+            self.status[column] = widget
+        return self.status[column]
+
     def checked(self) -> tuple[str, ...]:
-        """The runtimes ticked (and installed), in the registry's order."""
+        """The columns ticked (installed runtimes, each in every mode ticked beside it), in the
+        registry's order."""
         return tuple(
-            fw
+            column
             for fw in FRAMEWORKS
             if fw not in self.unavailable and self.framework_boxes[fw].isChecked()
+            for column in self.mode_pickers[fw].columns()
         )
+
+    def _pickers_enabled(self) -> None:
+        running = self.controller.running
+        for fw, picker in self.mode_pickers.items():
+            picker.setEnabled(
+                not running and fw not in self.unavailable and self.framework_boxes[fw].isChecked()
+            )
 
     def _chosen_changed(self) -> None:
         if self._follow_ticks and not self.controller.running:
@@ -283,6 +324,8 @@ class Dashboard(QWidget):
         item.setEnabled(bool(gpus))
         item.setToolTip(", ".join(gpus) if gpus else NO_GPU_REASON)
         self.device.setToolTip("CUDA: " + (", ".join(gpus) if gpus else NO_GPU_REASON))
+        for picker in getattr(self, "mode_pickers", {}).values():
+            picker.set_gpu(bool(gpus))
 
     def chosen(self, limits: Limits | None = None) -> RunOptions:
         """The run options the widgets show (and ``limits``, Run > Worker Limits), with the
@@ -306,6 +349,7 @@ class Dashboard(QWidget):
     def _running(self, running: bool) -> None:
         for fw, box in self.framework_boxes.items():
             box.setEnabled(not running and fw not in self.unavailable)
+        self._pickers_enabled()
         for w in (
             self.device,
             self.schedule,
@@ -358,7 +402,7 @@ class Dashboard(QWidget):
             if not self._catch_up.isActive():
                 self._catch_up.start(max(1, int((self._next_draw - start) * 1000)))
             return
-        self.plots.update_from(c.series, c.epochs)
+        self.plots.update_from(c.series, c.epochs, c.compiles)
         self.plots.repaint()  # pay the paint here, so its cost sets the pace
         cost = time.perf_counter() - start
         self._next_draw = start + max(0.03, cost / self.MAX_BUSY)

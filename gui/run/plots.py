@@ -7,12 +7,15 @@ linked and switch between step and wall time; a crosshair reads every framework 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsObject, QSizePolicy
 
+from engine.runtimes import all_columns, mode_of
 from engine.style import color_of, label_of
 from gui.run.buffers import Series
 from gui.run.plot_kinds import DETAILS, PLOTS, TITLES
@@ -249,12 +252,22 @@ class _LegendEntry(QGraphicsObject):
         if self.symbol == "o":
             painter.setBrush(self.pen.color())
             painter.drawEllipse(c, 3, 3)
-        elif self.symbol == "x":
+        if self.symbol in ("x", "x*"):
+            x = c - QPointF(6, 0) if self.symbol == "x*" else c
             solid = QPen(self.pen)
             solid.setStyle(Qt.PenStyle.SolidLine)
             painter.setPen(solid)
-            painter.drawLine(c + QPointF(-3.5, -3.5), c + QPointF(3.5, 3.5))
-            painter.drawLine(c + QPointF(-3.5, 3.5), c + QPointF(3.5, -3.5))
+            painter.drawLine(x + QPointF(-3.5, -3.5), x + QPointF(3.5, 3.5))
+            painter.drawLine(x + QPointF(-3.5, 3.5), x + QPointF(3.5, -3.5))
+        if self.symbol == "x*":  # and a compile step's mark: a filled five-pointed star
+            star = c + QPointF(6, 0)
+            painter.setPen(QPen(self.pen.color(), 1))
+            painter.setBrush(self.pen.color())
+            points = [
+                star + QPointF(r * math.sin(i * math.pi / 5), -r * math.cos(i * math.pi / 5))
+                for i, r in zip(range(10), [5.0, 2.2] * 5)
+            ]
+            painter.drawPolygon(QPolygonF(points))
         painter.setPen(QColor("#333"))
         painter.setFont(self.font)
         painter.drawText(
@@ -338,9 +351,12 @@ class LivePlots(pg.GraphicsLayoutWidget):
         self._arrange("tall", force=True)
         self._syncing = False
         self._epochs: dict[str, list[dict]] = {}
+        self._compiles: dict[str, list[tuple[int, float]]] = {}
         self._redecimate = QTimer(self)
         self._redecimate.setSingleShot(True)
-        self._redecimate.timeout.connect(lambda: self.update_from(self._series, self._epochs))
+        self._redecimate.timeout.connect(
+            lambda: self.update_from(self._series, self._epochs, self._compiles)
+        )
         self.plots["step_time"].setLogMode(
             y=True
         )  # TF's first (tracing) step would flatten a linear axis
@@ -408,6 +424,16 @@ class LivePlots(pg.GraphicsLayoutWidget):
             add(fw, "step_time_raw", "step_time", pen=_pen(fw, 1, 50))
             add(fw, "step_time", "step_time", pen=_pen(fw))
             add(fw, "warmup", "step_time", pen=None, symbol="x", symbolSize=8, symbolPen=_pen(fw))
+            add(
+                fw,
+                "compile",
+                "step_time",
+                pen=None,
+                symbol="star",
+                symbolSize=13,
+                symbolPen=_pen(fw),
+                symbolBrush=color_of(fw),
+            )
             add(fw, "throughput_raw", "throughput", pen=_pen(fw, 1, 50))
             add(fw, "throughput", "throughput", pen=_pen(fw))
             add(fw, "rss", "memory", pen=_pen(fw))
@@ -431,7 +457,10 @@ class LivePlots(pg.GraphicsLayoutWidget):
             (pg.mkPen(grey, width=2), "smoothed", None),
             (pg.mkPen(QColor(85, 85, 85, 70), width=1), "per step", None),
             (pg.mkPen(grey, width=1, style=Qt.PenStyle.DashLine), "validation · GPU mem", "o"),
-            (pg.mkPen(grey, width=1), "warm-up", "x"),
+            # one entry for both first-steps marks, so a short dashboard's legend stays one row
+            (pg.mkPen(grey, width=1), "warm-up · compile", "x*")
+            if any(mode_of(fw).compiles for fw in self._columns if fw in all_columns())
+            else (pg.mkPen(grey, width=1), "warm-up", "x"),
         ]
         entries += [
             (
@@ -547,9 +576,16 @@ class LivePlots(pg.GraphicsLayoutWidget):
         self._ranges_shown.pop("loss", None)
         self.keep_ranges()
 
-    def update_from(self, series: dict[str, Series], epochs: dict[str, list[dict]]) -> None:
-        """Push the buffers into the curves (called from the controller's tick)."""
+    def update_from(
+        self,
+        series: dict[str, Series],
+        epochs: dict[str, list[dict]],
+        compiles: dict[str, list[tuple[int, float]]] | None = None,
+    ) -> None:
+        """Push the buffers into the curves (called from the controller's tick); ``compiles``:
+        per column, (step, step time) of each step that compiled, marked with a star."""
         self._series, self._epochs = series, epochs
+        self._compiles = compiles or {}
         vb = self.plots["loss"].vb
         lo = hi = None
         if not self._keep_x:  # the user zoomed or panned: decimate what is visible
@@ -566,6 +602,10 @@ class LivePlots(pg.GraphicsLayoutWidget):
             put(fw, "step_time_raw", x[w:], t[w:], lo, hi)
             put(fw, "step_time", x[w:], s["step_time_median_s"][w:] * 1e3, lo, hi)
             self.curves[(fw, "warmup")].setData(x[:w], t[:w])
+            marks = [(st, ms) for st, ms in self._compiles.get(fw, ()) if st <= len(s)]
+            self.curves[(fw, "compile")].setData(
+                [float(x[st - 1]) for st, _ in marks], [ms * 1e3 for _, ms in marks]
+            )
             put(fw, "throughput_raw", x[w:], s["samples_per_s"][w:], lo, hi)
             median = s["step_time_median_s"][w:]
             batch = s["samples"][w:]

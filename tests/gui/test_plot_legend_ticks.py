@@ -82,6 +82,9 @@ def test_the_legend_is_outside_every_plot_and_its_entries_do_not_overlap(
         "run xor_mlp-20261203-101010-000001",
     ):
         assert text in texts
+    # TensorFlow's graph mode traces: the compile star shares the warm-up's entry
+    compiling = "tensorflow" in columns
+    assert ("warm-up · compile" if compiling else "warm-up") in texts
     assert len(legend.entries) == len(columns) + 4 + 1
     colours = [e.pen.color().name().upper() for e in legend.entries[: len(columns)]]
     assert colours == [colour_of(fw).upper() for fw in columns]  # the registry's

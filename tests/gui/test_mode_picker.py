@@ -1,0 +1,81 @@
+"""Execution modes in the app: a mode picker beside each runtime's checkbox (every ticked mode a
+column of its own), a state line and colour per column, and compile steps starred on the
+step-time plot."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.events import Compiled
+from engine.runtimes import RUNTIMES, colour_of, label_of
+from tests.gui.test_four_columns import STEPS, feed_run
+
+
+def test_a_picker_per_runtime_shows_its_default_mode(dash):
+    assert tuple(dash.mode_pickers) == tuple(RUNTIMES)
+    for fw, picker in dash.mode_pickers.items():
+        assert picker.text() == RUNTIMES[fw].default_mode
+        names = [a.text() for a in picker.menu().actions()]
+        assert names == [m.id for m in RUNTIMES[fw].modes]
+        assert picker.isEnabled() == dash.framework_boxes[fw].isChecked()
+
+
+def test_ticking_modes_adds_columns_in_the_registrys_order(dash):
+    assert dash.checked() == ("torch", "tensorflow")
+    torch = dash.mode_pickers["torch"]
+    torch.actions_by_mode["compile"].setChecked(True)
+    dash.mode_pickers["tensorflow"].actions_by_mode["xla"].setChecked(True)
+    assert torch.text() == "eager + compile"
+    assert dash.checked() == ("torch", "torch:compile", "tensorflow", "tensorflow:xla")
+    options = dash.chosen()
+    assert options.frameworks == ("torch", "torch:compile", "tensorflow", "tensorflow:xla")
+    assert options.validate() is options
+    # The states shown follow the ticks: a line per column, titled with its mode.
+    assert dash.shown_status == options.frameworks
+    title = dash.status["torch:compile"].title.text()
+    assert "PyTorch (compile)" in title and colour_of("torch:compile") in title
+    # Compile alone: the default mode's column goes, the other stays.
+    torch.actions_by_mode["eager"].setChecked(False)
+    assert dash.checked() == ("torch:compile", "tensorflow", "tensorflow:xla")
+
+
+def test_the_last_mode_cannot_be_unticked(dash):
+    picker = dash.mode_pickers["tensorflow"]
+    picker.actions_by_mode["graph"].setChecked(False)
+    assert picker.modes() == ("graph",) and picker.text() == "graph"
+    assert "tensorflow" in dash.checked()
+
+
+def test_gpu_only_modes_wait_for_a_gpu(dash):
+    action = dash.mode_pickers["torch"].actions_by_mode["reduce-overhead"]
+    assert not action.isEnabled() and "needs a CUDA GPU" in action.toolTip()
+    action.setChecked(True)  # ticked but not offered: no column
+    assert "torch:reduce-overhead" not in dash.checked()
+    dash.set_gpus(["NVIDIA H200"])
+    assert action.isEnabled() and "torch:reduce-overhead" in dash.checked()
+
+
+def test_a_pickers_runtime_unticked_greys_it_out(dash):
+    dash.framework_boxes["tensorflow"].setChecked(False)
+    assert not dash.mode_pickers["tensorflow"].isEnabled()
+    assert dash.checked() == ("torch",)
+
+
+def test_compile_steps_are_starred_on_the_step_time_plot(dash, tmp_path, qtbot):
+    columns = ("torch", "torch:compile")
+    dash.controller.compiles = {fw: [] for fw in columns}
+    feed_run(dash, columns, tmp_path)
+    c = dash.controller
+    c._inbox.append(("torch:compile", Compiled(step=1, graphs=1, step_time_s=5.0)))
+    c._inbox.append(("torch:compile", Compiled(step=27, graphs=2, step_time_s=2.5)))
+    c._drain()
+    plots = dash.plots.widget()  # built now, if the dashboard had not yet
+    dash.refresh(force_table=True)
+    x, y = plots.curves[("torch:compile", "compile")].getData()
+    assert list(x) == [1.0, 27.0]
+    assert np.allclose(10 ** np.asarray(y), [5000.0, 2500.0])  # the axis is logarithmic
+    x, _ = plots.curves[("torch", "compile")].getData()
+    assert x is None or len(x) == 0
+    texts = [e.text for e in plots.legend.entries]
+    assert "warm-up · compile" in texts and label_of("torch:compile") in texts
+    assert len(c.series["torch:compile"]) == STEPS
