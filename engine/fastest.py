@@ -21,6 +21,10 @@ from engine.spec.project import Project
 PROBE_STEPS = 40  # steps per mode: past the first compile and a few warm-up steps
 
 
+class ProbeCancelled(RuntimeError):
+    """The user stopped a probe before it chose."""
+
+
 def candidates(runtime_id: str, device: str) -> tuple[str, ...]:
     """The columns a probe tries: every mode of the runtime that ``device`` offers ('auto' is a
     GPU where one is present)."""
@@ -43,9 +47,11 @@ def probe(
     steps: int = PROBE_STEPS,
     init: str = "matched",
     optimizer: str | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> dict[str, Any]:
     """Train each candidate mode for ``steps`` steps; the report: every mode tried with its
-    figures, the chosen one and why, and the probe's wall time."""
+    figures, the chosen one and why, and the probe's wall time. ``cancelled()`` turning true
+    stops the probe's workers and raises ProbeCancelled."""
     from engine.session import Session
     from engine.summary import framework_summary
 
@@ -71,7 +77,9 @@ def probe(
         session.subscribe(watch)
         session.start()
         while not session.finished and not enough.wait(0.1):
-            pass
+            if cancelled is not None and cancelled():
+                session.stop()
+                raise ProbeCancelled(f"the probe of {runtime(runtime_id).label}'s modes stopped")
         session.stop()
         session.wait(30)
         tried = {c: framework_summary(run) for c, run in session.runs.items()}
@@ -133,6 +141,7 @@ def resolve(
     init: str = "matched",
     optimizer: str | None = None,
     on_probe: Callable[[str], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> tuple[tuple[str, ...], dict[str, dict[str, Any]]]:
     """``columns`` with each ``RUNTIME:fastest`` replaced by the mode its probe chose (repeats
     dropped), and the probes' reports by runtime. ``on_probe(runtime)`` is called as each starts."""
@@ -143,7 +152,9 @@ def resolve(
             rt = runtime(column).id
             if on_probe is not None:
                 on_probe(rt)
-            probes[rt] = probe(project, rt, device=device, init=init, optimizer=optimizer)
+            probes[rt] = probe(
+                project, rt, device=device, init=init, optimizer=optimizer, cancelled=cancelled
+            )
             column = probes[rt]["column"]
         if column not in out:
             out.append(column)

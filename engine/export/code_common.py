@@ -91,6 +91,11 @@ SCRIPT_NAMES = frozenset(
         "evaluate",
         "parse_args",
         "DEVICE",
+        "COMPILE_MODES",
+        "step_function",
+        "batch_loss",
+        "step_options",
+        "initial_loss",
         "SEED",
         "EPOCHS",
         "BATCH_SIZE",
@@ -225,6 +230,29 @@ def call(indent: str, head: str, args: Sequence[str], tail: str = "") -> list[st
     return [f"{indent}{head}(", *(f"{inner}{a}," for a in args), f"{indent}){tail}"]
 
 
+def string_lines(indent: str, head: str, text: str, tail: str = "") -> list[str]:
+    """``head"text"tail`` as ruff format leaves it: one line when it fits, else the string split
+    at spaces into implicitly concatenated pieces, one a line, each within the line length."""
+    one = f"{indent}{head}{literal(text)}{tail}"
+    if len(one) <= LINE_LENGTH:
+        return [one]
+    pieces: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        prefix = head if not pieces else ""
+        candidate = f"{current} {word}" if current else word
+        if current and len(indent + prefix + literal(candidate)) > LINE_LENGTH - len(tail):
+            pieces.append(current + " ")
+            current = word
+        else:
+            current = candidate
+    pieces.append(current)
+    out = [f"{indent}{head}{literal(pieces[0])}"]
+    out += [f"{indent}{literal(p)}" for p in pieces[1:]]
+    out[-1] += tail
+    return out
+
+
 def _string_char(c: str) -> str:
     if c in '\\"':
         return "\\" + c
@@ -276,9 +304,15 @@ def shape_text(shape: Sequence[int]) -> str:
 
 
 def script_header(
-    s: Settings, framework: str, file: str, package: str, notes: list[str]
+    s: Settings,
+    framework: str,
+    file: str,
+    package: str,
+    notes: list[str],
+    mode: str | None = None,
 ) -> list[str]:
-    """The module docstring: what the script is, what it needs, how to run it."""
+    """The module docstring: what the script is, what it needs, how to run it (``mode``: a
+    non-default --mode shown in the examples)."""
     title = f"{s.name}: {s.description}" if s.description else s.name
     paragraphs = [
         f"{framework} version of the TwinTrain project '{s.name}', "
@@ -294,6 +328,7 @@ def script_header(
         "",
         f"    python {file}              # {s.epochs} epochs, as in the project",
         f"    python {file} --epochs 1",
+        *([f"    python {file} --mode {mode}"] if mode else []),
         '"""',
     ]
     return out

@@ -20,7 +20,9 @@ from engine.export.code_common import (
     script_header,
     shape_text,
     size,
+    string_lines,
 )
+from engine.runtimes import RUNTIMES
 from engine.spec.project import INPUT_ID
 
 ACTIVATIONS = {
@@ -39,6 +41,13 @@ LOSSES = {
     "binary_cross_entropy": "keras.losses.BinaryCrossentropy(from_logits=True)",
     "mse": "keras.losses.MeanSquaredError()",
     "mae": "keras.losses.MeanAbsoluteError()",
+}
+# How each of the tensorflow runtime's modes runs fit's training step, for --mode's help; the
+# script passes model.compile run_eagerly=(mode == "eager"), jit_compile=(mode == "xla").
+STEPS = {
+    "graph": "tf.function",
+    "eager": "no tf.function",
+    "xla": "tf.function(jit_compile=True)",
 }
 METRICS = {
     "cross_entropy": '["accuracy"]',
@@ -120,16 +129,48 @@ def optimizer(spec: dict) -> tuple[str, list[str]]:
     raise ValueError(f"no Keras code for optimizer '{name}'")
 
 
+def modes() -> list[str]:
+    """The script's --mode choices: the tensorflow runtime's modes, its default first."""
+    ids = [m.id for m in RUNTIMES["tensorflow"].modes]
+    if set(ids) != set(STEPS):  # a mode added to the registry needs its code here
+        raise ValueError(f"no Keras code for modes {sorted(set(ids) ^ set(STEPS))}")
+    return ids
+
+
+def _mode_option() -> list[str]:
+    """The --mode argument, its check under another Keras backend, and the line naming it."""
+    ids = modes()
+    described = ", ".join(f"{m}: {STEPS[m]}" for m in ids)
+    help_text = f"{described}; with Keras' TensorFlow backend only"
+    return [
+        "    parser.add_argument(",
+        '        "--mode",',
+        *call(INDENT * 2, "choices=", [literal(i) for i in ids], ","),
+        f"        default={literal(ids[0])},",
+        *string_lines(INDENT * 2, "help=", help_text, ","),
+        "    )",
+        "    args = parser.parse_args()",
+        "    backend = keras.backend.backend()",
+        '    if backend == "tensorflow":',
+        '        print(f"mode: {args.mode}", flush=True)',
+        f"    elif args.mode == {literal(ids[0])}:  # another backend: Keras' own default step",
+        '        print(f"mode: Keras\' default for the {backend} backend", flush=True)',
+        "    else:",
+        '        parser.error(f"--mode {args.mode} needs the TensorFlow backend, not {backend}")',
+    ]
+
+
 def _main(s: Settings) -> list[str]:
     opt, opt_args = optimizer(s.plan.optimizer)
     compile_args = [f"optimizer={opt}({', '.join(opt_args)})", f"loss={LOSSES[s.plan.loss]}"]
     if s.plan.loss in METRICS:
         compile_args.append(f"metrics={METRICS[s.plan.loss]}")
+    compile_args.append("**step_options(args.mode)")
     return [
         "def main():",
         "    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])",
         '    parser.add_argument("--epochs", type=int, default=EPOCHS, help="passes over data")',
-        "    args = parser.parse_args()",
+        *_mode_option(),
         "",
         "    keras.utils.set_random_seed(SEED)",
         "    x_train, y_train, x_val, y_val = load_data()",
@@ -154,6 +195,13 @@ def _main(s: Settings) -> list[str]:
                 "verbose=2",
             ],
         ),
+        "",
+        "",
+        "def step_options(mode):",
+        '    """model.compile\'s arguments for --mode: how fit runs its training step."""',
+        '    if keras.backend.backend() != "tensorflow":',
+        "        return {}  # Keras' default for the backend",
+        '    return {"run_eagerly": mode == "eager", "jit_compile": mode == "xla"}',
         "",
         "",
         "def initial_loss(model, x, y):",
@@ -195,7 +243,12 @@ def keras_source(s: Settings) -> str:
             f"and the optimizer is Keras' {opt_name}, "
             "so the losses come close to a TwinTrain run's without "
             "matching it step for step.",
+            "--mode picks how fit runs the training step, as TwinTrain's TensorFlow columns "
+            f"do: {', '.join(f'{m} ({STEPS[m]})' for m in modes())}. It applies to Keras' "
+            "TensorFlow backend only; under another KERAS_BACKEND the script keeps Keras' "
+            "default step and accepts only the default mode.",
         ],
+        mode=modes()[-1],
     )
     data_imports = code_data.imports(s)
     std = [line for line in data_imports if line.startswith(("import csv", "from pathlib"))]

@@ -26,11 +26,21 @@ from engine.export.code_common import (
     script_header,
     shape_text,
     size,
+    string_lines,
 )
+from engine.runtimes import RUNTIMES
 from engine.spec.params import pair
 from engine.spec.project import INPUT_ID
 
 I2 = INDENT * 2
+# torch.compile's mode argument for each compiled --mode, on a CPU and on CUDA (None: its default
+# mode): engine.backends.torch_compile.TORCH_MODES, written out here because the export loads no
+# framework (a test keeps the two equal). The mode ids themselves come from RUNTIMES["torch"].
+COMPILE_MODES: dict[str, tuple[str | None, str | None]] = {
+    "compile": (None, None),
+    "compile-max": ("max-autotune-no-cudagraphs", "max-autotune"),
+    "reduce-overhead": (None, "reduce-overhead"),
+}
 LOSSES = {
     "cross_entropy": "nn.CrossEntropyLoss()",
     "binary_cross_entropy": "nn.BCEWithLogitsLoss()",
@@ -460,6 +470,76 @@ def _evaluate(s: Settings) -> list[str]:
     return lines
 
 
+def modes() -> list[str]:
+    """The script's --mode choices: the torch runtime's modes, its default first."""
+    ids = [m.id for m in RUNTIMES["torch"].modes]
+    if set(ids[1:]) != set(COMPILE_MODES):  # a mode added to the registry needs its code here
+        raise ValueError(f"no PyTorch code for modes {sorted(set(ids[1:]) ^ set(COMPILE_MODES))}")
+    return ids
+
+
+def _mode_option() -> list[str]:
+    """The --mode argument, its check, and the line naming the mode."""
+    ids = modes()
+    cuda_only = [m.id for m in RUNTIMES["torch"].modes if m.cuda_only]
+    help_text = f"{ids[0]}, or torch.compile of the forward pass and loss" + (
+        f" ({', '.join(cuda_only)}: CUDA only)" if cuda_only else ""
+    )
+    lines = [
+        "    parser.add_argument(",
+        '        "--mode",',
+        *call(INDENT * 2, "choices=", [literal(i) for i in ids], ","),
+        f"        default={literal(ids[0])},",
+        *string_lines(INDENT * 2, "help=", help_text, ","),
+        "    )",
+        "    args = parser.parse_args()",
+    ]
+    if cuda_only:
+        test = (
+            f"args.mode == {literal(cuda_only[0])}"
+            if len(cuda_only) == 1
+            else f"args.mode in {literal(tuple(cuda_only))}"
+        )
+        lines += [
+            f'    if {test} and DEVICE != "cuda":',
+            '        parser.error(f"--mode {args.mode} needs a CUDA GPU; DEVICE is {DEVICE}")',
+        ]
+    lines.append('    print(f"mode: {args.mode} on {DEVICE}", flush=True)')
+    return lines
+
+
+def _compile_modes() -> list[str]:
+    """The COMPILE_MODES table of the script, in the registry's order."""
+    rows = [f"    {literal(m)}: {literal(COMPILE_MODES[m])}," for m in modes()[1:]]
+    return [
+        "# torch.compile's mode argument for each compiled --mode, on a CPU and on CUDA",
+        "# (None: torch.compile's default mode).",
+        "COMPILE_MODES = {",
+        *rows,
+        "}",
+    ]
+
+
+def _step_function() -> list[str]:
+    return [
+        "def step_function(model, loss_fn, mode):",
+        '    """The function from a batch to its loss, under torch.compile in a compiled --mode.',
+        "",
+        "    The backward pass runs through the compiled graph and the optimizer's update stays",
+        "    eager. The model itself is not replaced, so the weights it trains are the same",
+        "    module's in every mode.",
+        '    """',
+        "",
+        "    def batch_loss(x, y):",
+        "        return loss_fn(model(x), y)",
+        "",
+        "    if mode not in COMPILE_MODES:",
+        "        return batch_loss",
+        "    cpu_mode, cuda_mode = COMPILE_MODES[mode]",
+        '    return torch.compile(batch_loss, mode=cuda_mode if DEVICE == "cuda" else cpu_mode)',
+    ]
+
+
 def _main(s: Settings) -> list[str]:
     opt, opt_args = optimizer(s.plan.optimizer)
     acc = s.classification
@@ -470,13 +550,14 @@ def _main(s: Settings) -> list[str]:
         "def main():",
         "    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])",
         '    parser.add_argument("--epochs", type=int, default=EPOCHS, help="passes over data")',
-        "    args = parser.parse_args()",
+        *_mode_option(),
         "",
         "    torch.manual_seed(SEED)",
         "    x_train, y_train, x_val, y_val = (torch.from_numpy(a) for a in load_data())",
         "    model = Net().to(DEVICE)",
         *call(INDENT, f"optimizer = {opt}", ["model.parameters()", *opt_args]),
         f"    loss_fn = {LOSSES[s.plan.loss]}",
+        "    batch_loss = step_function(model, loss_fn, args.mode)",
         "    train_set = TensorDataset(x_train, y_train)",
         "    batches = DataLoader(train_set, batch_size=BATCH_SIZE, shuffle=True)",
         "",
@@ -490,7 +571,7 @@ def _main(s: Settings) -> list[str]:
         "        for xb, yb in batches:",
         "            xb, yb = xb.to(DEVICE), yb.to(DEVICE)",
         "            optimizer.zero_grad()",
-        "            loss = loss_fn(model(xb), yb)",
+        "            loss = batch_loss(xb, yb)",
         "            loss.backward()",
         "            optimizer.step()",
         "            total += loss.item() * len(xb)",
@@ -527,7 +608,11 @@ def torch_source(s: Settings) -> str:
             f"own and the optimizer is PyTorch's stock {opt_name}, "
             "so the losses come close to a TwinTrain "
             "run's without matching it step for step.",
+            f"--mode picks how the training step runs, as TwinTrain's PyTorch columns do: "
+            f"{', '.join(modes())}. The compiled modes put the forward pass and loss under "
+            "torch.compile; the model and its trained weights are the same in every mode.",
         ],
+        mode=modes()[1],
     )
     data_imports = code_data.imports(s)
     std = [line for line in data_imports if line.startswith(("import csv", "from pathlib"))]
@@ -558,6 +643,7 @@ def torch_source(s: Settings) -> str:
         "",
         *code_data.constants(s),
         'DEVICE = "cuda" if torch.cuda.is_available() else "cpu"',
+        *_compile_modes(),
         *code_data.user_file(s),
         "",
         "",
@@ -568,6 +654,9 @@ def torch_source(s: Settings) -> str:
         "",
         "",
         *_evaluate(s),
+        "",
+        "",
+        *_step_function(),
         "",
         "",
         *_main(s),

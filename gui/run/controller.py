@@ -110,6 +110,7 @@ class RunController(QObject):
         options: RunOptions | None = None,
         *,
         expected_steps: int = 0,
+        fastest: dict[str, dict[str, Any]] | None = None,
     ) -> Path:
         """Start a run of ``project`` with ``options`` (the defaults where None); bad options
         raise engine.run_options.RunOptionsError before anything is created."""
@@ -126,6 +127,7 @@ class RunController(QObject):
             pool=self.pool,
             save_weights=run_dir / WEIGHTS_DIR,
         )  # File > Export Model… exports them
+        session.fastest = fastest or {}  # the probes that chose RUNTIME:fastest's modes
         self.session, self.run_dir, self.summary, self._finishing = session, run_dir, None, False
         self.expected_steps = expected_steps  # per framework; the plots size their x axis by it
         w = warmup_steps(expected_steps) if expected_steps else MAX_WARMUP_STEPS

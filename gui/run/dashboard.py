@@ -430,6 +430,11 @@ class Dashboard(QWidget):
             if c.session
             else []
         )
+        if c.session is not None:  # what each RUNTIME:fastest probe tried and chose
+            timing = timing + [
+                f"Fastest {label_of(rt)} mode (probe): {f['why']}"
+                for rt, f in c.session.fastest.items()
+            ]
         run = {"init": c.session.init, "optimizer": c.session.optimizer} if c.session else None
         self.table.fill(figures, parity, notes, timing, run=run)
         for fw, s in c.series.items():

@@ -1,6 +1,7 @@
 """The execution modes a runtime trains in: a button beside its checkbox with a menu of its modes
 (engine.runtimes.Runtime.modes), any number ticked; each ticked mode is a column of its own, so
-"eager + compile" trains PyTorch twice, side by side."""
+"eager + compile" trains PyTorch twice, side by side. Or "fastest": a short probe of every mode
+first (engine.fastest), then the fastest one trains."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QToolButton
 
-from engine.runtimes import column_id, runtime
+from engine.fastest import PROBE_STEPS
+from engine.runtimes import FASTEST, MODE_SEP, column_id, runtime
 
 GPU_ONLY = "needs a CUDA GPU (Device: CUDA)"
 
@@ -33,6 +35,14 @@ class ModePicker(QToolButton):
             action.toggled.connect(lambda on, m=mode.id: self._toggled(m, on))
             menu.addAction(action)
             self.actions_by_mode[mode.id] = action
+        menu.addSeparator()
+        self.fastest = QAction(f"{FASTEST} (probe every mode first)", self, checkable=True)
+        self.fastest.setToolTip(
+            f"Before the run, train every mode for {PROBE_STEPS} steps and keep the one with "
+            "the fastest steady step; what it tried and why it chose are in the summary"
+        )
+        self.fastest.toggled.connect(self._fastest_toggled)
+        menu.addAction(self.fastest)
         self.setMenu(menu)
         self.set_gpu(False)
         self._show()
@@ -42,6 +52,9 @@ class ModePicker(QToolButton):
         return tuple(m for m, a in self.actions_by_mode.items() if a.isChecked() and a.isEnabled())
 
     def columns(self) -> tuple[str, ...]:
+        """The columns to train: one per ticked mode, or ``RUNTIME:fastest`` alone."""
+        if self.fastest.isChecked():
+            return (f"{self.runtime.id}{MODE_SEP}{FASTEST}",)
         return tuple(column_id(self.runtime.id, m) for m in self.modes())
 
     def set_modes(self, modes: tuple[str, ...]) -> None:
@@ -58,13 +71,31 @@ class ModePicker(QToolButton):
         self._show()
 
     def _toggled(self, mode: str, on: bool) -> None:
-        if not on and not self.modes():
+        if on and self.fastest.isChecked():
+            self.fastest.setChecked(False)  # a mode chosen by hand: no probe
+            return
+        if not on and not self.modes() and not self.fastest.isChecked():
             self.actions_by_mode[mode].setChecked(True)  # one mode at least; re-enters with on
             return
         self._show()
         self.changed.emit()
 
+    def _fastest_toggled(self, on: bool) -> None:
+        if on:  # the probe chooses: no mode stays ticked by hand
+            for action in self.actions_by_mode.values():
+                action.blockSignals(True)
+                action.setChecked(False)
+                action.blockSignals(False)
+        elif not self.modes():
+            self.actions_by_mode[self.runtime.default_mode].setChecked(True)
+        self._show()
+        self.changed.emit()
+
     def _show(self) -> None:
+        if self.fastest.isChecked():
+            self.setText(FASTEST)
+            self.setToolTip(f"{self.runtime.label}: {self.fastest.toolTip()}")
+            return
         chosen = self.modes() or (self.runtime.default_mode,)
         self.setText(" + ".join(chosen))
         self.setToolTip(

@@ -14,6 +14,7 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QSplitter, QToolBar
 
+from engine.fastest import PROBE_STEPS, is_fastest
 from engine.past_runs import framework_label
 from engine.runtimes import RUNTIMES
 from engine.spec import from_dict, validate
@@ -53,6 +54,7 @@ class TrainingUi:
     def __init__(self, win) -> None:
         self.win = win
         self.controller = RunController(win)
+        self.probe = None  # the background probe of a RUNTIME:fastest choice (gui.tasks.Task)
         self.dashboard = Dashboard(self.controller)
         # pyqtgraph: imported 1.5 s after the event loop starts, not during start-up
         QTimer.singleShot(0, self.dashboard.plots.preload)
@@ -179,7 +181,7 @@ class TrainingUi:
 
     def train(self) -> bool:
         """Validate the project and start a run; problems are shown, nothing starts."""
-        if self.controller.running:
+        if self.controller.running or self.probe is not None:
             return False
         options = self.dashboard.chosen(self.limits)
         if not options.frameworks:
@@ -198,8 +200,75 @@ class TrainingUi:
         n = graph.dataset.n_samples if graph.dataset else 0
         n_train = n - round(n * training["dataset"]["validation_split"])
         expected = training["epochs"] * math.ceil(max(n_train, 1) / training["batch_size"])
+        if any(is_fastest(c) for c in options.frameworks):
+            self._probe_then_train(checked, options, expected)
+            return True
         self.controller.start(checked, options, expected_steps=expected)
         return True
+
+    def _probe_then_train(self, project, options, expected: int) -> None:
+        """RUNTIME:fastest: probe every mode of each such runtime in the background (the window
+        stays live; Stop cancels), then start the run with the modes the probes chose."""
+        from dataclasses import replace
+
+        from engine.fastest import ProbeCancelled, resolve
+        from gui.tasks import run_in_background
+
+        bar = self.win.statusBar()
+
+        def work(task):
+            return resolve(
+                project,
+                options.frameworks,
+                device=options.device,
+                init=options.init,
+                optimizer=options.optimizer,
+                on_probe=task.report,
+                cancelled=lambda: task.cancelled,
+            )
+
+        def probing(rt: str) -> None:
+            bar.showMessage(
+                f"Probing every mode of {framework_label(rt)} for the fastest "
+                f"({PROBE_STEPS} steps each)…"
+            )
+
+        def chosen(result) -> None:
+            self.probe = None
+            self._probing(False)
+            columns, probes = result
+            for rt, found in probes.items():
+                self.dashboard.info.setText(f"Fastest {framework_label(rt)}: {found['why']}")
+            self.controller.start(
+                project,
+                replace(options, frameworks=columns),
+                expected_steps=expected,
+                fastest=probes,
+            )
+
+        def failed(exc: BaseException, _tb: str) -> None:
+            self.probe = None
+            self._probing(False)
+            if isinstance(exc, ProbeCancelled):
+                bar.showMessage("Probe stopped; nothing was trained.", 6000)
+                return
+            self.win.tell("Could not find the fastest mode", str(exc), "warning")
+
+        self._probing(True)
+        self.probe = run_in_background(
+            work,
+            on_result=chosen,
+            on_error=failed,
+            on_progress=probing,
+            parent=self.win,
+            name="fastest-probe",
+        )
+
+    def _probing(self, on: bool) -> None:
+        """While a probe runs: Train off, Stop on (it cancels the probe), the project locked."""
+        self.act_train.setEnabled(not on)
+        self.act_stop.setEnabled(on)
+        self.set_locked(on)
 
     def edit_limits(self) -> LimitsDialog:
         """Run > Worker Limits…: a window-modal dialog; OK saves the limits for the next runs."""
@@ -276,6 +345,9 @@ class TrainingUi:
             self.act_pause.setText("&Pause")
 
     def stop(self) -> None:
+        if self.probe is not None:
+            self.probe.cancel()
+            return
         self.controller.stop()
 
     def show_dashboard(self, show: bool) -> None:

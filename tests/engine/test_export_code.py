@@ -26,8 +26,10 @@ from export_cases import PRESETS, ZOO, case_key, write_cases
 from test_export import FRAMEWORKS, run_workers
 
 from engine.data import catalog
+from engine.export import code_torch
 from engine.export.code import generate, write_code
 from engine.export.formats import CODE_FILES
+from engine.runtimes import RUNTIMES
 from engine.spec.layer_types import LAYER_TYPES
 from engine.spec.params import ACTIVATIONS
 from engine.spec.project import from_dict, read_project
@@ -214,11 +216,11 @@ def test_extra_cases_train_one_epoch_in_process(checked):
             assert len(losses) >= 2 and all(math.isfinite(v) for v in losses), (fw, key, printed)
 
 
-def _run(path: Path) -> tuple[Path, subprocess.CompletedProcess]:
+def _run(path: Path, *args: str) -> tuple[Path, subprocess.CompletedProcess]:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", OMP_NUM_THREADS="1")
     env.pop("PYTHONPATH", None)
     proc = subprocess.run(
-        [sys.executable, path.name, "--epochs", "1"],
+        [sys.executable, path.name, "--epochs", "1", *args],
         cwd=path.parent,
         capture_output=True,
         text=True,
@@ -250,3 +252,100 @@ def test_every_presets_scripts_run_one_epoch_and_the_loss_falls(generated):
         before, after = val_losses(proc.stdout)
         assert math.isfinite(before) and math.isfinite(after), where
         assert after < before, f"{where}: validation loss {before} -> {after}"
+
+
+# ---- --mode ----------------------------------------------------------------------------------
+
+
+def _mode_argument(source: str) -> dict:
+    """The keyword arguments of the script's add_argument("--mode", ...), as Python values."""
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "add_argument"
+            and node.args
+            and ast.literal_eval(node.args[0]) == "--mode"
+        ):
+            return {k.arg: ast.literal_eval(k.value) for k in node.keywords}
+    raise AssertionError("no --mode argument")
+
+
+def test_scripts_offer_the_registrys_modes():
+    sources = generate(read_project(PRESETS[0]))
+    for fw, source in sources.items():
+        ids = [m.id for m in RUNTIMES[fw].modes]
+        arg = _mode_argument(source)
+        assert list(arg["choices"]) == ids and arg["default"] == ids[0], (fw, arg)
+        assert 'print(f"mode: {args.mode}' in source, fw
+    assert "batch_loss = step_function(model, loss_fn, args.mode)" in sources["torch"]
+    assert "**step_options(args.mode)" in sources["tensorflow"]
+
+
+def test_script_compile_modes_are_the_backends():
+    torch_compile = pytest.importorskip("engine.backends.torch_compile")
+    assert code_torch.COMPILE_MODES == torch_compile.TORCH_MODES
+
+
+def _xor_script(generated, name: str) -> Path:
+    return generated["out"] / "xor_mlp" / name
+
+
+def _losses(stdout: str) -> list[float]:
+    """Every loss and val_loss a script printed, in order."""
+    lines = [line for line in stdout.splitlines() if "loss:" in line]
+    return [float(v) for line in lines for v in (*LINE.findall(line), *VAL.findall(line))]
+
+
+def _same_losses(runs: list[tuple[Path, subprocess.CompletedProcess]], modes: list[str]) -> None:
+    """Each run printed its mode first and the first run's losses (printed to 4 decimals)."""
+    printed = {}
+    for mode, (path, proc) in zip(modes, runs):
+        assert proc.returncode == 0, f"{path.name} --mode {mode}:\n{proc.stderr[-3000:]}"
+        assert proc.stdout.startswith(f"mode: {mode}"), (mode, proc.stdout[:200])
+        printed[mode] = _losses(proc.stdout)
+        assert len(printed[mode]) == 4, (mode, proc.stdout)
+    reference = printed[modes[0]]
+    for mode in modes[1:]:
+        diff = max(abs(a - b) for a, b in zip(reference, printed[mode]))
+        assert diff < 1e-4, (mode, printed)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_scripts_refuse_an_unknown_mode(generated):
+    paths = [_xor_script(generated, name) for name in CODE_FILES.values()]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = list(pool.map(lambda p: _run(p, "--mode", "warp"), paths))
+    for fw, (path, proc) in zip(CODE_FILES, runs):
+        assert proc.returncode == 2, (path.name, proc.stderr[-2000:])
+        assert "invalid choice: 'warp'" in proc.stderr, proc.stderr[-2000:]
+        for mode in RUNTIMES[fw].modes:
+            assert f"'{mode.id}'" in proc.stderr.splitlines()[-1], (mode.id, proc.stderr)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)  # three TensorFlow processes, about 25 s on 2 cores
+def test_keras_script_trains_the_same_in_every_mode(generated):
+    path = _xor_script(generated, "model_keras.py")
+    modes = [m.id for m in RUNTIMES["tensorflow"].modes]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = list(pool.map(lambda m: _run(path, "--mode", m), modes))
+    _same_losses(runs, modes)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)  # torch.compile's first compile: 10-20 s
+def test_torch_script_trains_the_same_compiled(generated):
+    path = _xor_script(generated, "model_torch.py")
+    modes = ["eager", "compile"]
+    cuda_only = [m.id for m in RUNTIMES["torch"].modes if m.cuda_only]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = list(pool.map(lambda m: _run(path, "--mode", m), [*modes, *cuda_only]))
+    _same_losses(runs[: len(modes)], modes)
+    for mode, (_, proc) in zip(cuda_only, runs[len(modes) :]):
+        if proc.stdout.startswith(f"mode: {mode} on cuda"):
+            continue  # a CUDA machine: the mode runs
+        assert proc.returncode == 2, (mode, proc.stdout, proc.stderr[-2000:])
+        last = proc.stderr.strip().splitlines()[-1]
+        assert f"--mode {mode} needs a CUDA GPU; DEVICE is cpu" in last, proc.stderr[-2000:]

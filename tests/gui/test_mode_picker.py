@@ -5,18 +5,23 @@ step-time plot."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from engine.events import Compiled
-from engine.runtimes import RUNTIMES, colour_of, label_of
+from engine.runtimes import RUNTIMES, colour_of, installed_runtimes, label_of
 from tests.gui.test_four_columns import STEPS, feed_run
+
+needs_jax = pytest.mark.skipif(
+    "keras-jax" not in installed_runtimes(), reason="Keras on JAX is not installed here"
+)
 
 
 def test_a_picker_per_runtime_shows_its_default_mode(dash):
     assert tuple(dash.mode_pickers) == tuple(RUNTIMES)
     for fw, picker in dash.mode_pickers.items():
         assert picker.text() == RUNTIMES[fw].default_mode
-        names = [a.text() for a in picker.menu().actions()]
-        assert names == [m.id for m in RUNTIMES[fw].modes]
+        names = [a.text() for a in picker.menu().actions() if not a.isSeparator()]
+        assert names == [m.id for m in RUNTIMES[fw].modes] + ["fastest (probe every mode first)"]
         assert picker.isEnabled() == dash.framework_boxes[fw].isChecked()
 
 
@@ -79,3 +84,74 @@ def test_compile_steps_are_starred_on_the_step_time_plot(dash, tmp_path, qtbot):
     texts = [e.text for e in plots.legend.entries]
     assert "warm-up · compile" in texts and label_of("torch:compile") in texts
     assert len(c.series["torch:compile"]) == STEPS
+
+
+# ---- fastest ---------------------------------------------------------------------------------
+
+
+def test_fastest_stands_alone_in_its_runtimes_menu(dash):
+    picker = dash.mode_pickers["torch"]
+    picker.actions_by_mode["compile"].setChecked(True)
+    picker.fastest.setChecked(True)
+    assert picker.text() == "fastest" and picker.modes() == ()
+    assert dash.checked() == ("torch:fastest", "tensorflow")
+    assert dash.chosen().validate().frameworks == ("torch:fastest", "tensorflow")
+    picker.actions_by_mode["compile"].setChecked(True)  # a mode by hand: no probe
+    assert not picker.fastest.isChecked() and dash.checked()[0] == "torch:compile"
+    picker.fastest.setChecked(True)
+    picker.fastest.setChecked(False)  # nothing ticked by hand: the default mode again
+    assert picker.modes() == ("eager",)
+
+
+def _start_probe(win):
+    """XOR for two epochs with Keras on JAX alone, its mode left to a probe; Train pressed."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from engine.presets import preset_path
+
+    win.ask = lambda *_args: QMessageBox.StandardButton.Discard  # the edited epochs, on close
+    assert win.open_path(preset_path("xor_mlp"), ask=False)
+    win.doc.set_training(("epochs",), 2)
+    dash = win.training.dashboard
+    for fw, box in dash.framework_boxes.items():
+        box.setChecked(fw == "keras-jax")
+    dash.mode_pickers["keras-jax"].fastest.setChecked(True)
+    assert win.training.train()
+    return win.training
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+@needs_jax
+def test_fastest_probes_in_the_background_then_trains_the_winner(win, qtbot):
+    training = _start_probe(win)
+    assert training.probe is not None and not training.act_train.isEnabled()
+    assert training.act_stop.isEnabled() and training.locked
+    assert not training.train()  # one probe at a time
+    c = training.controller
+    qtbot.waitUntil(lambda: c.summary is not None, timeout=400_000)
+    assert training.probe is None
+    probe = c.summary["fastest"]["keras-jax"]
+    assert set(probe["tried"]) == {"jit", "eager"} and probe["chosen"] == "jit"
+    assert list(c.summary["frameworks"]) == ["keras-jax"]
+    assert c.summary["frameworks"]["keras-jax"]["mode"] == "jit"
+    table = training.dashboard.table
+    cells = [
+        table.item(r, col).text()
+        for r in range(table.rowCount())
+        for col in range(table.columnCount())
+        if table.item(r, col) is not None
+    ]
+    assert any("Fastest Keras on JAX mode (probe): jit:" in t for t in cells), cells
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+@needs_jax
+def test_stop_cancels_the_probe_and_trains_nothing(win, qtbot):
+    training = _start_probe(win)
+    training.stop()
+    qtbot.waitUntil(lambda: training.probe is None, timeout=120_000)
+    assert training.controller.session is None  # no run started
+    assert training.act_train.isEnabled() and not training.locked
+    assert "Probe stopped" in win.statusBar().currentMessage()
