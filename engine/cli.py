@@ -252,7 +252,11 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def format_exports(result: dict) -> str:
     lines = []
-    for e in result["entries"]:
+    entries = result["entries"]
+    # as wide as the longest name, so columns in a mode ('keras-torch:compile') stay aligned
+    fw_w = max([11, *(len(str(e["framework"])) for e in entries)])
+    file_w = max([30, *(len(str(e.get("file") or "")) for e in entries)])
+    for e in entries:
         size = f"{e['bytes']:,} B" if e.get("bytes") is not None else ""
         diff = f"max diff {e['max_abs_diff']:.2g}" if e.get("max_abs_diff") is not None else ""
         if e.get("supported") is False:
@@ -260,7 +264,7 @@ def format_exports(result: dict) -> str:
         else:
             status = "ok" if e["ok"] else f"FAILED: {e.get('reason')}"
         lines.append(
-            f"{e['framework']:<11} {e['format']:<12} {str(e.get('file') or ''):<30} "
+            f"{e['framework']:<{fw_w}} {e['format']:<12} {str(e.get('file') or ''):<{file_w}} "
             f"{size:>12}  {diff:<16} {status}"
         )
     cross = result.get("cross_check")
@@ -275,7 +279,7 @@ def format_exports(result: dict) -> str:
             f"samples: max diff {shown} ({verdict})"
         )
     for fw, why in (result.get("skipped") or {}).items():
-        lines.append(f"{fw:<11} skipped: {why}")
+        lines.append(f"{fw:<{fw_w}} skipped: {why}")
     lines.append(f"manifest: {result['path']}")
     return "\n".join(lines)
 

@@ -313,3 +313,22 @@ def test_fastest_probes_every_mode_then_trains_the_winner(tmp_path):
     assert f"Fastest Keras on JAX mode: {probe['why']}" in proc.stderr
     assert f"Fastest Keras on JAX mode (probe): {probe['why']}" in proc.stdout
     assert summary["parity"]["max_loss_abs_diff"] < 1e-4
+
+
+def test_the_exports_table_stays_aligned_with_long_column_names():
+    from engine.cli import format_exports
+
+    entries = [
+        {
+            "framework": fw,
+            "format": "onnx",
+            "file": f"{file_stem(fw)}.onnx",
+            "bytes": 10,
+            "ok": True,
+        }
+        for fw in ("torch", "keras-torch:compile")
+    ]
+    lines = format_exports({"entries": entries, "path": "exports.json"}).splitlines()[:2]
+    starts = {line.index("onnx ") for line in lines}  # the format column
+    assert len(starts) == 1, lines
+    assert len({line.index(" B ") for line in lines}) == 1, lines
