@@ -11,7 +11,7 @@ from engine.export.formats import FORMATS
 from engine.runtimes import DEFAULT_RUNTIMES, RUNTIMES
 from engine.spec.errors import SpecError
 
-SUBCOMMANDS = ("presets", "check", "train", "export")
+SUBCOMMANDS = ("presets", "check", "train", "export", "diff")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,6 +129,29 @@ def _parser() -> argparse.ArgumentParser:
         "instead of the initial ones",
     )
     p.set_defaults(func=_cmd_export)
+    p = sub.add_parser(
+        "diff",
+        help="where two columns part: every layer's output, gradients and update compared on "
+        "one batch",
+    )
+    p.add_argument("file", help="a project file, a preset name, or a run folder")
+    p.add_argument(
+        "--frameworks",
+        default=None,
+        help="the two columns to compare, RUNTIME[:MODE],RUNTIME[:MODE]; the first is the "
+        "reference (default: a run's first two, else torch,tensorflow)",
+    )
+    p.add_argument(
+        "--step",
+        type=int,
+        default=0,
+        help="replay this many of the run's batches first, then compare the next (default 0)",
+    )
+    p.add_argument("--init", choices=("matched", "native"), default=None)
+    p.add_argument("--optimizer", choices=("matched", "native"), default=None)
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
+    p.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    p.set_defaults(func=_cmd_diff)
     return parser
 
 
@@ -248,6 +271,58 @@ def _cmd_export(args: argparse.Namespace) -> int:
         return 2
     print(format_exports(result))
     return 0 if all(e["ok"] or e.get("supported") is False for e in result["entries"]) else 1
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from engine.divergence import run_diff, table_text
+    from engine.presets import load_project_arg
+    from engine.spec import from_dict, validate
+
+    run = Path(args.file)
+    settings: dict = {}
+    if run.is_dir() and (run / "summary.json").is_file():  # a run folder: its project, its choices
+        summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+        project = from_dict(
+            json.loads((run / "project.twintrain.json").read_text(encoding="utf-8"))
+        )
+        if summary.get("project_path"):
+            project.path = Path(summary["project_path"])
+        settings = summary
+    else:
+        project = load_project_arg(args.file)
+    validate(project)
+    default = ",".join(list(settings.get("frameworks") or DEFAULT_RUNTIMES)[:2])
+    columns = frameworks_arg(args.frameworks or default, "diff")
+    if columns is None:
+        return 2
+    if len(columns) != 2:
+        print(
+            f"twintrain diff: --frameworks takes exactly two columns to compare, got "
+            f"{len(columns)} ({', '.join(columns)})",
+            file=sys.stderr,
+        )
+        return 2
+    if args.step < 0:
+        print(f"twintrain diff: --step must be 0 or more, got {args.step}", file=sys.stderr)
+        return 2
+    init = args.init or settings.get("init") or "matched"
+    try:
+        res = run_diff(
+            project,
+            (columns[0], columns[1]),
+            step=args.step,
+            init=init,
+            optimizer=args.optimizer or settings.get("optimizer") or init,
+            device=args.device,
+        )
+    except RuntimeError as exc:  # a worker failed: its own message, one line
+        print(f"twintrain diff: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(res, indent=1) if args.json else table_text(res))
+    return 0
 
 
 def format_exports(result: dict) -> str:

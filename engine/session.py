@@ -184,6 +184,7 @@ class Session:
         pinning: dict[str, tuple[list[int] | None, int]] | None = None,
         export: dict[str, Any] | None = None,
         mode: str = "train",
+        probe: dict[str, Any] | None = None,
         pool: WorkerPool | None = None,
         save_weights: str | os.PathLike | None = None,
         load_weights: str | os.PathLike | None = None,
@@ -226,6 +227,9 @@ class Session:
         self.tensorboard_dir: str | None = (
             None  # workers write tb/<framework>/ event files there (RunRecorder sets it)
         )
+        # mode "probe": {"step": N, "dir": str}: replay N batches, probe the next one per layer
+        # and write <dir>/<column>.npz (engine.divergence); nothing is trained beyond it
+        self.probe = None if probe is None else {**probe, "dir": os.path.abspath(probe["dir"])}
         self.pool = pool  # warm workers to take from, where one matches exactly
         # Folders (absolute) of <framework>.npz trained weights: written when training ends, or
         # read instead of the initial weights (an export of a run's trained models).
@@ -335,6 +339,7 @@ class Session:
             "rss_cap_bytes": self.rss_cap_bytes,
             "export": self.export,
             "mode": self.mode,
+            "probe": self.probe,
             "save_weights": self.save_weights,
             "load_weights": self.load_weights,
             "tensorboard": self.tensorboard_dir,

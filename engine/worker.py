@@ -398,6 +398,19 @@ def run(
         nice=nice,
     )
     events.emit("ready", info=info)
+    if job.get("mode") == "probe":
+        from engine.layer_probe import probe_job
+
+        steps = probe_job(job, backend, data, training)
+        events.emit(
+            "done",
+            status="finished",
+            steps=steps,
+            peak_rss_bytes=_peak_rss_bytes(),
+            peak_device_bytes=None,
+            train_s=0.0,
+        )
+        return
     if job.get("mode") == "export":
         _export(job, backend, data, events)
         events.emit(

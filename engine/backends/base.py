@@ -80,6 +80,13 @@ class Backend(Protocol):
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Model output in inference mode, channels-last like the spec."""
 
+    def probe(self, x: np.ndarray, y: np.ndarray) -> dict[str, dict[str, Any]]:
+        """For one batch in training mode, per spec layer id: ``output`` (channels-last),
+        ``output_grad`` (the loss's gradient with respect to that output) and ``weight_grads``
+        ({weight name: gradient} in the spec layout; empty without weights). Computed on a copy
+        apart from the trained model, so the training math and state are untouched
+        (engine.divergence)."""
+
     def get_weights(self) -> Weights:
         """Current weights in the spec layout."""
 

@@ -45,11 +45,15 @@ import numpy as np  # noqa: E402
 
 from engine.backends.base import Weights  # noqa: E402
 from engine.backends.keras_model import (  # noqa: E402
+    as_list,
     build_model,
+    build_probe_model,
     correct_count,
     load_weights,
     make_loss,
     make_optimizer,
+    probe_layout,
+    probe_result,
     read_weights,
 )
 from engine.backends.plan import make_plan  # noqa: E402
@@ -209,6 +213,34 @@ class KerasJaxBackend:
         if not self.model._called:  # only stateless_call so far; model.export() refuses that
             self.model(np.zeros((1, *self.plan.input_shape), np.float32), training=False)
         return self.model
+
+    def probe(self, x: np.ndarray, y: np.ndarray) -> dict[str, dict[str, Any]]:
+        """Per layer: output, its gradient, the weight gradients (engine.divergence), from a
+        probe model apart from the trained one: ``value_and_grad`` over the weights and the
+        zeros added to each output, unjitted (a probe runs once)."""
+        model = build_probe_model(self.plan, self.get_weights())
+        ids = [n.id for n in self.plan.nodes]
+        zeros = tuple(jnp.zeros((len(x), *n.output_shape)) for n in self.plan.nodes)
+        tv = tuple(v.value for v in model.trainable_variables)
+        ntv = tuple(v.value for v in model.non_trainable_variables)
+        xb, yb = jnp.asarray(x, dtype=jnp.float32), self._y(y)
+        loss_fn = self._loss
+
+        def loss(tv: Any, zeros: Any) -> Any:
+            outs, _ = model.stateless_call(tv, ntv, [xb, *zeros], training=True)
+            outs = as_list(outs)
+            return loss_fn(yb, outs[ids.index(self.plan.output_id)]), outs
+
+        (_, outs), (weight_grads, output_grads) = jax.value_and_grad(
+            loss, argnums=(0, 1), has_aux=True
+        )(tv, zeros)
+        return probe_result(
+            self.plan,
+            list(outs),
+            list(output_grads),
+            list(weight_grads),
+            probe_layout(model, self.plan),
+        )
 
     def get_weights(self) -> Weights:
         return read_weights(self.sync(), self.plan)

@@ -107,6 +107,62 @@ def build_model(plan: Plan, runtime: str = "Keras") -> keras.Model:
     return keras.Model(inp, tensors[plan.output_id], name="twintrain")
 
 
+def build_probe_model(plan: Plan, weights: Weights) -> keras.Model:
+    """The model again, for engine.divergence's probes: inputs ``[x, *zeros]`` with one zero
+    tensor added to each layer's output (the gradient of the loss with respect to it is that
+    output's gradient, in every backend alike), every layer's output an output. Built apart
+    and loaded with ``weights`` (a backend's get_weights: trainable and not), so probing never
+    touches the trained model's state."""
+    inp = keras.Input(shape=plan.input_shape, name=INPUT_ID, dtype="float32")
+    tensors = {INPUT_ID: inp}
+    zeros = []
+    builder = _Builder(plan)
+    for node in plan.nodes:
+        out = _apply(builder, node, [tensors[r] for r in node.inputs])
+        zero = keras.Input(shape=node.output_shape, name=builder.name(f"{node.id}_probe"))
+        zeros.append(zero)
+        tensors[node.id] = keras.layers.Add(name=builder.name(f"{node.id}_plus"))([out, zero])
+    model = keras.Model([inp, *zeros], [tensors[n.id] for n in plan.nodes], name="probe")
+    load_weights(model, weights)
+    return model
+
+
+def as_list(outputs: Any) -> list[Any]:
+    """A probe model's outputs as a list (Keras returns a one-layer model's output bare)."""
+    return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+
+
+def probe_layout(model: keras.Model, plan: Plan) -> list[tuple[str, str]]:
+    """(layer id, weight name) of each of ``model.trainable_variables``, in that order."""
+    owner = {
+        id(v): (node.id, v.name)
+        for node in plan.nodes
+        for v in model.get_layer(node.id).trainable_weights
+    }
+    return [owner[id(v)] for v in model.trainable_variables]
+
+
+def probe_result(
+    plan: Plan,
+    outputs: list[Any],
+    output_grads: list[Any],
+    weight_grads: list[Any],
+    layout: list[tuple[str, str]],
+) -> dict[str, dict[str, Any]]:
+    """engine.divergence's per-layer probe from a Keras probe model's arrays."""
+    out: dict[str, dict[str, Any]] = {
+        node.id: {
+            "output": np.asarray(ops.convert_to_numpy(o), dtype=np.float32),
+            "output_grad": np.asarray(ops.convert_to_numpy(g), dtype=np.float32),
+            "weight_grads": {},
+        }
+        for node, o, g in zip(plan.nodes, outputs, output_grads, strict=True)
+    }
+    for (lid, name), g in zip(layout, weight_grads, strict=True):
+        out[lid]["weight_grads"][name] = np.asarray(ops.convert_to_numpy(g), dtype=np.float32)
+    return out
+
+
 # ---- weights (spec layout == Keras layout) -----------------------------------------------------
 
 

@@ -39,10 +39,14 @@ import torch.nn.functional as F  # noqa: E402
 
 from engine.backends.base import Weights  # noqa: E402
 from engine.backends.keras_model import (  # noqa: E402
+    as_list,
     build_model,
+    build_probe_model,
     correct_count,
     load_weights,
     make_optimizer,
+    probe_layout,
+    probe_result,
     read_weights,
 )
 from engine.backends.plan import make_plan  # noqa: E402
@@ -180,6 +184,29 @@ class KerasTorchBackend:
                 correct += int(correct_count(self.plan.loss, yb, out))
         n = max(len(x), 1)
         return total / n, (correct / n if self.plan.classification else None)
+
+    def probe(self, x: np.ndarray, y: np.ndarray) -> dict[str, dict[str, Any]]:
+        """Per layer: output, its gradient, the weight gradients (engine.divergence), from a
+        probe model apart from the trained one, eager."""
+        dev = self._keras_device()
+        with keras.device(dev):
+            model = build_probe_model(self.plan, self.get_weights())
+        zeros = [
+            torch.zeros((len(x), *n.output_shape), device=dev, requires_grad=True)
+            for n in self.plan.nodes
+        ]
+        params = [v.value for v in model.trainable_variables]
+        xt, yt = self._tensors(x, y)
+        outs = as_list(model([xt, *zeros], training=True))
+        out = outs[[n.id for n in self.plan.nodes].index(self.plan.output_id)]
+        self._loss(out, yt).backward()
+        return probe_result(
+            self.plan,
+            [o.detach() for o in outs],
+            [z.grad for z in zeros],
+            [p.grad for p in params],
+            probe_layout(model, self.plan),
+        )
 
     # ---- state ---------------------------------------------------------------------------------
 

@@ -33,9 +33,13 @@ import tensorflow as tf  # noqa: E402
 
 from engine.backends.base import Weights  # noqa: E402
 from engine.backends.keras_model import (  # noqa: E402
+    as_list,
     build_model,
+    build_probe_model,
     load_weights,
     make_optimizer,
+    probe_layout,
+    probe_result,
     read_weights,
 )
 from engine.backends.plan import make_plan  # noqa: E402
@@ -211,6 +215,27 @@ class TFBackend:
             correct += int(c.numpy())
         n = max(len(x), 1)
         return total / n, (correct / n if self.plan.classification else None)
+
+    def probe(self, x: np.ndarray, y: np.ndarray) -> dict[str, dict[str, Any]]:
+        """Per layer: output, its gradient, the weight gradients (engine.divergence), from a
+        probe model apart from the trained one; eager, as a probe runs once."""
+        model = build_probe_model(self.plan, self.get_weights())
+        zeros = [tf.zeros((len(x), *n.output_shape)) for n in self.plan.nodes]
+        variables = list(model.trainable_variables)
+        with tf.GradientTape() as tape:
+            tape.watch(zeros)
+            outs = as_list(model([tf.constant(x, tf.float32), *zeros], training=True))
+            out = outs[[n.id for n in self.plan.nodes].index(self.plan.output_id)]
+            loss = self._loss(tf.constant(self.plan.target(y)), out)
+        grads = tape.gradient(loss, zeros + variables)
+        dense = [tf.convert_to_tensor(g) for g in grads]  # an Embedding's IndexedSlices
+        return probe_result(
+            self.plan,
+            outs,
+            dense[: len(zeros)],
+            dense[len(zeros) :],
+            probe_layout(model, self.plan),
+        )
 
     # ---- state ---------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ torch_layers); its input and output are channels-last like the spec.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -86,6 +87,10 @@ class Net(nn.Module):
         for m, ins in self._steps:
             values.append(m(*[values[i] for i in ins]))
         return values[-1]
+
+
+# BatchNorm's running statistics: buffers with no gradient, left out of a probe's weight gradients
+_STATISTICS = ("moving_mean", "moving_variance")
 
 
 def _loss_fn(loss: str) -> Callable[..., Tensor]:
@@ -239,6 +244,60 @@ class TorchBackend:
             model.train()
         n = max(len(x), 1)
         return total / n, (correct / n if self.plan.classification else None)
+
+    def probe(self, x: np.ndarray, y: np.ndarray) -> dict[str, dict[str, Any]]:
+        """Per layer: output, its gradient, the weight gradients in the spec layout
+        (engine.divergence): forward hooks on a copy of the model, so probing never touches the
+        trained one (BatchNorm's running statistics, the gradients) nor its compiled wrapper."""
+        assert self.model is not None, "build() first"
+        net = copy.deepcopy(self.model).train()
+        caught: dict[str, Tensor] = {}
+
+        def keep(lid: str) -> Callable[..., None]:
+            def hook(_module: nn.Module, _ins: Any, out: Tensor) -> None:
+                out.retain_grad()
+                caught[lid] = out
+
+            return hook
+
+        handles = [net.layers[key].register_forward_hook(keep(lid)) for lid, key in net.key.items()]
+        try:
+            xt, yt = self._tensor(x), self._tensor(self.plan.target(y))
+            xt = xt.clone().requires_grad_(True)  # a first layer without weights has a gradient
+            self._loss(net(xt), yt).backward()
+        finally:
+            for handle in handles:
+                handle.remove()
+        out: dict[str, dict[str, Any]] = {}
+        for node in self.plan.nodes:
+            t = caught[node.id]
+            spec = {"output": t.detach(), "output_grad": t.grad}
+            if out_layout(net.ran[node.id], t.dim()) == "cf":  # back to channels-last
+                spec = {k: L.Permute(t.dim(), False)(v) for k, v in spec.items()}
+            grads: dict[str, np.ndarray] = {}
+            from_torch = TORCH[node.type].from_torch
+            module = net.layers[net.key[node.id]]
+            params = dict(module.named_parameters())
+            if from_torch is not None and params:
+                # every tensor the converter reads: gradients, zeros for what has none
+                arrays = {k: torch.zeros_like(b).numpy() for k, b in module.named_buffers()}
+                arrays |= {
+                    k: (p.grad if p.grad is not None else torch.zeros_like(p)).cpu().numpy()
+                    for k, p in params.items()
+                }
+                grads = {
+                    k: np.asarray(v, dtype=np.float32)
+                    for k, v in from_torch(arrays).items()
+                    if k not in _STATISTICS
+                }
+            output, grad = spec["output"], spec["output_grad"]
+            assert output is not None
+            out[node.id] = {
+                "output": output.cpu().numpy().astype(np.float32),
+                "output_grad": None if grad is None else grad.cpu().numpy(),
+                "weight_grads": grads,
+            }
+        return out
 
     # ---- state ---------------------------------------------------------------------------------
 

@@ -1,0 +1,190 @@
+"""`twintrain diff`: every layer of two columns compared on one batch, where they part and why.
+
+The figures come from real workers on real presets (engine.layer_probe); the comparison's own
+rules (tolerance, where a difference starts, what follows from it) are checked on arrays first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from engine.divergence import compare, explain, first_divergent, result
+from engine.layer_probe import load_probe, probe_file
+from engine.presets import list_presets, load_project_arg
+from tests.conftest import ROOT
+
+NODES = [
+    {"id": i, "type": t, "params": p}
+    for i, t, p in (
+        ("a", "Dense", {}),
+        ("drop", "Dropout", {"rate": 0.5}),
+        ("b", "Dense", {}),
+    )
+]
+CONTEXT = {"init": "matched", "optimizer": "matched", "optimizer_note": "", "compiled": False}
+
+
+def _probe(scale: dict[str, float] | None = None) -> dict:
+    """Three layers' arrays; ``scale`` multiplies one layer's output (a difference born there)."""
+    rng = np.random.default_rng(0)
+    out = {}
+    for node in NODES:
+        k = (scale or {}).get(node["id"], 1.0)
+        out[node["id"]] = {
+            "output": rng.normal(size=(4, 3)).astype(np.float32) * k,
+            "output_grad": rng.normal(size=(4, 3)).astype(np.float32) * 1e-2,
+            "weight_grads": {"kernel": np.ones((3, 3), np.float32)}
+            if node["type"] == "Dense"
+            else {},
+            "updates": {"kernel": np.full((3, 3), 1e-3, np.float32)}
+            if node["type"] == "Dense"
+            else {},
+        }
+    return out
+
+
+def test_equal_probes_are_within_tolerance_everywhere():
+    rows = compare(_probe(), _probe(), NODES, CONTEXT)
+    explain(rows, CONTEXT)
+    assert all(r["within_tolerance"] and r["cause"] is None for r in rows)
+    assert first_divergent(rows) is None
+
+
+def test_a_difference_is_pinned_where_it_starts_and_the_rest_follows():
+    a, b = _probe(), _probe({"drop": 2.0})
+    b["b"]["output"] = b["b"]["output"] + 1.0  # downstream: carried forward
+    b["a"]["output_grad"] = b["a"]["output_grad"] * 3  # upstream: carried backward
+    rows = compare(a, b, NODES, CONTEXT)
+    explain(rows, CONTEXT)
+    assert first_divergent(rows) == "drop"
+    by = {r["id"]: r for r in rows}
+    assert by["drop"]["cause"].startswith("Dropout draws its own random mask")
+    assert by["b"]["cause"] == "follows from drop (compared in place)"
+    assert by["a"]["cause"] == "follows from drop (compared in place)"
+    assert not any(r["unexplained"] for r in rows)
+
+
+def test_a_difference_with_no_known_cause_is_unexplained():
+    a, b = _probe(), _probe()
+    b["a"]["output"] = b["a"]["output"] * 1.01  # 1%: far past float32 rounding
+    rows = compare(a, b, NODES, CONTEXT)
+    explain(rows, CONTEXT)
+    assert first_divergent(rows) == "a"
+    assert rows[0]["unexplained"] and rows[0]["cause"] is None
+    assert rows[0]["forward"]["rel"] == pytest.approx(0.01, rel=0.05)
+    # A rounding-sized difference is not one.
+    b["a"]["output"] = a["a"]["output"] * (1 + 1e-7)
+    rows = compare(a, b, NODES, CONTEXT)
+    assert rows[0]["within_tolerance"]
+
+
+def _diff(*args: str) -> dict:
+    proc = subprocess.run(
+        [sys.executable, "-m", "engine.cli", "diff", *args, "--json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=400,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)  # twelve presets, two workers each
+def test_every_preset_is_within_tolerance_at_step_0_in_matched_mode():
+    for preset in list_presets():
+        project = load_project_arg(preset.key)
+        dropout = any(
+            layer.type == "Dropout" and layer.resolved().get("rate", 0) > 0
+            for layer in project.layers
+        )
+        res = _diff(preset.key)
+        assert res["frameworks"] == ["torch", "tensorflow"] and res["step"] == 0
+        ids = [layer.id for layer in project.layers]
+        assert [row["id"] for row in res["layers"]] == ids, preset.key
+        for row in res["layers"]:
+            for key in ("forward_max_abs_diff", "output_grad_max_abs_diff", "update_max_abs_diff"):
+                assert key in row
+        if dropout:  # the Dropout layer first, explained; every layer before it agrees
+            first = res["first_divergent_layer"]
+            rows = {row["id"]: row for row in res["layers"]}
+            assert rows[first]["type"] == "Dropout", (preset.key, first)
+            assert rows[first]["cause"].startswith("Dropout draws"), preset.key
+            for row in res["layers"][: ids.index(first)]:
+                assert row["forward_max_abs_diff"] <= 1e-5, (preset.key, row)
+            assert not any(row["unexplained"] for row in res["layers"]), preset.key
+        else:
+            assert res["first_divergent_layer"] is None, (preset.key, res["layers"])
+            assert all(row["within_tolerance"] for row in res["layers"]), preset.key
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize(
+    ("preset", "columns"),
+    [("digits_cnn", "torch,tensorflow"), ("sine_gru", "keras-jax,keras-torch:compile")],
+)
+def test_step_20_replays_the_runs_batches_and_still_agrees(preset, columns):
+    res = _diff(preset, "--frameworks", columns, "--step", "20")
+    assert res["step"] == 20 and res["frameworks"] == columns.split(",")
+    assert res["first_divergent_layer"] is None, res["layers"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_native_optimizer_and_init_name_their_cause():
+    res = _diff("digits_mlp", "--optimizer", "native")
+    first = next(r for r in res["layers"] if r["id"] == res["first_divergent_layer"])
+    assert first["forward_max_abs_diff"] <= 1e-5 and first["update_max_abs_diff"] > 1e-5
+    assert "Keras adds epsilon to sqrt(v) before the bias correction" in first["cause"]
+    res = _diff("digits_mlp", "--init", "native")
+    assert res["first_divergent_layer"] == "fc1"
+    assert all(
+        r["cause"] == "native init: each framework drew its own initial weights"
+        for r in res["layers"]
+        if not r["within_tolerance"]
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_a_wrong_weight_conversion_is_unexplained_where_it_is(tmp_path):
+    worker = ROOT / "tests" / "engine" / "probe_worker.py"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    for column, extra in (("torch", ["--wrong-bias", "Conv2D"]), ("tensorflow", [])):
+        subprocess.run(
+            [sys.executable, str(worker), column, "digits_cnn", str(tmp_path), *extra],
+            check=True,
+            timeout=300,
+            env=env,
+        )
+    a, b = (load_probe(probe_file(tmp_path, c)) for c in ("torch", "tensorflow"))
+    context = {"step": 0, "init": "matched", "optimizer": "matched", "optimizer_note": ""}
+    res = result(a, b, load_project_arg("digits_cnn"), ("torch", "tensorflow"), context)
+    rows = {r["id"]: r for r in res["layers"]}
+    assert res["first_divergent_layer"] == "conv1"
+    assert rows["conv1"]["unexplained"] and rows["conv1"]["cause"] is None
+    assert rows["pool1"]["cause"] == "follows from conv1 (compared in place)"
+
+
+def test_diff_refuses_other_than_two_columns(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "engine.cli", "diff", "xor_mlp", "--frameworks", "torch"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        "twintrain diff: --frameworks takes exactly two columns to compare, got 1 (torch)"
+    )
