@@ -90,6 +90,9 @@ class Document(QObject):
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
         self.model = GraphModel(_QtHistory(self.undo_stack), block_height=BLOCK_H)
+        # Run > Compare Layers' last result (engine.divergence), shown on the canvas and in the
+        # inspector; not part of the project: any change drops it (gui.run.layer_compare)
+        self.comparison: dict | None = None
         self.model.subscribe(self._relay)
         self.undo_stack.cleanChanged.connect(self._clean_changed)
 

@@ -179,6 +179,12 @@ class LayerForm(_Form):
                 f"PyTorch counts {info.torch_params:,} (Keras {info.params:,}): {info.param_note}"
             )
         lines.append(f"MACs per sample: {info.macs:,}")
+        if doc.comparison is not None:  # Run > Compare Layers
+            from gui.run.layer_compare import layer_lines
+
+            compared = layer_lines(doc.comparison, self.lid)
+            if compared:
+                lines += ["", *compared]
         self.stats.setText("<br>".join(lines))
 
 

@@ -33,6 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--epochs", type=int, help="with --train: the number of epochs")
     parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="Run > Compare Layers on the first two ticked columns; shoot when it has finished",
+    )
+    parser.add_argument(
         "--frameworks",
         help="tick these runtimes (comma-separated ids, engine/runtimes.py) and open the dashboard",
     )
@@ -62,7 +67,18 @@ def main(argv: list[str] | None = None) -> int:
         win.doc.undo_stack.setClean()
         win.close()
 
-    if args.train:
+    if args.compare:
+        compare = win.training.compare
+
+        def compared() -> None:
+            if compare.task is None and win.doc.comparison is not None:
+                QTimer.singleShot(500, shoot)
+            else:
+                QTimer.singleShot(300, compared)
+
+        QTimer.singleShot(300, compare.start)
+        QTimer.singleShot(1500, compared)
+    elif args.train:
         if args.epochs:
             win.doc.set_training(("epochs",), args.epochs)
         win.training.controller.finished.connect(lambda _summary: QTimer.singleShot(800, shoot))

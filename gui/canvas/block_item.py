@@ -80,6 +80,9 @@ class BlockItem(QGraphicsItem):
         super().__init__()
         self.lid = lid
         self.content: BlockContent | None = None
+        # (colour, tooltip lines) from Run > Compare Layers; None: not compared
+        self.divergence: tuple[str, str] | None = None
+        self._tip = ""
         self.edges: list = []  # EdgeItems attached (the scene keeps this list)
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
@@ -127,8 +130,22 @@ class BlockItem(QGraphicsItem):
         tip = [f"<b>{content.title}</b> &nbsp;<i>{content.lid}</i>", *content.lines]
         if content.error:
             tip.append(f"<span style='color:#FF8A80'>{_escape(content.error)}</span>")
-        self.setToolTip("<br>".join(tip))
+        self._tip = "<br>".join(tip)
+        self._show_tip()
         self.update()
+
+    def set_divergence(self, divergence: tuple[str, str] | None) -> None:
+        """Tint the block by how far two columns part at this layer (gui.run.layer_compare):
+        (colour, the figures and cause as tooltip HTML), or None to clear."""
+        if divergence == self.divergence:
+            return
+        self.divergence = divergence
+        self._show_tip()
+        self.update()
+
+    def _show_tip(self) -> None:
+        extra = f"<hr>{self.divergence[1]}" if self.divergence else ""
+        self.setToolTip(self._tip + extra)
 
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
@@ -163,6 +180,11 @@ class BlockItem(QGraphicsItem):
         )
         painter.setPen(border)
         painter.drawPath(path)
+        if self.divergence is not None:  # a thick outline in the comparison's colour
+            ring = QPainterPath()
+            ring.addRoundedRect(body.adjusted(-2.5, -2.5, 2.5, 2.5), 9, 9)
+            painter.setPen(QPen(QColor(self.divergence[0]), 4.0))
+            painter.drawPath(ring)
 
         font = painter.font()
         title_font = QFont(font)

@@ -36,6 +36,12 @@ class CanvasScene(QGraphicsScene):
 
     # ---- selection helpers ----------------------------------------------------------------
 
+    def show_divergence(self, tints: dict[str, tuple[str, str]]) -> None:
+        """Tint each block named in ``tints`` (layer id -> (colour, tooltip HTML)); the others,
+        and all of them with an empty dict, lose any tint."""
+        for lid, item in self.blocks.items():
+            item.set_divergence(tints.get(lid))
+
     def selected_ids(self) -> list[str]:
         return [item.lid for item in self.selectedItems() if isinstance(item, BlockItem)]
 

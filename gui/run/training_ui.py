@@ -117,11 +117,16 @@ class TrainingUi:
         self.act_limits = QAction("Worker &Limits…", win)
         self.act_limits.setStatusTip("Memory cap and hang timeout for each framework's worker")
         self.act_limits.triggered.connect(self.edit_limits)
+        from gui.run.layer_compare import LayerCompare
+
+        self.compare = LayerCompare(win, self)  # Run > Compare Layers
         menu = win.menuBar().addMenu("&Run")
         for act in (
             self.act_train,
             self.act_pause,
             self.act_stop,
+            None,
+            self.compare.action,
             None,
             self.act_dashboard,
             self.act_warm,
