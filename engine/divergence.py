@@ -18,6 +18,7 @@ few units in the last place, growing with the values' size, so each tensor gets
 from __future__ import annotations
 
 import tempfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -285,3 +286,49 @@ def table_text(res: dict[str, Any]) -> str:
     first = res["first_divergent_layer"]
     lines.append(f"first divergent layer: {first}" if first else "every layer within tolerance")
     return "\n".join(lines)
+
+
+DIVERGENCE_FILE = "divergence.json"
+
+
+def parted_pair(summary: dict[str, Any]) -> tuple[tuple[str, str], int] | None:
+    """The pair of a run whose loss curves parted first, and the step: ((reference, other),
+    step), or None when none parted."""
+    parity = summary.get("parity") or {}
+    pairs = parity.get("pairs") or {}
+    parted = [
+        (p["first_divergent_step"], other)
+        for other, p in pairs.items()
+        if isinstance(p, dict) and p.get("first_divergent_step")
+    ]
+    if not parted:
+        return None
+    step, other = min(parted)
+    return (parity["reference"], other), int(step)
+
+
+def diff_parted_run(run_dir: Path, summary: dict[str, Any], project: Project) -> dict | None:
+    """For a run whose curves parted: the layer comparison of the step where they parted
+    (``--step`` one less: the batches before it replayed), written to ``divergence.json``; the
+    report shows it. None when nothing parted; {"error": ...} when it could not be made (the
+    report says so, nothing else fails)."""
+    import json
+
+    from engine.spec.project import write_atomic
+
+    found = parted_pair(summary)
+    if found is None:
+        return None
+    columns, step = found
+    try:
+        res = run_diff(
+            project,
+            columns,
+            step=step - 1,
+            init=summary.get("init", "matched"),
+            optimizer=summary.get("optimizer"),
+        )
+    except (RuntimeError, OSError, ValueError) as exc:
+        res = {"frameworks": list(columns), "step": step - 1, "error": str(exc)}
+    write_atomic(Path(run_dir) / DIVERGENCE_FILE, json.dumps(res, indent=1))
+    return res

@@ -180,6 +180,31 @@ def _fastest_html(summary: dict[str, Any]) -> str:
     )
 
 
+def _divergence_html(out: Path) -> str:
+    """The layer comparison of the step where the curves parted (engine.divergence), if made."""
+    import json
+
+    from engine.divergence import DIVERGENCE_FILE, table_text
+
+    path = Path(out) / DIVERGENCE_FILE
+    if not path.is_file():
+        return ""
+    res = json.loads(path.read_text(encoding="utf-8"))
+    a, b = (html.escape(label_of(c)) for c in res["frameworks"])
+    head = f"<h3>Where {b} and {a} part: every layer at batch {res['step'] + 1}</h3>"
+    if res.get("error"):
+        return (
+            head
+            + f'<p class="error">The layers could not be compared: {html.escape(res["error"])}</p>'
+        )
+    return (
+        head + '<p class="meta">The batch where the losses first differed past the tolerance, both '
+        "models built from the same weights and the batches before it replayed "
+        "(<code>twintrain diff</code>); compared in place.</p>"
+        + f"<pre>{html.escape(table_text(res))}</pre>"
+    )
+
+
 def _schedule_detail(summary: dict[str, Any]) -> str:
     text = summary.get("schedule_text")
     return f" ({html.escape(text)})" if text else ""
@@ -248,6 +273,7 @@ def write_report(summary: dict[str, Any], out: Path) -> Path:
             + "".join(f"<li>{html.escape(n)}</li>" for n in parity["notes"])
             + "</ul>"
             + _pairs_html(parity)
+            + _divergence_html(out)
         )
     charts = []
     for name in CHARTS:

@@ -160,7 +160,27 @@ def finalize(out: Path) -> None:
     complete_trained(out)
     run = load_run(out)
     write_charts(run, Path(out) / "charts")
+    _diff_where_parted(Path(out), run.summary)
     write_report(run.summary, Path(out))
+
+
+def _diff_where_parted(out: Path, summary: dict[str, Any]) -> None:
+    """A run whose loss curves parted gets the layer comparison of that step (divergence.json,
+    shown in the report); TWINTRAIN_NO_LAYER_DIFF=1 leaves it out."""
+    if os.environ.get("TWINTRAIN_NO_LAYER_DIFF") == "1":
+        return
+    import json
+
+    from engine.divergence import diff_parted_run
+    from engine.spec import from_dict
+
+    project_file = out / "project.twintrain.json"
+    if not project_file.is_file():
+        return
+    project = from_dict(json.loads(project_file.read_text(encoding="utf-8")))
+    if summary.get("project_path"):
+        project.path = Path(summary["project_path"])
+    diff_parted_run(out, summary, project)
 
 
 def finalize_command(out: str) -> list[str]:

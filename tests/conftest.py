@@ -15,6 +15,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Warm (pre-started) workers import both frameworks in the background: only the tests about
 # them turn them on, so that every window a test opens does not cost two imports.
 os.environ.setdefault("TWINTRAIN_WARM_WORKERS", "0")
+# A run whose curves part gets a layer comparison when it is finalized (two more workers):
+# tests/engine/test_divergence.py covers it; elsewhere it would only slow the suite down.
+os.environ.setdefault("TWINTRAIN_NO_LAYER_DIFF", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 PRESETS = sorted((ROOT / "presets").glob("*.twintrain.json"))

@@ -188,3 +188,28 @@ def test_diff_refuses_other_than_two_columns(tmp_path):
     assert proc.stderr.strip() == (
         "twintrain diff: --frameworks takes exactly two columns to compare, got 1 (torch)"
     )
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_a_run_whose_curves_part_gets_the_layer_table_in_its_report(tmp_path):
+    out = tmp_path / "run"
+    env = {k: v for k, v in os.environ.items() if k != "TWINTRAIN_NO_LAYER_DIFF"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "engine.cli", "train", "breast_cancer_bn", "--epochs", "1"]
+        + ["--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=500,
+        env={**env, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads((out / "summary.json").read_text())
+    parted = summary["parity"]["first_divergent_step"]
+    assert parted is not None  # Dropout's masks: the curves part at once
+    res = json.loads((out / "divergence.json").read_text())
+    assert res["step"] == parted - 1 and res["first_divergent_layer"] == "drop"
+    report = (out / "report.html").read_text()
+    assert f"every layer at batch {parted}</h3>" in report
+    assert "Dropout draws its own random mask" in report
