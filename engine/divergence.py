@@ -97,44 +97,64 @@ CAUSES = (
 def compare(
     a: Probe, b: Probe, nodes: list[dict[str, Any]], context: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    """Per layer, in topological order, the figures of b against a (the reference)."""
+    """Per layer, in topological order, the figures of b against a (the reference): in place,
+    and, where b's probe ran each layer alone on a's inputs (``iso_*``), isolated."""
     rows = []
     for node in nodes:
         pa, pb = a.get(node["id"], {}), b.get(node["id"], {})
-        forward = _diff(pa.get("output"), pb.get("output"))
-        grad = _diff(pa.get("output_grad"), pb.get("output_grad"))
         names = sorted(pa.get("weight_grads") or {})
-        wgrad = _worst(
-            [_diff(pa["weight_grads"][n], pb.get("weight_grads", {}).get(n)) for n in names]
+
+        def worst(field: str, pa: Probe = pa, pb: Probe = pb, names: list = names) -> Any:
+            theirs = pb.get(field) or {}
+            return _worst([_diff(pa["weight_grads"][n], theirs.get(n)) for n in names])
+
+        row: dict[str, Any] = {
+            "id": node["id"],
+            "type": node["type"],
+            "params": node["params"],
+            "forward": _diff(pa.get("output"), pb.get("output")),
+            "output_grad": _diff(pa.get("output_grad"), pb.get("output_grad")),
+            "weight_grad": worst("weight_grads"),
+            "update": _worst(
+                [_diff(pa["updates"][n], (pb.get("updates") or {}).get(n)) for n in names]
+            ),
+            "iso_forward": _diff(pa.get("output"), pb.get("iso_output")),
+            "iso_weight_grad": worst("iso_grads") if pb.get("iso_grads") is not None else None,
+        }
+        row["isolated"] = row["iso_forward"] is not None
+        # the update differs although the gradients agree: the optimizer's own difference
+        row["only_update"] = _over(row["update"]) and not _over(row["weight_grad"])
+        # at the output, the gradient comes from the loss: a difference there is the loss's
+        row["loss_grad"] = (
+            node.get("is_output", False) and _over(row["output_grad"]) and not _over(row["forward"])
         )
-        update = _worst([_diff(pa["updates"][n], pb.get("updates", {}).get(n)) for n in names])
-        rows.append(
-            {
-                "id": node["id"],
-                "type": node["type"],
-                "params": node["params"],
-                "forward": forward,
-                "output_grad": grad,
-                "weight_grad": wgrad,
-                "update": update,
-                "forward_max_abs_diff": forward and forward["max"],
-                "output_grad_max_abs_diff": grad and grad["max"],
-                "weight_grad_max_abs_diff": wgrad and wgrad["max"],
-                "update_max_abs_diff": update and update["max"],
-                "within_tolerance": not any(map(_over, (forward, grad, wgrad, update))),
-            }
+        row["in_place_within_tolerance"] = not any(
+            map(_over, (row["forward"], row["output_grad"], row["weight_grad"], row["update"]))
         )
-    for row in rows:
-        figures = [row[k] for k in ("forward", "output_grad", "weight_grad", "update") if row[k]]
+        if row["isolated"]:
+            row["within_tolerance"] = not (
+                _over(row["iso_forward"])
+                or _over(row["iso_weight_grad"])
+                or row["only_update"]
+                or row["loss_grad"]
+            )
+        else:
+            row["within_tolerance"] = row["in_place_within_tolerance"]
+        figures = [
+            f
+            for k in ("forward", "output_grad", "weight_grad", "update", "iso_forward")
+            if (f := row[k])
+        ]
         row["worst_rel"] = max((f["rel"] for f in figures), default=0.0)
-        row["only_update"] = _over(row["update"]) and not any(
-            map(_over, (row["forward"], row["output_grad"], row["weight_grad"]))
-        )
+        rows.append(row)
     return rows
 
 
 def first_divergent(rows: list[dict[str, Any]]) -> str | None:
-    """Where a difference starts (module docstring): forward, else backward, else the weights."""
+    """Where a difference starts. Isolated: the first layer, in topological order, that differs
+    when run alone. In place only (module docstring): forward, else backward, else weights."""
+    if rows and all(r["isolated"] for r in rows):
+        return next((r["id"] for r in rows if not r["within_tolerance"]), None)
     for row in rows:
         if _over(row["forward"]):
             return row["id"]
@@ -159,9 +179,9 @@ def _follows(rows: list[dict[str, Any]], i: int, first: int) -> bool:
 
 def explain(rows: list[dict[str, Any]], context: dict[str, Any]) -> None:
     """Set each row's ``cause``: a known cause in words where one holds and the layer is past
-    tolerance, or that it follows from the first divergent layer; else None. ``unexplained``:
-    past tolerance with no known cause (at the first divergent layer: a bug to report, or a
-    genuine framework difference)."""
+    tolerance; for a layer that agrees alone but differs in place, that it follows from the
+    first divergent layer; else None. ``unexplained``: past tolerance with no known cause (a bug
+    to report, or a genuine framework difference)."""
     first_id = first_divergent(rows)
     first = next((i for i, r in enumerate(rows) if r["id"] == first_id), None)
     for i, row in enumerate(rows):
@@ -171,8 +191,17 @@ def explain(rows: list[dict[str, Any]], context: dict[str, Any]) -> None:
                 if test(context, row):
                     row["cause"] = words.format(**context)
                     break
-            if row["cause"] is None and first is not None and _follows(rows, i, first):
+            if row["loss_grad"] and row["cause"] is None:
+                row["cause"] = None  # the loss's own gradient: unexplained unless known
+            if (
+                row["cause"] is None
+                and not row["isolated"]
+                and first is not None
+                and _follows(rows, i, first)
+            ):
                 row["cause"] = f"follows from {first_id} (compared in place)"
+        elif not row["in_place_within_tolerance"] and first_id is not None:
+            row["cause"] = f"follows from {first_id}: alone, this layer agrees"
         row["unexplained"] = not row["within_tolerance"] and row["cause"] is None
 
 
@@ -183,7 +212,10 @@ def result(
     from engine.backends.plan import make_plan
 
     plan = make_plan(project)
-    nodes = [{"id": n.id, "type": n.type, "params": dict(n.params)} for n in plan.nodes]
+    nodes = [
+        {"id": n.id, "type": n.type, "params": dict(n.params), "is_output": n.id == plan.output_id}
+        for n in plan.nodes
+    ]
     ctx = {
         **context,
         "compiled": any(mode_of(c).compiles and mode_of(c).id not in ("graph",) for c in columns),
@@ -191,31 +223,38 @@ def result(
     rows = compare(a, b, nodes, ctx)
     explain(rows, ctx)
     first = first_divergent(rows)
-    keep = (
-        "id",
-        "type",
-        "forward_max_abs_diff",
-        "output_grad_max_abs_diff",
-        "weight_grad_max_abs_diff",
-        "update_max_abs_diff",
-        "within_tolerance",
-        "cause",
-        "unexplained",
-    )
+    isolated = bool(rows) and all(r["isolated"] for r in rows)
+
+    def m(d: dict[str, float] | None, key: str = "max") -> float | None:
+        return None if d is None else d[key]
+
+    def layer(row: dict[str, Any]) -> dict[str, Any]:
+        fwd = row["iso_forward"] if row["isolated"] else row["forward"]
+        wgrad = row["iso_weight_grad"] if row["isolated"] else row["weight_grad"]
+        return {
+            "id": row["id"],
+            "type": row["type"],
+            "forward_max_abs_diff": m(fwd),
+            "forward_mean_abs_diff": m(fwd, "mean"),
+            "forward_rel_diff": m(fwd, "rel"),
+            "output_grad_max_abs_diff": m(row["output_grad"]),
+            "weight_grad_max_abs_diff": m(wgrad),
+            "update_max_abs_diff": m(row["update"]),
+            "in_place_forward_max_abs_diff": m(row["forward"]),
+            "in_place_weight_grad_max_abs_diff": m(row["weight_grad"]),
+            "within_tolerance": row["within_tolerance"],
+            "in_place_within_tolerance": row["in_place_within_tolerance"],
+            "cause": row["cause"],
+            "unexplained": row["unexplained"],
+        }
+
     return {
         "frameworks": list(columns),
         "step": context["step"],
         "tolerance": f"{RTOL:g} x max|reference| + {ATOL:g}, per tensor",
-        "comparison": "in place",
+        "comparison": "isolated" if isolated else "in place",
         "first_divergent_layer": first,
-        "layers": [
-            {
-                **{k: row[k] for k in keep},
-                "forward_mean_abs_diff": row["forward"] and row["forward"]["mean"],
-                "forward_rel_diff": row["forward"] and row["forward"]["rel"],
-            }
-            for row in rows
-        ],
+        "layers": [layer(row) for row in rows],
     }
 
 
@@ -233,23 +272,27 @@ def run_diff(
     from engine.summary import NATIVE_OPTIMIZER_DIFFERENCES
 
     with tempfile.TemporaryDirectory(prefix="twintrain-diff-") as folder:
-        with Session(
-            project,
-            frameworks=columns,
-            device=device,
-            schedule="alternate",
-            init=init,
-            optimizer=optimizer,
-            mode="probe",
-            probe={"step": step, "dir": folder},
-        ) as session:
-            session.start()
-            session.wait()
-            failed = {c: r.error for c, r in session.runs.items() if r.error}
-        if failed:
-            raise RuntimeError(
-                "; ".join(f"{label_of(c)} could not be probed: {e}" for c, e in failed.items())
-            )
+        # The reference first; then the other, each of its layers also run alone on the
+        # reference's inputs and output gradients (engine.layer_probe).
+        reference = str(probe_file(folder, columns[0]))
+        for column, isolate in ((columns[0], None), (columns[1], reference)):
+            with Session(
+                project,
+                frameworks=(column,),
+                device=device,
+                schedule="sequential",
+                init=init,
+                optimizer=optimizer,
+                mode="probe",
+                probe={"step": step, "dir": folder, "isolate": isolate},
+            ) as session:
+                session.start()
+                session.wait()
+                failed = {c: r.error for c, r in session.runs.items() if r.error}
+            if failed:
+                raise RuntimeError(
+                    "; ".join(f"{label_of(c)} could not be probed: {e}" for c, e in failed.items())
+                )
         a, b = (load_probe(probe_file(folder, c)) for c in columns)
     name = str(project.training.get("optimizer", {}).get("name", "adam"))
     context = {
@@ -266,21 +309,24 @@ def _cell(value: float | None) -> str:
 
 
 def table_text(res: dict[str, Any]) -> str:
-    """The per-layer table ``twintrain diff`` prints."""
+    """The per-layer table ``twintrain diff`` prints: the isolated figures (each layer alone on
+    the reference's inputs) where there are some, the in-place ones beside them."""
     a, b = res["frameworks"]
     lines = [
         f"{label_of(b)} against {label_of(a)}, batch {res['step'] + 1} "
         f"(after {res['step']} steps), compared {res['comparison']}; "
         f"tolerance {res['tolerance']}",
-        f"{'layer':<16}{'type':<16}{'forward':>11}{'out grad':>11}{'w grad':>11}"
-        f"{'update':>11}  verdict",
+        f"{'':<32}{'alone':^22}{'in place':^33}",
+        f"{'layer':<16}{'type':<16}{'forward':>11}{'w grad':>11}{'forward':>11}"
+        f"{'out grad':>11}{'update':>11}  verdict",
     ]
     for row in res["layers"]:
-        verdict = "ok" if row["within_tolerance"] else (row["cause"] or "UNEXPLAINED")
+        verdict = row["cause"] or ("ok" if row["within_tolerance"] else "UNEXPLAINED")
         lines.append(
             f"{row['id']:<16}{row['type']:<16}{_cell(row['forward_max_abs_diff']):>11}"
-            f"{_cell(row['output_grad_max_abs_diff']):>11}"
-            f"{_cell(row['weight_grad_max_abs_diff']):>11}{_cell(row['update_max_abs_diff']):>11}"
+            f"{_cell(row['weight_grad_max_abs_diff']):>11}"
+            f"{_cell(row['in_place_forward_max_abs_diff']):>11}"
+            f"{_cell(row['output_grad_max_abs_diff']):>11}{_cell(row['update_max_abs_diff']):>11}"
             f"  {verdict}"
         )
     first = res["first_divergent_layer"]

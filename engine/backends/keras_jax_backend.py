@@ -52,6 +52,7 @@ from engine.backends.keras_model import (  # noqa: E402
     load_weights,
     make_loss,
     make_optimizer,
+    node_layers,
     probe_layout,
     probe_result,
     read_weights,
@@ -60,6 +61,18 @@ from engine.backends.plan import make_plan  # noqa: E402
 from engine.spec.project import Project  # noqa: E402
 
 assert keras.backend.backend() == "jax", keras.backend.backend()
+
+
+def _layer_call(layer: Any, extra: Any, args: Any, ntv: Any) -> Any:
+    """One node's layers as a function of the layer's trainable values, for ``jax.vjp``."""
+
+    def call(tv: Any) -> Any:
+        y, _ = layer.stateless_call(tv, ntv, args, training=True)
+        if extra is not None:
+            y, _ = extra.stateless_call([], [], y, training=True)
+        return y
+
+    return call
 
 
 class KerasJaxBackend:
@@ -241,6 +254,29 @@ class KerasJaxBackend:
             list(weight_grads),
             probe_layout(model, self.plan),
         )
+
+    def isolate(
+        self, inputs: dict[str, list[np.ndarray]], grads: dict[str, np.ndarray]
+    ) -> dict[str, dict[str, Any]]:
+        """Each layer alone, fed another column's inputs and output gradient (engine.divergence):
+        its output and, by ``jax.vjp``, its weight gradients, on a probe model apart."""
+        model = build_probe_model(self.plan, self.get_weights())
+        out: dict[str, dict[str, Any]] = {}
+        for node in self.plan.nodes:
+            layer, extra, merge = node_layers(model, node)
+            ins = [jnp.asarray(a) for a in inputs[node.id]]
+            tv = [v.value for v in layer.trainable_variables]
+            ntv = [v.value for v in layer.non_trainable_variables]
+
+            y, vjp = jax.vjp(_layer_call(layer, extra, ins if merge else ins[0], ntv), tv)
+            (g,) = vjp(jnp.asarray(grads[node.id]))
+            out[node.id] = {
+                "output": np.asarray(y),
+                "weight_grads": {
+                    v.name: np.asarray(gi) for v, gi in zip(layer.trainable_variables, g)
+                },
+            }
+        return out
 
     def get_weights(self) -> Weights:
         return read_weights(self.sync(), self.plan)

@@ -127,6 +127,18 @@ def build_probe_model(plan: Plan, weights: Weights) -> keras.Model:
     return model
 
 
+def node_layers(model: keras.Model, node: Node) -> tuple[Any, Any | None, bool]:
+    """(the node's Keras layer, its separate activation layer or None, whether it takes a list
+    of inputs): what engine.divergence's isolated comparison calls for one node."""
+    act = node.params.get("activation", "none")
+    extra = None
+    if act in _PARAMETRISED:
+        extra = next(
+            (layer for layer in model.layers if layer.name.startswith(f"{node.id}_{act}")), None
+        )
+    return model.get_layer(node.id), extra, LAYERS[node.type].merge
+
+
 def as_list(outputs: Any) -> list[Any]:
     """A probe model's outputs as a list (Keras returns a one-layer model's output bare)."""
     return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]

@@ -45,6 +45,7 @@ from engine.backends.keras_model import (  # noqa: E402
     correct_count,
     load_weights,
     make_optimizer,
+    node_layers,
     probe_layout,
     probe_result,
     read_weights,
@@ -207,6 +208,30 @@ class KerasTorchBackend:
             [p.grad for p in params],
             probe_layout(model, self.plan),
         )
+
+    def isolate(
+        self, inputs: dict[str, list[np.ndarray]], grads: dict[str, np.ndarray]
+    ) -> dict[str, dict[str, Any]]:
+        """Each layer alone, fed another column's inputs and output gradient (engine.divergence):
+        its output and weight gradients, on a probe model apart from the trained one."""
+        dev = self._keras_device()
+        with keras.device(dev):
+            model = build_probe_model(self.plan, self.get_weights())
+        out: dict[str, dict[str, Any]] = {}
+        for node in self.plan.nodes:
+            layer, extra, merge = node_layers(model, node)
+            ins = [torch.as_tensor(a, device=dev) for a in inputs[node.id]]
+            weights = list(layer.trainable_variables)
+            y = layer(ins if merge else ins[0], training=True)
+            if extra is not None:
+                y = extra(y)
+            if weights:
+                y.backward(torch.as_tensor(grads[node.id], device=dev))
+            out[node.id] = {
+                "output": y.detach().cpu().numpy(),
+                "weight_grads": {v.name: v.value.grad.cpu().numpy() for v in weights},
+            }
+        return out
 
     # ---- state ---------------------------------------------------------------------------------
 

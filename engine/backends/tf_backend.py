@@ -38,6 +38,7 @@ from engine.backends.keras_model import (  # noqa: E402
     build_probe_model,
     load_weights,
     make_optimizer,
+    node_layers,
     probe_layout,
     probe_result,
     read_weights,
@@ -236,6 +237,30 @@ class TFBackend:
             dense[len(zeros) :],
             probe_layout(model, self.plan),
         )
+
+    def isolate(
+        self, inputs: dict[str, list[np.ndarray]], grads: dict[str, np.ndarray]
+    ) -> dict[str, dict[str, Any]]:
+        """Each layer alone, fed another column's inputs and output gradient (engine.divergence):
+        its output and weight gradients, on a probe model apart from the trained one."""
+        model = build_probe_model(self.plan, self.get_weights())
+        out: dict[str, dict[str, Any]] = {}
+        for node in self.plan.nodes:
+            layer, extra, merge = node_layers(model, node)
+            ins = [tf.constant(a, tf.float32) for a in inputs[node.id]]
+            weights = list(layer.trainable_variables)
+            with tf.GradientTape() as tape:
+                y = layer(ins if merge else ins[0], training=True)
+                if extra is not None:
+                    y = extra(y)
+            g = tape.gradient(y, weights, output_gradients=tf.constant(grads[node.id]))
+            out[node.id] = {
+                "output": y.numpy(),
+                "weight_grads": {
+                    v.name: tf.convert_to_tensor(gi).numpy() for v, gi in zip(weights, g)
+                },
+            }
+        return out
 
     # ---- state ---------------------------------------------------------------------------------
 

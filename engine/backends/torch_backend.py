@@ -93,6 +93,25 @@ class Net(nn.Module):
 _STATISTICS = ("moving_mean", "moving_variance")
 
 
+def _spec_grads(layer_type: str, module: nn.Module) -> dict[str, np.ndarray]:
+    """A module's weight gradients in the spec layout (its weights' converter applied to them;
+    zeros for a tensor without a gradient, BatchNorm's statistics left out)."""
+    from_torch = TORCH[layer_type].from_torch
+    params = dict(module.named_parameters())
+    if from_torch is None or not params:
+        return {}
+    arrays = {k: torch.zeros_like(b).cpu().numpy() for k, b in module.named_buffers()}
+    arrays |= {
+        k: (p.grad if p.grad is not None else torch.zeros_like(p)).cpu().numpy()
+        for k, p in params.items()
+    }
+    return {
+        k: np.asarray(v, dtype=np.float32)
+        for k, v in from_torch(arrays).items()
+        if k not in _STATISTICS
+    }
+
+
 def _loss_fn(loss: str) -> Callable[..., Tensor]:
     losses: dict[str, Callable[..., Tensor]] = {
         "cross_entropy": F.cross_entropy,
@@ -274,28 +293,44 @@ class TorchBackend:
             spec = {"output": t.detach(), "output_grad": t.grad}
             if out_layout(net.ran[node.id], t.dim()) == "cf":  # back to channels-last
                 spec = {k: L.Permute(t.dim(), False)(v) for k, v in spec.items()}
-            grads: dict[str, np.ndarray] = {}
-            from_torch = TORCH[node.type].from_torch
-            module = net.layers[net.key[node.id]]
-            params = dict(module.named_parameters())
-            if from_torch is not None and params:
-                # every tensor the converter reads: gradients, zeros for what has none
-                arrays = {k: torch.zeros_like(b).numpy() for k, b in module.named_buffers()}
-                arrays |= {
-                    k: (p.grad if p.grad is not None else torch.zeros_like(p)).cpu().numpy()
-                    for k, p in params.items()
-                }
-                grads = {
-                    k: np.asarray(v, dtype=np.float32)
-                    for k, v in from_torch(arrays).items()
-                    if k not in _STATISTICS
-                }
+            grads = _spec_grads(node.type, net.layers[net.key[node.id]])
             output, grad = spec["output"], spec["output_grad"]
             assert output is not None
             out[node.id] = {
                 "output": output.cpu().numpy().astype(np.float32),
                 "output_grad": None if grad is None else grad.cpu().numpy(),
                 "weight_grads": grads,
+            }
+        return out
+
+    def isolate(
+        self, inputs: dict[str, list[np.ndarray]], grads: dict[str, np.ndarray]
+    ) -> dict[str, dict[str, Any]]:
+        """Each layer alone, fed another column's inputs and output gradient (channels-last,
+        converted to the layout the layer runs in, as the Net converts them): its output and
+        weight gradients in the spec layout, on a copy of the model (engine.divergence)."""
+        assert self.model is not None, "build() first"
+        net = copy.deepcopy(self.model).train()
+        out: dict[str, dict[str, Any]] = {}
+        for node in self.plan.nodes:
+            module = net.layers[net.key[node.id]]
+            cf = net.ran[node.id] == "cf"
+            ins = []
+            for a in inputs[node.id]:
+                t = self._tensor(np.ascontiguousarray(a, dtype=np.float32))
+                ins.append(L.Permute(t.dim(), True)(t) if cf and t.dim() > 2 else t)
+            y = module(*ins)
+            g = self._tensor(np.ascontiguousarray(grads[node.id], dtype=np.float32))
+            back = out_layout(net.ran[node.id], y.dim()) == "cf"
+            if back:
+                g = L.Permute(g.dim(), True)(g)
+            if any(p.requires_grad for p in module.parameters()):
+                y.backward(g)
+            if back:
+                y = L.Permute(y.dim(), False)(y)
+            out[node.id] = {
+                "output": y.detach().cpu().numpy(),
+                "weight_grads": _spec_grads(node.type, module),
             }
         return out
 

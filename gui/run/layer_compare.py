@@ -31,7 +31,8 @@ TINTS = {
 def verdict(row: dict[str, Any]) -> str:
     """The TINTS key of one layer's row (engine.divergence.result)."""
     if row["within_tolerance"]:
-        return "ok"
+        # alone it agrees; in place it carries the first divergent layer's difference
+        return "ok" if row.get("in_place_within_tolerance", True) else "follows"
     if row["unexplained"]:
         return "unexplained"
     return "follows" if str(row["cause"]).startswith("follows from") else "known"
@@ -49,18 +50,20 @@ def layer_lines(res: dict[str, Any], lid: str) -> list[str]:
     a, b = (html.escape(label_of(c)) for c in res["frameworks"])
     colour, meaning = TINTS[verdict(row)]
     first = " (the first divergent layer)" if res["first_divergent_layer"] == lid else ""
+    alone = res["comparison"] == "isolated"
     lines = [
         f"<b style='color:{colour}'>{b} vs {a}: {meaning}{first}</b>",
-        f"output max |diff| {_figure(row['forward_max_abs_diff'])}, "
-        f"its gradient {_figure(row['output_grad_max_abs_diff'])}",
-        f"weight gradients {_figure(row['weight_grad_max_abs_diff'])}, "
-        f"update {_figure(row['update_max_abs_diff'])}",
+        f"{'alone' if alone else 'in place'}: output max |diff| "
+        f"{_figure(row['forward_max_abs_diff'])}, weight gradients "
+        f"{_figure(row['weight_grad_max_abs_diff'])}",
+        f"in place: output {_figure(row.get('in_place_forward_max_abs_diff'))}, its gradient "
+        f"{_figure(row['output_grad_max_abs_diff'])}, update {_figure(row['update_max_abs_diff'])}",
     ]
     if row["cause"]:
         lines.append(f"why: {html.escape(row['cause'])}")
     elif row["unexplained"]:
         lines.append("no known cause: a bug in TwinTrain, or a real framework difference")
-    lines.append(f"batch {res['step'] + 1}, compared in place")
+    lines.append(f"batch {res['step'] + 1}")
     return lines
 
 

@@ -1,5 +1,5 @@
 """One column's layer probe in its own process, for tests/engine/test_divergence.py:
-``python probe_worker.py COLUMN PRESET FOLDER [--wrong-bias TYPE]``.
+``python probe_worker.py COLUMN PRESET FOLDER [--wrong-bias TYPE] [--isolate REFERENCE.npz]``.
 
 ``--wrong-bias TYPE`` loads PyTorch's weights of every TYPE layer with 0.1 added to its bias: a
 deliberately wrong weight conversion, which the comparison must flag as unexplained at the first
@@ -49,7 +49,8 @@ def main() -> None:
     training = resolve_training(project.training, graph.dataset.task if graph.dataset else None)
     backend = load_backend(column)(project, threads=1, mode=split_column(column)[1])
     backend.build(init_weights(project, graph, training["seed"]))
-    job = {"framework": column, "probe": {"step": 0, "dir": folder}}
+    isolate = sys.argv[sys.argv.index("--isolate") + 1] if "--isolate" in sys.argv else None
+    job = {"framework": column, "probe": {"step": 0, "dir": folder, "isolate": isolate}}
     probe_job(job, backend, load_data(project), training)
 
 

@@ -157,22 +157,32 @@ def test_native_optimizer_and_init_name_their_cause():
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_a_wrong_weight_conversion_is_unexplained_where_it_is(tmp_path):
+    """PyTorch's Conv2D bias loaded wrong: TensorFlow is the reference, PyTorch's layers run
+    alone on its inputs, so each broken layer is pinned and the ones between them agree."""
     worker = ROOT / "tests" / "engine" / "probe_worker.py"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    for column, extra in (("torch", ["--wrong-bias", "Conv2D"]), ("tensorflow", [])):
+    reference = probe_file(tmp_path, "tensorflow")
+    for column, extra in (
+        ("tensorflow", []),
+        ("torch", ["--wrong-bias", "Conv2D", "--isolate", str(reference)]),
+    ):
         subprocess.run(
             [sys.executable, str(worker), column, "digits_cnn", str(tmp_path), *extra],
             check=True,
             timeout=300,
             env=env,
         )
-    a, b = (load_probe(probe_file(tmp_path, c)) for c in ("torch", "tensorflow"))
+    a, b = (load_probe(probe_file(tmp_path, c)) for c in ("tensorflow", "torch"))
     context = {"step": 0, "init": "matched", "optimizer": "matched", "optimizer_note": ""}
-    res = result(a, b, load_project_arg("digits_cnn"), ("torch", "tensorflow"), context)
+    res = result(a, b, load_project_arg("digits_cnn"), ("tensorflow", "torch"), context)
+    assert res["comparison"] == "isolated"
     rows = {r["id"]: r for r in res["layers"]}
     assert res["first_divergent_layer"] == "conv1"
-    assert rows["conv1"]["unexplained"] and rows["conv1"]["cause"] is None
-    assert rows["pool1"]["cause"] == "follows from conv1 (compared in place)"
+    for broken in ("conv1", "conv2"):  # the second is pinned too, not hidden behind the first
+        assert rows[broken]["unexplained"] and rows[broken]["cause"] is None, rows[broken]
+    assert rows["pool1"]["within_tolerance"] and not rows["pool1"]["in_place_within_tolerance"]
+    assert rows["pool1"]["cause"] == "follows from conv1: alone, this layer agrees"
+    assert rows["fc1"]["within_tolerance"]
 
 
 def test_diff_refuses_other_than_two_columns(tmp_path):
