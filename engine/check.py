@@ -72,6 +72,7 @@ def check_report(project: Project) -> dict[str, Any]:
             "task": ds.task,
             "n_classes": ds.n_classes,
             "n_samples": ds.n_samples,
+            "class_names": list(ds.class_names),
         },
     }
 
@@ -127,6 +128,8 @@ def format_check_table(project: Project, report: dict[str, Any]) -> str:
             f"dataset {ds['name']} ({ds['n_samples']} samples, {target}), "
             f"output '{report['output']}'"
         )
+        if ds.get("class_names"):  # an image folder's sub-folders, a text CSV's labels, sorted
+            head.append(f"classes: {', '.join(ds['class_names'])}")
     out = head + ["", line(rows[0]), "  ".join("-" * w for w in widths)]
     out += [line(r) for r in rows[1:-1]]
     out += ["  ".join("-" * w for w in widths), line(rows[-1])]

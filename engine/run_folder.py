@@ -57,6 +57,37 @@ def prepare_run_dir(out: Path, *, force: bool = False) -> Path:
     return out
 
 
+LABELS_FILE = "labels.json"
+
+
+def _write_labels(out: Path, project: Any) -> None:
+    """``labels.json`` for a dataset with named classes (an image folder's sub-folders, a text
+    CSV's labels) and, for text, the vocabulary by word id: what a model's outputs and inputs
+    mean, kept with the run. A dataset that cannot be read writes nothing here; the workers
+    report why."""
+    from engine.spec import validate
+
+    try:
+        graph = validate(project)
+    except SpecError:
+        return
+    ds = graph.dataset
+    if ds is None or not ds.class_names:
+        return
+    labels: dict[str, Any] = {"dataset": ds.name, "class_names": list(ds.class_names)}
+    if ds.name == "text_csv":
+        from engine.data.text_csv import vocabulary
+        from engine.spec.training import resolve_training
+
+        training = resolve_training(project.training, ds.task)
+        try:
+            words, _ = vocabulary(training["dataset"], training["seed"], project.base_dir)
+        except (OSError, ValueError, SpecError):
+            return
+        labels["vocabulary"] = words
+    write_atomic(out / LABELS_FILE, json.dumps(labels, indent=1))
+
+
 class RunRecorder:
     """A session listener that writes the run folder."""
 
@@ -78,6 +109,7 @@ class RunRecorder:
         self._metrics_file.flush()
         self._epochs_file.flush()
         write_atomic(self.out / "project.twintrain.json", session.project.to_json())
+        _write_labels(self.out, session.project)
         if session.export:
             from engine.exporting import REQUEST
 

@@ -12,9 +12,18 @@ from typing import Any
 
 from engine.spec.params import Param
 
-SYNTHETIC = ("xor", "moons", "circles", "spirals", "blobs", "sine_sequence", "parity_bits")
+SYNTHETIC = (
+    "xor",
+    "moons",
+    "circles",
+    "spirals",
+    "blobs",
+    "sine_sequence",
+    "parity_bits",
+    "mnist1d",
+)
 BUNDLED = ("digits", "iris", "wine", "breast_cancer", "diabetes")
-FILES = ("csv", "npz")
+FILES = ("csv", "npz", "text_csv", "image_folder")
 NAMES = SYNTHETIC + BUNDLED + FILES
 
 # Pixel sets are scaled to [0, 1]; tabular sets are standardised on the training split;
@@ -88,6 +97,9 @@ DATASET_PARAMS: dict[str, tuple[Param, ...]] = {
         ),
         Param("length", "int", 8, minimum=1, maximum=10_000, doc="Bits per string."),
     ),
+    "mnist1d": (
+        Param("n_samples", "int", 4000, minimum=10, maximum=1_000_000, doc="Number of signals."),
+    ),
     "digits": (),
     "iris": (),
     "wine": (),
@@ -113,6 +125,71 @@ DATASET_PARAMS: dict[str, tuple[Param, ...]] = {
             choices=("auto", "classification", "regression"),
             doc="Inferred from y when 'auto'.",
         ),
+    ),
+    "text_csv": (
+        Param("path", "str", doc="CSV file, relative to the project file."),
+        Param("text", "str", "text", doc="Name of the text column."),
+        Param("label", "str", "label", doc="Name of the label column (class names)."),
+        Param(
+            "vocab_size",
+            "int",
+            2000,
+            minimum=3,
+            maximum=1 << 20,
+            doc="Word ids 0 to vocab_size - 1: 0 pads, 1 is an unknown word.",
+        ),
+        Param("length", "int", 32, minimum=1, maximum=10_000, doc="Word ids per text."),
+    ),
+    "image_folder": (
+        Param("path", "str", doc="Folder with one sub-folder per class, relative to the project."),
+        Param(
+            "size",
+            "int_or_pair",
+            None,
+            minimum=1,
+            maximum=4096,
+            nullable=True,
+            doc="[H, W] every image is resized to (bilinear); null keeps the images' own size.",
+        ),
+        Param("color", "choice", "rgb", choices=("rgb", "grayscale"), doc="Channels: 3 or 1."),
+        Param(
+            "max_per_class",
+            "int",
+            None,
+            minimum=1,
+            maximum=1_000_000,
+            nullable=True,
+            doc="Use at most this many images of each class (the first by name).",
+        ),
+    ),
+}
+
+# The reference page's table row of each file kind: (source, x per sample, target, samples);
+# x is formatted with the resolved defaults.
+FILE_CELLS: dict[str, tuple[str, str, str, str]] = {
+    "csv": (
+        "your file",
+        "one column per feature",
+        "column `target`: classes or numbers (`task`)",
+        "the file's",
+    ),
+    "npz": (
+        "your file",
+        "array `x`, as stored",
+        "array `y`: classes or numbers (`task`)",
+        "the file's",
+    ),
+    "text_csv": (
+        "your file",
+        "`[{length}]` word ids (`length`)",
+        "column `label`: classes",
+        "the file's",
+    ),
+    "image_folder": (
+        "your folder",
+        "`[H, W, C]` pixels (`size`, `color`)",
+        "one class per sub-folder",
+        "the folder's",
     ),
 }
 
@@ -140,6 +217,7 @@ class DatasetInfo:
     label_note: str = (
         ""  # user files: where the largest class label is (named when the model is too small)
     )
+    class_names: tuple[str, ...] = ()  # image_folder and text_csv: the names, by class id
 
     def describe_target(self) -> str:
         if self.task == "classification":
@@ -181,6 +259,30 @@ def describe(dataset: dict, base_dir: Path | None = None) -> DatasetInfo:
         return DatasetInfo(name, (d["length"], 1), "classification", 2, (), d["n_samples"])
     if name == "diabetes":
         return DatasetInfo(name, (10,), "regression", None, (1,), 442)
+    if name == "mnist1d":
+        return DatasetInfo(name, (40, 1), "classification", 10, (), d["n_samples"])
+    if name == "text_csv":
+        if "path" not in d:  # the reference page's table: the shape alone, no file named
+            return DatasetInfo(name, (d["length"],), "classification", None, (), 0)
+        from engine.data import text_csv
+
+        n, names = text_csv.count(d, base_dir)
+        return DatasetInfo(
+            name, (d["length"],), "classification", len(names), (), n, class_names=tuple(names)
+        )
+    if name == "image_folder":
+        from engine.data import images
+
+        x, y, folders = images.load_uint8(d, base_dir)
+        return DatasetInfo(
+            name,
+            tuple(x.shape[1:]),
+            "classification",
+            len(folders),
+            (),
+            len(x),
+            class_names=tuple(folders),
+        )
     from engine.data.files import describe_file
 
     return describe_file(d, base_dir)

@@ -39,8 +39,9 @@ def _fail(message: str, field: str = "path") -> SpecError:
     return SpecError(message, field=f"training.dataset.{field}")
 
 
-def resolve_path(path: str, base_dir: Path | None) -> Path:
-    """The file a project's dataset path names, refused when it leaves the project's folder."""
+def resolve_path(path: str, base_dir: Path | None, *, folder: bool = False) -> Path:
+    """The file (or, with ``folder``, the folder) a project's dataset path names, refused when it
+    leaves the project's folder."""
     if "\x00" in path:
         raise _fail(f"{path!r} is not a usable file name (it holds a NUL character)")
     pure = PurePath(path)
@@ -56,6 +57,10 @@ def resolve_path(path: str, base_dir: Path | None) -> Path:
         full = (root / pure).resolve()
         if root not in full.parents and full != root:
             raise _fail(f"'{path}' resolves outside the project file's folder")
+        if folder:
+            if not full.is_dir():
+                raise _fail(f"data folder '{path}' not found next to the project file")
+            return full
         if not full.is_file():
             raise _fail(f"data file '{path}' not found next to the project file")
         size = full.stat().st_size

@@ -91,6 +91,18 @@ def generate(
             x = x.reshape(-1, 8, 8, 1)
         if name == "diabetes":
             y = y.reshape(-1, 1)
+    elif name == "mnist1d":
+        from engine.data import mnist1d
+
+        x, y = mnist1d.make(dataset["n_samples"], rng)
+    elif name == "text_csv":
+        from engine.data import text_csv
+
+        x, y = text_csv.load(dataset, seed, base_dir)
+    elif name == "image_folder":
+        from engine.data import images
+
+        x, y, _classes = images.load(dataset, base_dir)
     else:
         from engine.data.files import load_file
 
@@ -128,6 +140,14 @@ def _spirals(
     return np.concatenate(xs), np.concatenate(ys)
 
 
+def split_indices(n: int, seed: int, validation_split: float) -> tuple[np.ndarray, np.ndarray]:
+    """(train, validation) sample indices: the split ``load_data`` makes (and the text_csv
+    vocabulary is counted on)."""
+    order = np.random.default_rng([seed, 2]).permutation(n)
+    n_val = int(round(n * validation_split))
+    return order[n_val:], order[:n_val]
+
+
 def load_data(project: Project) -> Data:
     """The project's data, split and normalised, identical on every call with the same project."""
     info = describe(project.training["dataset"], project.base_dir)
@@ -135,9 +155,7 @@ def load_data(project: Project) -> Data:
     dataset = resolve(project.training["dataset"])
     seed = training["seed"]
     x, y = generate(dataset, seed, project.base_dir)
-    order = np.random.default_rng([seed, 2]).permutation(len(x))
-    n_val = int(round(len(x) * dataset["validation_split"]))
-    val, train = order[:n_val], order[n_val:]
+    train, val = split_indices(len(x), seed, dataset["validation_split"])
     x_train, x_val, y_train, y_val = x[train], x[val], y[train], y[val]
     norm = dataset["normalize"]
     if norm == "pixels":

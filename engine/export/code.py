@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.export.code_common import Settings, settings
+from engine.export.code_data import PREPARED, PREPARED_FILE
 from engine.export.code_keras import keras_source
 from engine.export.code_torch import torch_source
 from engine.export.common import Entry, entry, one_line, write_text
@@ -29,6 +30,23 @@ def generate(project: Project) -> dict[str, str]:
     return {framework: make(s) for framework, make in GENERATORS.items()}
 
 
+def _write_prepared(project: Project, path: Path) -> None:
+    """The dataset's raw x and y, as engine.data.load.generate makes them, for the scripts."""
+    import io
+
+    import numpy as np
+
+    from engine.data.catalog import resolve
+    from engine.data.load import generate
+    from engine.spec.project import write_atomic
+
+    dataset = resolve(project.training["dataset"])
+    x, y = generate(dataset, int(project.training.get("seed", 0)), project.base_dir)
+    buffer = io.BytesIO()
+    np.savez(buffer, allow_pickle=False, x=x, y=y)
+    write_atomic(path, buffer.getvalue())
+
+
 def write_code(project: Project, out_dir: Path) -> list[Entry]:
     """Write both scripts into ``out_dir``; one entry each. Never raises."""
     out_dir = Path(out_dir)
@@ -41,6 +59,14 @@ def write_code(project: Project, out_dir: Path) -> list[Entry]:
             for fw, name in CODE_FILES.items()
         ]
     user_file = s.dataset["name"] in ("csv", "npz")
+    if s.dataset["name"] in PREPARED:
+        try:
+            _write_prepared(project, out_dir / PREPARED_FILE)
+        except Exception as exc:
+            return [
+                entry("code", fw, name, out_dir, ok=False, reason=one_line(exc))
+                for fw, name in CODE_FILES.items()
+            ]
     entries = []
     for framework, make in GENERATORS.items():
         name = CODE_FILES[framework]

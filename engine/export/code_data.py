@@ -24,13 +24,21 @@ _SKLEARN = {
 _SEED_NOTE = "    # TwinTrain draws a scikit-learn seed first; kept so that the samples match."
 
 
+# Datasets the scripts read from a prepared ``dataset.npz`` the export writes beside them (x and
+# y exactly as TwinTrain made them: MNIST-1D's generated signals, a text CSV's word ids with
+# the vocabulary of the training split, an image folder decoded and resized), instead of
+# repeating a generator, a tokenizer or an image decoder in every script.
+PREPARED = ("mnist1d", "text_csv", "image_folder")
+PREPARED_FILE = "dataset.npz"
+
+
 def imports(s: Settings) -> list[str]:
     """Import lines the data code needs (standard library first, then third party)."""
     name = s.dataset["name"]
     std = []
     if name == "csv":
         std.append("import csv")
-    if name in ("csv", "npz"):
+    if name in ("csv", "npz") or name in PREPARED:
         std.append("from pathlib import Path")
     third = ["import numpy as np"]
     if name in _SKLEARN:
@@ -51,6 +59,18 @@ def user_file(s: Settings) -> list[str]:
     """The marked block naming a user's data file (empty for the built-in datasets)."""
     out: list[str] = []
     name = s.dataset["name"]
+    if name in PREPARED:
+        out += [
+            "",
+            "# " + "-" * 76,
+            *comment_lines(
+                "",
+                f"YOUR DATA: the '{name}' dataset as TwinTrain prepared it, written beside this "
+                f"script by the export as {PREPARED_FILE} (arrays x and y).",
+            ),
+            f"DATA_FILE = Path(__file__).with_name({literal(PREPARED_FILE)})",
+            "# " + "-" * 76,
+        ]
     if name in ("csv", "npz"):
         shown = PurePath(s.dataset["path"]).name
         out += [
@@ -168,7 +188,7 @@ def _load_dataset(s: Settings) -> list[str]:
             "    labels = [row[t].strip() for row in rows[1:]]",
             *_labels(s),
         ]
-    if name == "npz":
+    if name == "npz" or name in PREPARED:
         return head + [
             '    """Arrays x and y from the .npz file (read without pickle)."""',
             "    with np.load(DATA_FILE, allow_pickle=False) as data:",

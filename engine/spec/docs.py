@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.data import catalog
+from engine.data.images import MAX_PIXELS as IMAGE_MAX_PIXELS
 from engine.spec import project as loader
 from engine.spec.layer_types import GROUPS, LAYER_TYPES, LayerType
 from engine.spec.params import ACTIVATIONS, MAX_DIM, Param
@@ -395,15 +396,12 @@ def _dataset_rows() -> list[str]:
     for name in catalog.NAMES:
         resolved = catalog.resolve({"name": name})
         if name in catalog.FILES:
+            source, x, target, samples = catalog.FILE_CELLS[name]
             cells = {
-                "source": "your file",
-                "x": "one column per feature" if name == "csv" else "array `x`, as stored",
-                "target": (
-                    "column `target`: classes or numbers (`task`)"
-                    if name == "csv"
-                    else "array `y`: classes or numbers (`task`)"
-                ),
-                "samples": "the file's",
+                "source": source,
+                "x": x.format(**resolved),
+                "target": target,
+                "samples": samples,
             }
         else:
             info = catalog.describe({"name": name})
@@ -635,6 +633,32 @@ def markdown() -> str:
         "classes (0, 1, 2, ...; text labels are classes too) and others are a regression target. "
         "Missing or non-finite values, a single class, or negative class labels are refused, with "
         "the row and column (or the array and sample) named.",
+        "",
+        '`mnist1d` is MNIST-1D (Greydanus 2020, "Scaling down deep learning"), generated '
+        "offline from the seed: ten hand-drawn 1-D digit templates, each sample padded, "
+        "stretched, scaled, shifted, given correlated and white noise, sheared and resampled to "
+        "40 points; a signal of shape `[40, 1]` for Conv1D, GRU or LSTM models, 10 classes taking "
+        "turns, the same signals for the same seed.",
+        "",
+        "A `text_csv` file is UTF-8 CSV with a header row; `text` names the column of text and "
+        "`label` the column of class names (classes are numbered in sorted order). Each text is "
+        "lower-cased and split on anything that is not a letter; the vocabulary is the "
+        "`vocab_size` - 2 most frequent words of the training split (ties alphabetical), id 0 "
+        "pads and id 1 is a word outside it; each sample is its first `length` ids, padded with "
+        "0 at the end (as float32, which an Embedding reads as ids). `normalize` `standard` is "
+        "refused for it.",
+        "",
+        "An `image_folder` holds one sub-folder per class (the sorted names are the classes) with "
+        "PNG, JPEG, BMP or GIF files of any size and mode, e.g. `images/cat/1.png`, "
+        "`images/dog/a.jpg`. Each image is converted to `rgb` or `grayscale` (transparency "
+        "dropped), resized to `size` with bilinear filtering (without `size` all images must "
+        "share one size), scaled to [0, 1] and given channels-last `[H, W, C]`. Decoded images "
+        "are cached in the user cache folder (in `cache` of `TWINTRAIN_DATA_DIR` where that is "
+        "set), keyed by the "
+        "files' names, sizes and times and the parameters. An empty class folder, a class with "
+        "one image, an unreadable image, mixed sizes without `size`, an image declaring more "
+        f"than {IMAGE_MAX_PIXELS:,} pixels and a path or symlink leading out of the project's "
+        "folder are refused, with the image named.",
         "",
         SCHEMA_NOTES,
     ]

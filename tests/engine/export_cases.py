@@ -211,6 +211,26 @@ ZOO: dict[str, dict] = {
             "optimizer": {"name": "sgd", "learning_rate": 0.01},
         },
     ),
+    "zoo_images": _project(
+        "zoo-images",
+        [12, 12, 1],
+        [
+            {"id": "conv", "type": "Conv2D", "filters": 4, "kernel_size": 3, "activation": "relu"},
+            {"id": "gap", "type": "GlobalAvgPool2D"},
+            {"id": "out", "type": "Dense", "units": 3},
+        ],
+        {
+            "dataset": {
+                "name": "image_folder",
+                "path": "shapes",
+                "size": [12, 12],
+                "color": "grayscale",
+            },
+            "batch_size": 8,
+            "epochs": 3,
+            "optimizer": {"name": "adam", "learning_rate": 0.01},
+        },
+    ),
 }
 
 
@@ -235,6 +255,9 @@ def write_cases(folder: Path) -> list[Path]:
     _write_data(folder)
     for preset in PRESETS:
         shutil.copy(preset, folder / preset.name)
+    # the presets' own data files (a text CSV), where their relative paths expect them
+    shutil.copytree(ROOT / "presets" / "data", folder / "data", dirs_exist_ok=True)
+    shutil.copytree(ROOT / "tests" / "data" / "shapes", folder / "shapes", dirs_exist_ok=True)
     for key, doc in ZOO.items():
         (folder / f"{key}{SUFFIX}").write_text(json.dumps(doc, indent=1), encoding="utf-8")
     return sorted(folder.glob(f"*{SUFFIX}"))
