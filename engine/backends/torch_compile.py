@@ -6,15 +6,14 @@ graphs AOTAutograd compiled with it, and the optimizer's update stays eager (Twi
 optimizer is a plain Python loop that Dynamo would split into many graphs). Evaluation and
 exports use the uncompiled module, so the exported model is the same whatever mode trained it.
 
-Imported only in a worker that already imports torch.
+torch itself is imported where it is used, so the mode table can be read (the code export's
+tests compare the scripts' table with it) without importing torch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-
-import torch
 
 # Mode id -> torch.compile's mode argument for (cpu, cuda); None: the default mode.
 TORCH_MODES: dict[str, tuple[str | None, str | None]] = {
@@ -30,6 +29,8 @@ def compiled(fn: Callable[..., Any], mode: str, device: str) -> Callable[..., An
         return fn
     if mode == "reduce-overhead" and device != "cuda":
         raise RuntimeError("mode reduce-overhead replays CUDA graphs: it needs --device cuda")
+    import torch
+
     cpu_mode, cuda_mode = TORCH_MODES[mode]
     return torch.compile(fn, mode=cuda_mode if device == "cuda" else cpu_mode)
 
