@@ -49,6 +49,7 @@ def compile_figures(
     compile_s = (
         sum(max(0.0, float(c["step_time_s"]) - base) for c in compiles) if compiles else None
     )
+    recompile_steps = [int(c["step"]) for c in later]
     return {
         "mode": split_column(column)[1],
         "compiling_mode": mode.compiles,
@@ -57,23 +58,24 @@ def compile_figures(
         "graphs": graphs,
         "first_graphs": int(at_first[0]["graphs"]) if at_first else 0,
         "recompiles": len(later),
-        "recompile_steps": [int(c["step"]) for c in later],
-        "compile_text": compile_text(mode.compiles, compile_s, compiles),
+        "recompile_steps": recompile_steps,
+        "compile_text": compile_text(mode.compiles, compile_s, graphs, recompile_steps),
     }
 
 
-def compile_text(compiling: bool, compile_s: float | None, compiles: list[dict[str, Any]]) -> str:
-    """'38.70 s, 1 graph, 0 recompiles', or 'none (eager)'."""
+def compile_text(
+    compiling: bool, compile_s: float | None, graphs: int, recompile_steps: list[int]
+) -> str:
+    """'38.70 s, 1 graph, 0 recompiles', or 'none (eager)'; ``compile_s`` None: no compile seen."""
     if not compiling:
         return "none (eager)"
-    if not compiles or compile_s is None:
+    if compile_s is None:
         return "no compile seen"
-    graphs = int(compiles[-1]["graphs"])
-    later = [c for c in compiles if int(c["step"]) > 1]
-    at = f" (step {', '.join(str(c['step']) for c in later[:3])})" if later else ""
+    n = len(recompile_steps)
+    at = f" (step {', '.join(map(str, recompile_steps[:3]))})" if n else ""
     return (
         f"{compile_s:.2f} s, {graphs} graph{'s' if graphs != 1 else ''}, "
-        f"{len(later)} recompile{'s' if len(later) != 1 else ''}{at}"
+        f"{n} recompile{'s' if n != 1 else ''}{at}"
     )
 
 

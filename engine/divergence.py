@@ -191,8 +191,6 @@ def explain(rows: list[dict[str, Any]], context: dict[str, Any]) -> None:
                 if test(context, row):
                     row["cause"] = words.format(**context)
                     break
-            if row["loss_grad"] and row["cause"] is None:
-                row["cause"] = None  # the loss's own gradient: unexplained unless known
             if (
                 row["cause"] is None
                 and not row["isolated"]

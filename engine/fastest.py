@@ -56,11 +56,9 @@ def probe(
     from engine.summary import framework_summary
 
     columns = candidates(runtime_id, device)
-    trial = project.copy()
-    trial.training["epochs"] = max(1, int(trial.training.get("epochs", 1)))
     started = time.perf_counter()
     with Session(
-        trial,
+        project,
         frameworks=columns,
         device=device,
         schedule="alternate",

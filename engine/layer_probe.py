@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from engine.runtimes import file_stem
 from engine.spec.project import INPUT_ID, write_atomic
+
+if TYPE_CHECKING:
+    from engine.backends.base import Backend
 
 Probe = dict[str, dict[str, Any]]  # layer id -> output, output_grad, weight_grads, updates...
 _FIELDS = {"grad": "weight_grads", "update": "updates", "iso_grad": "iso_grads"}
@@ -32,7 +35,7 @@ def probe_file(folder: str | Path, column: str) -> Path:
     return Path(folder) / f"{file_stem(column)}.npz"
 
 
-def probe_job(job: dict[str, Any], backend: Any, data: Any, training: dict[str, Any]) -> int:
+def probe_job(job: dict[str, Any], backend: Backend, data: Any, training: dict[str, Any]) -> int:
     """Replay ``job['probe']['step']`` training steps on the run's own batches, probe the next
     batch, take its step, and write the file; returns the steps taken (replayed + 1)."""
     spec = job["probe"]
@@ -59,7 +62,7 @@ def probe_job(job: dict[str, Any], backend: Any, data: Any, training: dict[str, 
     return step + 1
 
 
-def _isolate(found: Probe, reference: Probe, backend: Any) -> None:
+def _isolate(found: Probe, reference: Probe, backend: Backend) -> None:
     """Each layer alone on the reference's inputs and output gradient: ``iso_output`` and
     ``iso_grads`` beside the in-place figures."""
     nodes = backend.plan.nodes

@@ -175,13 +175,13 @@ def _build(
     threads: int,
     init: str,
     optimizer: str,
-    weights_from: str | Path | None = None,
-    mode: str | None = None,
+    weights_from: str | Path | None,
+    mode: str,
 ) -> tuple[Data, dict[str, Any], Backend]:
     """(data, resolved training section, built backend) for a project: one path for a job and for
     a warm worker's rehearsal, so the rehearsal warms up exactly what a job will run.
     ``weights_from``: a .npz of trained weights (engine.trained_weights) to build from instead;
-    ``mode``: the execution mode (None: the backend's default)."""
+    ``mode``: the execution mode (engine.runtimes.Runtime.modes)."""
     from engine.data.load import load_data
     from engine.spec import validate
     from engine.spec.training import resolve_training
@@ -189,11 +189,7 @@ def _build(
     graph = validate(project)
     data = load_data(project)
     training = resolve_training(project.training, graph.dataset.task if graph.dataset else None)
-    backend = (
-        backend_cls(project, device=device, threads=threads)
-        if mode is None
-        else backend_cls(project, device=device, threads=threads, mode=mode)
-    )
+    backend = backend_cls(project, device=device, threads=threads, mode=mode)
     weights = None
     if weights_from:
         from engine.trained_weights import load_weights
@@ -217,9 +213,17 @@ def _rehearse(framework: str, threads: int) -> None:
     what its column measures, so a warm worker must not pay it in advance."""
     from engine.backends import load_backend
     from engine.presets import load_project_arg
+    from engine.runtimes import runtime
 
     data, training, backend = _build(
-        load_backend(framework), load_project_arg("xor_mlp"), "cpu", threads, "matched", "matched"
+        load_backend(framework),
+        load_project_arg("xor_mlp"),
+        "cpu",
+        threads,
+        "matched",
+        "matched",
+        None,
+        runtime(framework).default_mode,
     )
     n = training["batch_size"]
     backend.train_step(data.x_train[:n], data.y_train[:n])
@@ -246,6 +250,18 @@ def _export(job: dict[str, Any], backend: Backend, data: Data, events: EventWrit
     export = getattr(importlib.import_module(module), name)
     entries = export(backend, spec.get("formats", []), Path(spec["dir"]), sample)
     events.emit("exports", entries=entries)
+
+
+def _done_untimed(events: EventWriter, steps: int) -> None:
+    """The last event of a job that trains nothing timed (an export, a layer probe)."""
+    events.emit(
+        "done",
+        status="finished",
+        steps=steps,
+        peak_rss_bytes=_peak_rss_bytes(),
+        peak_device_bytes=None,
+        train_s=0.0,
+    )
 
 
 class _TensorBoard:
@@ -401,26 +417,11 @@ def run(
     if job.get("mode") == "probe":
         from engine.layer_probe import probe_job
 
-        steps = probe_job(job, backend, data, training)
-        events.emit(
-            "done",
-            status="finished",
-            steps=steps,
-            peak_rss_bytes=_peak_rss_bytes(),
-            peak_device_bytes=None,
-            train_s=0.0,
-        )
+        _done_untimed(events, probe_job(job, backend, data, training))
         return
     if job.get("mode") == "export":
         _export(job, backend, data, events)
-        events.emit(
-            "done",
-            status="finished",
-            steps=0,
-            peak_rss_bytes=_peak_rss_bytes(),
-            peak_device_bytes=None,
-            train_s=0.0,
-        )
+        _done_untimed(events, 0)
         return
 
     process = psutil.Process()

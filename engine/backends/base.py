@@ -87,6 +87,14 @@ class Backend(Protocol):
         apart from the trained model, so the training math and state are untouched
         (engine.divergence)."""
 
+    def isolate(
+        self, inputs: dict[str, list[np.ndarray]], grads: dict[str, np.ndarray]
+    ) -> dict[str, dict[str, Any]]:
+        """Each layer alone, fed ``inputs[layer id]`` (its input arrays, channels-last) and
+        backpropagating ``grads[layer id]`` (its output's gradient): per layer id, ``output`` and
+        ``weight_grads`` in the spec layout, on a copy apart from the trained model
+        (engine.layer_probe)."""
+
     def get_weights(self) -> Weights:
         """Current weights in the spec layout."""
 

@@ -52,6 +52,7 @@ from engine.backends.keras_model import (  # noqa: E402
     load_weights,
     make_loss,
     make_optimizer,
+    model_output,
     node_layers,
     probe_layout,
     probe_result,
@@ -232,7 +233,6 @@ class KerasJaxBackend:
         probe model apart from the trained one: ``value_and_grad`` over the weights and the
         zeros added to each output, unjitted (a probe runs once)."""
         model = build_probe_model(self.plan, self.get_weights())
-        ids = [n.id for n in self.plan.nodes]
         zeros = tuple(jnp.zeros((len(x), *n.output_shape)) for n in self.plan.nodes)
         tv = tuple(v.value for v in model.trainable_variables)
         ntv = tuple(v.value for v in model.non_trainable_variables)
@@ -242,7 +242,7 @@ class KerasJaxBackend:
         def loss(tv: Any, zeros: Any) -> Any:
             outs, _ = model.stateless_call(tv, ntv, [xb, *zeros], training=True)
             outs = as_list(outs)
-            return loss_fn(yb, outs[ids.index(self.plan.output_id)]), outs
+            return loss_fn(yb, model_output(self.plan, outs)), outs
 
         (_, outs), (weight_grads, output_grads) = jax.value_and_grad(
             loss, argnums=(0, 1), has_aux=True

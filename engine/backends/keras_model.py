@@ -144,6 +144,11 @@ def as_list(outputs: Any) -> list[Any]:
     return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
 
 
+def model_output(plan: Plan, outputs: list[Any]) -> Any:
+    """The model's output among a probe model's outputs (one per node, in plan order)."""
+    return outputs[[n.id for n in plan.nodes].index(plan.output_id)]
+
+
 def probe_layout(model: keras.Model, plan: Plan) -> list[tuple[str, str]]:
     """(layer id, weight name) of each of ``model.trainable_variables``, in that order."""
     owner = {

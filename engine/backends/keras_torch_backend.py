@@ -45,6 +45,7 @@ from engine.backends.keras_model import (  # noqa: E402
     correct_count,
     load_weights,
     make_optimizer,
+    model_output,
     node_layers,
     probe_layout,
     probe_result,
@@ -199,8 +200,7 @@ class KerasTorchBackend:
         params = [v.value for v in model.trainable_variables]
         xt, yt = self._tensors(x, y)
         outs = as_list(model([xt, *zeros], training=True))
-        out = outs[[n.id for n in self.plan.nodes].index(self.plan.output_id)]
-        self._loss(out, yt).backward()
+        self._loss(model_output(self.plan, outs), yt).backward()
         return probe_result(
             self.plan,
             [o.detach() for o in outs],

@@ -38,6 +38,7 @@ from engine.backends.keras_model import (  # noqa: E402
     build_probe_model,
     load_weights,
     make_optimizer,
+    model_output,
     node_layers,
     probe_layout,
     probe_result,
@@ -226,8 +227,7 @@ class TFBackend:
         with tf.GradientTape() as tape:
             tape.watch(zeros)
             outs = as_list(model([tf.constant(x, tf.float32), *zeros], training=True))
-            out = outs[[n.id for n in self.plan.nodes].index(self.plan.output_id)]
-            loss = self._loss(tf.constant(self.plan.target(y)), out)
+            loss = self._loss(tf.constant(self.plan.target(y)), model_output(self.plan, outs))
         grads = tape.gradient(loss, zeros + variables)
         dense = [tf.convert_to_tensor(g) for g in grads]  # an Embedding's IndexedSlices
         return probe_result(

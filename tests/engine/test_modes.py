@@ -141,9 +141,8 @@ def test_break_even_is_compile_time_over_time_saved_per_step():
         "saved_per_step_s": pytest.approx(-0.001),
     }
     assert "tensorflow:xla" not in even  # its default mode (graph) is not in this run
-    assert compile_text(False, None, []) == "none (eager)"
-    two = [{"step": 1, "graphs": 1}, {"step": 27, "graphs": 2}]
-    assert compile_text(True, 1.234, two) == "1.23 s, 2 graphs, 1 recompile (step 27)"
+    assert compile_text(False, None, 0, []) == "none (eager)"
+    assert compile_text(True, 1.234, 2, [27]) == "1.23 s, 2 graphs, 1 recompile (step 27)"
 
 
 # ---- every mode trains, with parity and counted compiles -----------------------------------------
