@@ -91,11 +91,12 @@ class LayerCompare:
         chosen = [c for c in self.training.dashboard.checked() if not is_fastest(c)]
         return tuple(chosen[:2])
 
-    def start(self) -> bool:
-        """Compare the first two ticked columns; a message says what is missing instead."""
+    def start(self, columns: tuple[str, str] | None = None, step: int = 0) -> bool:
+        """Compare two columns (the first two ticked unless given) on batch ``step + 1``, the
+        batches before it replayed; a message says what is missing instead."""
         if self.task is not None:
             return False
-        columns = self.columns()
+        columns = columns or self.columns()
         if len(columns) < 2:
             self.win.tell(
                 "Two columns to compare",
@@ -114,12 +115,14 @@ class LayerCompare:
 
         self.action.setEnabled(False)
         self.win.statusBar().showMessage(
-            f"Comparing the layers of {label_of(columns[0])} and {label_of(columns[1])}…"
+            f"Comparing the layers of {label_of(columns[0])} and {label_of(columns[1])}"
+            f" on batch {step + 1}…"
         )
         self.task = run_in_background(
             lambda _task: run_diff(
                 project,
                 (columns[0], columns[1]),
+                step=step,
                 init=options.init,
                 optimizer=options.optimizer,
             ),

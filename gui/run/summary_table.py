@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem
 
+from engine.divergence import parted_pair
 from engine.report import ROW_HELP, ROWS, RUN_HELP, RUN_ROWS, run_rows, summary_rows
 from engine.runtimes import DEFAULT_RUNTIMES
 from engine.style import color_of, label_of
@@ -16,6 +18,9 @@ PARITY_ROWS = ("Max |loss diff|", "First divergent step", "Parity note", "Timing
 
 
 class SummaryTable(QTableWidget):
+    # ((reference, other), step): the parity row's link, "compare their layers where they part"
+    compare_requested = Signal(object, int)
+
     def __init__(self, parent=None) -> None:
         super().__init__(len(RUN_ROWS) + len(ROWS) + len(PARITY_ROWS), 3, parent)
         self.setVerticalHeaderLabels(
@@ -34,6 +39,8 @@ class SummaryTable(QTableWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         self.set_frameworks(DEFAULT_RUNTIMES)
+        self.parted: tuple[tuple[str, str], int] | None = None  # the pair whose curves parted
+        self.cellClicked.connect(self._clicked)
 
     COLUMN_PX = 96  # a framework column's width, unless its header needs more
 
@@ -127,16 +134,36 @@ class SummaryTable(QTableWidget):
                     + ")"
                 )
         self._spanned(base, diff_text)
-        self._spanned(base + 1, first_text)
+        self.parted = parted_pair({"parity": parity}) if parity and first is not None else None
+        if self.parted is None:
+            self._spanned(base + 1, first_text)
+        else:  # a link: the layer comparison of the two columns at the batch before they parted
+            (a, b), step = self.parted
+            link = self._spanned(
+                base + 1,
+                f"{first_text} · Where do they part? Compare layers ›",
+                f"Click to compare every layer of {label_of(b)} and {label_of(a)} on batch "
+                f"{step} (the batches before it replayed), tinted on the canvas",
+            )
+            font = QFont()
+            font.setUnderline(True)
+            link.setFont(font)
+            link.setForeground(QColor("#1a5fb4"))
         self._spanned(base + 2, "; ".join(notes) if notes else "none")
         self._spanned(base + 3, "; ".join(timing) if timing else "none")
         self.setWordWrap(True)
         self.resizeRowsToContents()
 
-    def _spanned(self, row: int, text: str, tooltip: str | None = None) -> None:
+    def _spanned(self, row: int, text: str, tooltip: str | None = None) -> QTableWidgetItem:
         """A run-wide figure: one cell across the framework columns, wrapped."""
         if self.columnSpan(row, 0) != self.columnCount():
             self.setSpan(row, 0, 1, self.columnCount())
         item = QTableWidgetItem(text)
         item.setToolTip(tooltip or text)
         self.setItem(row, 0, item)
+        return item
+
+    def _clicked(self, row: int, _column: int) -> None:
+        if self.parted is not None and row == self._first + len(ROWS) + 1:
+            columns, step = self.parted
+            self.compare_requested.emit(columns, step - 1)

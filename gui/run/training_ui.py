@@ -120,6 +120,10 @@ class TrainingUi:
         from gui.run.layer_compare import LayerCompare
 
         self.compare = LayerCompare(win, self)  # Run > Compare Layers
+        # the parity row's link: the pair whose curves parted, on the batch where they parted
+        self.dashboard.table.compare_requested.connect(
+            lambda columns, step: self.compare.start(tuple(columns), step)
+        )
         menu = win.menuBar().addMenu("&Run")
         for act in (
             self.act_train,

@@ -5,6 +5,7 @@ dropped by any edit."""
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from engine.presets import preset_path
@@ -46,11 +47,27 @@ def test_compare_layers_tints_blocks_and_explains_the_first_divergent(win, qtbot
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_a_matched_model_is_green_everywhere(win, qtbot):
+def test_the_parity_rows_link_compares_where_the_curves_parted(win, qtbot):
+    """A matched model stays green everywhere, also on a replayed batch; the dashboard's
+    'first divergent step' row links to the comparison of the pair that parted."""
     compare = _open(win, "digits_cnn")
-    assert compare.start()
+    table = win.training.dashboard.table
+    parity = {
+        "reference": "torch",
+        "max_loss_abs_diff": 0.2,
+        "first_divergent_step": 3,
+        "pairs": {"tensorflow": {"max_loss_abs_diff": 0.2, "first_divergent_step": 3}},
+    }
+    table.fill({}, parity, [], [])
+    assert table.text("First divergent step", 0).startswith("3 · Where do they part?")
+    row = table.row(table.item(table.rowCount() - 3, 0))
+    assert table.verticalHeaderItem(row).text() == "First divergent step"
+    rect = table.visualItemRect(table.item(row, 0))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert compare.task is not None and "on batch 3" in win.statusBar().currentMessage()
     qtbot.waitUntil(lambda: compare.task is None, timeout=300_000)
     res = win.doc.comparison
+    assert res["frameworks"] == ["torch", "tensorflow"] and res["step"] == 2
     assert res["first_divergent_layer"] is None
     layers = {lid: b for lid, b in win.scene.blocks.items() if lid != INPUT_ID}
     assert {b.divergence[0] for b in layers.values()} == {TINTS["ok"][0]}

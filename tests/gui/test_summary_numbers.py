@@ -156,3 +156,37 @@ def test_init_and_optimizer_are_separate_choices_that_reach_the_session(dash, qt
     dash.optimizer.setCurrentIndex(dash.optimizer.findData("native"))
     dash.init.setCurrentIndex(dash.init.findData("matched"))
     assert (dash.chosen().init, dash.chosen().optimizer) == ("matched", "native")
+
+
+def test_the_first_divergent_step_links_only_when_a_pair_parted(dash):
+    table = dash.table
+    calm = {
+        "reference": "torch",
+        "max_loss_abs_diff": 1e-7,
+        "first_divergent_step": None,
+        "pairs": {"tensorflow": {"max_loss_abs_diff": 1e-7, "first_divergent_step": None}},
+    }
+    table.fill({}, calm, [], [])
+    assert table.parted is None
+    assert table.text("First divergent step", 0) == "none (within tolerance)"
+    asked = []
+    table.compare_requested.connect(lambda columns, step: asked.append((columns, step)))
+    parted = {
+        "reference": "torch",
+        "max_loss_abs_diff": 0.5,
+        "first_divergent_step": 7,
+        "pairs": {
+            "tensorflow": {"max_loss_abs_diff": 0.1, "first_divergent_step": 9},
+            "keras-jax": {"max_loss_abs_diff": 0.5, "first_divergent_step": 7},
+        },
+    }
+    table.set_frameworks(("torch", "tensorflow", "keras-jax"))
+    table.fill({}, parted, [], [])
+    labels = [table.verticalHeaderItem(r).text() for r in range(table.rowCount())]
+    row = labels.index("First divergent step")
+    assert "Compare layers" in table.text("First divergent step", 0)
+    assert "Keras on JAX and PyTorch" in table.item(row, 0).toolTip()
+    table.cellClicked.emit(row - 1, 0)  # the row above is no link
+    assert asked == []
+    table.cellClicked.emit(row, 0)
+    assert asked == [(("torch", "keras-jax"), 6)]  # the first pair to part, the batch before
