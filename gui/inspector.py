@@ -30,6 +30,7 @@ from engine.spec.params import Param
 from engine.spec.project import INPUT_ID
 from engine.spec.training import OPTIMIZER_PARAMS, OPTIMIZERS, TRAINING_PARAMS
 from gui import folders
+from gui.dataset_preview import DatasetPreview
 from gui.document import Document
 from gui.fields import Field, label_for, make_field
 from gui.formatting import shape_text
@@ -41,6 +42,10 @@ _DATASET = Param(
 _OPTIMIZER = Param(
     "name", "choice", "adam", choices=OPTIMIZERS, doc="Optimizer, set the same in every framework."
 )
+
+
+DATA_FILTER = "Data (*.csv *.npz);;All files (*)"
+BROWSE_FILTERS = {"text_csv": "CSV (*.csv);;All files (*)"}  # by dataset kind
 
 
 def _label(text: str, name: str = "") -> QLabel:
@@ -231,6 +236,8 @@ class ProjectForm(_Form):
         for param in catalog.COMMON + catalog.DATASET_PARAMS[dataset]:
             self._training_field(form, ("dataset", param.name), param)
         self.box.addLayout(form)
+        self.preview = DatasetPreview()  # shape, class counts and a few samples
+        self.box.addWidget(self.preview)
 
         self.box.addWidget(_label("Training", "Section"))
         form = _form()
@@ -300,16 +307,20 @@ class ProjectForm(_Form):
             return
         current = self._training_value(path)
         start = folders.start_dir_within(base, Path(current) if current else None)
-        chosen, _ = QFileDialog.getOpenFileName(
-            self, "Choose a data file", str(start), "Data (*.csv *.npz);;All files (*)"
-        )
+        kind = self._training_value(("dataset", "name"))
+        if kind == "image_folder":  # one sub-folder per class
+            chosen = QFileDialog.getExistingDirectory(self, "Choose the image folder", str(start))
+        else:
+            chosen, _ = QFileDialog.getOpenFileName(
+                self, "Choose a data file", str(start), BROWSE_FILTERS.get(kind, DATA_FILTER)
+            )
         if chosen:
             folders.remember(chosen)
             try:
                 rel = Path(chosen).resolve().relative_to(base.resolve())
             except ValueError:
                 self.fields["training." + ".".join(path)].set_error(
-                    "the data file must be in the project file's folder (or below it)"
+                    "the data must be in the project file's folder (or below it)"
                 )
                 return
             self._set_training(path, param, rel.as_posix())
@@ -365,6 +376,7 @@ class ProjectForm(_Form):
         self.use_dataset_shape.setVisible(bool(fit))
         if fit:
             self.use_dataset_shape.setText(f"Use {shape_text(fit)} from the dataset")
+        self.preview.show_for(doc.project.training, doc.base_dir)
         a = doc.analysis
         lines = [f"{len(doc.layers)} layers · {a.params:,} parameters · {a.macs:,} MACs per sample"]
         if a.dataset is not None:
