@@ -41,9 +41,16 @@ def _write_prepared(project: Project, path: Path) -> None:
     from engine.spec.project import write_atomic
 
     dataset = resolve(project.training["dataset"])
-    x, y = generate(dataset, int(project.training.get("seed", 0)), project.base_dir)
+    seed = int(project.training.get("seed", 0))
+    x, y = generate(dataset, seed, project.base_dir)
+    extra: dict[str, np.ndarray] = {}
+    if dataset["name"] == "text_csv":  # the scripts' encode() and class_names() read these
+        from engine.data.text_csv import vocabulary
+
+        words, names = vocabulary(dataset, seed, project.base_dir)
+        extra = {"vocabulary": np.array(words, dtype=str), "classes": np.array(names, dtype=str)}
     buffer = io.BytesIO()
-    np.savez(buffer, allow_pickle=False, x=x, y=y)
+    np.savez(buffer, allow_pickle=False, x=x, y=y, **extra)
     write_atomic(path, buffer.getvalue())
 
 

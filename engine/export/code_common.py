@@ -68,6 +68,10 @@ SCRIPT_NAMES = frozenset(
     {
         "argparse",
         "csv",
+        "re",
+        "encode",
+        "class_names",
+        "LENGTH",
         "np",
         "Path",
         "torch",

@@ -30,6 +30,8 @@ _SEED_NOTE = "    # TwinTrain draws a scikit-learn seed first; kept so that the 
 # repeating a generator, a tokenizer or an image decoder in every script.
 PREPARED = ("mnist1d", "text_csv", "image_folder")
 PREPARED_FILE = "dataset.npz"
+# The import lines of ``imports`` that are Python's own (sorted apart from the third-party ones).
+STANDARD_LIBRARY = ("import csv", "import re", "from pathlib")
 
 
 def imports(s: Settings) -> list[str]:
@@ -38,6 +40,8 @@ def imports(s: Settings) -> list[str]:
     std = []
     if name == "csv":
         std.append("import csv")
+    if name == "text_csv":
+        std.append("import re")
     if name in ("csv", "npz") or name in PREPARED:
         std.append("from pathlib import Path")
     third = ["import numpy as np"]
@@ -47,11 +51,45 @@ def imports(s: Settings) -> list[str]:
 
 
 def constants(s: Settings) -> list[str]:
-    return [
+    lines = [
         f"SEED = {s.seed}",
         f"VALIDATION_SPLIT = {literal(float(s.dataset['validation_split']))}",
         f"BATCH_SIZE = {s.batch_size}",
         f"EPOCHS = {s.epochs}",
+    ]
+    if s.dataset["name"] == "text_csv":
+        lines.append(f"LENGTH = {int(s.dataset['length'])}  # word ids per text")
+    return lines
+
+
+def predict_argument(s: Settings) -> list[str]:
+    """--predict TEXT...: a text set's scripts classify new sentences with the vocabulary of
+    the training split, as TwinTrain encoded the training texts."""
+    if s.dataset["name"] != "text_csv":
+        return []
+    return [
+        "    parser.add_argument(",
+        '        "--predict",',
+        '        nargs="*",',
+        "        default=[],",
+        '        metavar="TEXT",',
+        '        help="after training, print the class of each TEXT",',
+        "    )",
+    ]
+
+
+def predictions(s: Settings, scores: list[str]) -> list[str]:
+    """The end of main() for --predict; ``scores``: the lines that set ``scores`` (a numpy
+    array of class scores) from ``x = encode(args.predict)``."""
+    if s.dataset["name"] != "text_csv":
+        return []
+    return [
+        "    if args.predict:",
+        "        x = encode(args.predict)",
+        *scores,
+        "        names = class_names()",
+        "        for text, k in zip(args.predict, scores.argmax(axis=-1).tolist(), strict=True):",
+        '            print(f"{names[k]}: {text}", flush=True)',
     ]
 
 
@@ -90,8 +128,33 @@ def user_file(s: Settings) -> list[str]:
 
 
 def functions(s: Settings) -> list[str]:
-    """``load_dataset()`` (raw x, y) and ``load_data()`` (split, scaled, typed)."""
-    return [*_load_dataset(s), "", "", *_load_data(s)]
+    """``load_dataset()`` (raw x, y) and ``load_data()`` (split, scaled, typed); for a text
+    set also ``encode()`` and ``class_names()``."""
+    text = ["", "", *_encode()] if s.dataset["name"] == "text_csv" else []
+    return [*_load_dataset(s), "", "", *_load_data(s), *text]
+
+
+def _encode() -> list[str]:
+    return [
+        "def encode(texts):",
+        '    """Word ids as TwinTrain made them: lower-cased runs of letters, looked up in the',
+        "    vocabulary of the training split (0 pads, 1 is an unknown word), cut or padded to",
+        '    LENGTH."""',
+        "    with np.load(DATA_FILE, allow_pickle=False) as data:",
+        '        vocabulary = data["vocabulary"].tolist()',
+        "    ids = {word: i for i, word in enumerate(vocabulary) if i >= 2}",
+        "    x = np.zeros((len(texts), LENGTH), dtype=np.float32)",
+        "    for row, text in enumerate(texts):",
+        '        words = re.findall(r"[^\\W\\d_]+", text.lower())[:LENGTH]',
+        "        x[row, : len(words)] = [ids.get(word, 1) for word in words]",
+        "    return x",
+        "",
+        "",
+        "def class_names():",
+        '    """The labels of the CSV, by class id (sorted, as TwinTrain numbers them)."""',
+        "    with np.load(DATA_FILE, allow_pickle=False) as data:",
+        '        return data["classes"].tolist()',
+    ]
 
 
 def _rng(draw_seed: bool) -> list[str]:

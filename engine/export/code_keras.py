@@ -170,6 +170,7 @@ def _main(s: Settings) -> list[str]:
         "def main():",
         "    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])",
         '    parser.add_argument("--epochs", type=int, default=EPOCHS, help="passes over data")',
+        *code_data.predict_argument(s),
         *_mode_option(),
         "",
         "    keras.utils.set_random_seed(SEED)",
@@ -195,6 +196,7 @@ def _main(s: Settings) -> list[str]:
                 "verbose=2",
             ],
         ),
+        *code_data.predictions(s, ["        scores = model.predict(x, verbose=0)"]),
         "",
         "",
         "def step_options(mode):",
@@ -251,7 +253,7 @@ def keras_source(s: Settings) -> str:
         mode=modes()[-1],
     )
     data_imports = code_data.imports(s)
-    std = [line for line in data_imports if line.startswith(("import csv", "from pathlib"))]
+    std = [line for line in data_imports if line.startswith(code_data.STANDARD_LIBRARY)]
     third = [
         line for line in data_imports if line and line not in std and line != "import numpy as np"
     ]

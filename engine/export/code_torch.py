@@ -550,6 +550,7 @@ def _main(s: Settings) -> list[str]:
         "def main():",
         "    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])",
         '    parser.add_argument("--epochs", type=int, default=EPOCHS, help="passes over data")',
+        *code_data.predict_argument(s),
         *_mode_option(),
         "",
         "    torch.manual_seed(SEED)",
@@ -580,6 +581,14 @@ def _main(s: Settings) -> list[str]:
         "            val_loss, val_accuracy = evaluate(model, loss_fn, x_val, y_val)",
         *report_val,
         "        print(report, flush=True)",
+        *code_data.predictions(
+            s,
+            [
+                "        model.eval()",
+                "        with torch.no_grad():",
+                "            scores = model(torch.from_numpy(x).to(DEVICE)).cpu().numpy()",
+            ],
+        ),
     ]
 
 
@@ -615,7 +624,7 @@ def torch_source(s: Settings) -> str:
         mode=modes()[1],
     )
     data_imports = code_data.imports(s)
-    std = [line for line in data_imports if line.startswith(("import csv", "from pathlib"))]
+    std = [line for line in data_imports if line.startswith(code_data.STANDARD_LIBRARY)]
     third = [
         line for line in data_imports if line and line not in std and line != "import numpy as np"
     ]

@@ -40,6 +40,7 @@ ALLOWED_IMPORTS = {
         "argparse",
         "csv",
         "pathlib",
+        "re",
         "numpy",
         "sklearn.datasets",
         "torch",
@@ -47,7 +48,7 @@ ALLOWED_IMPORTS = {
         "torch.nn.functional",
         "torch.utils.data",
     },
-    "tensorflow": {"argparse", "csv", "pathlib", "numpy", "sklearn.datasets", "keras"},
+    "tensorflow": {"argparse", "csv", "pathlib", "re", "numpy", "sklearn.datasets", "keras"},
 }
 LINE = re.compile(r"(?<![a-z_])loss: (\S+)")
 VAL = re.compile(r"val_loss: (\S+)")
@@ -349,3 +350,39 @@ def test_torch_script_trains_the_same_compiled(generated):
         assert proc.returncode == 2, (mode, proc.stdout, proc.stderr[-2000:])
         last = proc.stderr.strip().splitlines()[-1]
         assert f"--mode {mode} needs a CUDA GPU; DEVICE is cpu" in last, proc.stderr[-2000:]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_a_text_sets_scripts_classify_new_sentences_with_the_training_vocabulary(tmp_path):
+    """encode() makes the word ids TwinTrain made (the vocabulary of the training split, kept
+    in dataset.npz), and --predict names a class for each sentence after training."""
+    project = read_project(
+        Path(__file__).resolve().parents[2] / "presets" / "topics_embedding.twintrain.json"
+    )
+    entries = write_code(project, tmp_path)
+    assert all(e["ok"] for e in entries), entries
+    texts = ["It rained all night and the wind was cold", "Zzyzx qwerty"]
+    check = (
+        "import csv, sys, numpy as np\n"
+        "import model_torch as m\n"
+        "with np.load(m.DATA_FILE, allow_pickle=False) as d: x, words = d['x'], d['vocabulary']\n"
+        f"rows = list(csv.DictReader(open({str(project.base_dir / 'data' / 'topics.csv')!r})))\n"
+        "assert np.array_equal(m.encode([r['text'] for r in rows]), x)\n"
+        f"print(m.encode({texts!r})[1][:3].tolist(), words[:2].tolist(), m.class_names())\n"
+    )
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", OMP_NUM_THREADS="1")
+    env.pop("PYTHONPATH", None)
+    same = subprocess.run(
+        [sys.executable, "-c", check], cwd=tmp_path, capture_output=True, text=True, env=env
+    )
+    assert same.returncode == 0, same.stderr[-3000:]
+    assert same.stdout.strip() == (
+        "[1.0, 1.0, 0.0] ['<pad>', '<unk>'] ['food', 'sport', 'weather']"
+    )  # unknown words are 1, the rest padding
+    for name in CODE_FILES.values():
+        _, proc = _run(tmp_path / name, "--predict", *texts)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        lines = proc.stdout.strip().splitlines()[-2:]
+        assert [line.split(": ", 1)[1] for line in lines] == texts, proc.stdout
+        assert {line.split(": ", 1)[0] for line in lines} <= {"food", "sport", "weather"}
