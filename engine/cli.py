@@ -11,7 +11,7 @@ from engine.export.formats import FORMATS
 from engine.runtimes import DEFAULT_RUNTIMES, RUNTIMES
 from engine.spec.errors import SpecError
 
-SUBCOMMANDS = ("presets", "check", "train", "export", "diff")
+SUBCOMMANDS = ("presets", "check", "train", "export", "diff", "bench-export")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,6 +152,33 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
     p.add_argument("--json", action="store_true", help="print the comparison as JSON")
     p.set_defaults(func=_cmd_diff)
+    p = sub.add_parser(
+        "bench-export",
+        help="load, time and check every exported model file in its runtime, side by side",
+    )
+    p.add_argument("run_or_export_dir", help="a run folder (its models/) or an export folder")
+    p.add_argument(
+        "--batch",
+        default=None,
+        metavar="SIZES",
+        help="batch sizes to time, comma-separated (default: 1 and the project's batch size)",
+    )
+    p.add_argument(
+        "--threads", default="1", metavar="N", help="threads for every runtime (default 1)"
+    )
+    p.add_argument(
+        "--seconds",
+        default="2",
+        metavar="S",
+        help="timed seconds per file and batch size, in interleaved rounds (default 2)",
+    )
+    p.add_argument(
+        "--quantized",
+        action="store_true",
+        help="also write and time int8 variants: dynamic-range TFLite, dynamically quantized ONNX",
+    )
+    p.add_argument("--json", action="store_true", help="print deploy.json's content instead")
+    p.set_defaults(func=_cmd_bench_export)
     return parser
 
 
@@ -323,6 +350,75 @@ def _cmd_diff(args: argparse.Namespace) -> int:
         return 1
     print(json.dumps(res, indent=1) if args.json else table_text(res))
     return 0
+
+
+def bench_options(args: argparse.Namespace) -> tuple[tuple[int, ...] | None, int, float] | str:
+    """(batch sizes, threads, seconds) from bench-export's flags, or the one-line message naming
+    the flag that is wrong."""
+    batches = None
+    if args.batch is not None:
+        try:
+            batches = tuple(int(b) for b in str(args.batch).split(",") if b.strip())
+        except ValueError:
+            batches = None
+        if not batches or any(b < 1 for b in batches):
+            return (
+                "--batch takes whole numbers of 1 or more, comma-separated (1,32), "
+                f"got {args.batch!r}"
+            )
+    try:
+        threads = int(args.threads)
+    except ValueError:
+        threads = 0
+    if threads < 1:
+        return f"--threads takes a whole number of 1 or more, got {args.threads!r}"
+    try:
+        seconds = float(args.seconds)
+    except ValueError:
+        seconds = float("nan")
+    if not (seconds > 0 and seconds < float("inf")):
+        return f"--seconds takes a number above 0, got {args.seconds!r}"
+    return batches, threads, seconds
+
+
+def _cmd_bench_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    options = bench_options(args)
+    if isinstance(options, str):
+        print(f"twintrain bench-export: {options}", file=sys.stderr)
+        return 2
+    batches, threads, seconds = options
+    from engine.deploy import run_benchmark
+    from engine.deploy.folder import resolve
+    from engine.deploy.table import table_text
+
+    try:
+        resolve(
+            Path(args.run_or_export_dir)
+        )  # a folder it cannot use: exit 2 before any child starts
+    except SpecError as exc:
+        print(f"twintrain bench-export: {exc}", file=sys.stderr)
+        return 2
+    tty = sys.stderr.isatty()
+
+    def progress(done: int, total: int, text: str) -> None:
+        if tty:
+            print(f"\r[{done}/{total}] {text[:70]:<70}", end="", file=sys.stderr, flush=True)
+
+    result = run_benchmark(
+        Path(args.run_or_export_dir),
+        batches=batches,
+        threads=threads,
+        seconds=seconds,
+        quantized=args.quantized,
+        progress=progress,
+    )
+    if tty:
+        print(file=sys.stderr)
+    print(json.dumps(result, indent=1) if args.json else table_text(result))
+    bad = [r for r in result["formats"] if r["status"] in ("failed", "mismatch")]
+    return 1 if bad else 0
 
 
 def format_exports(result: dict) -> str:

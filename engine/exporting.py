@@ -10,10 +10,14 @@ from typing import TYPE_CHECKING, Any
 from engine.run_folder import prepare_run_dir
 from engine.runtimes import DEFAULT_RUNTIMES
 from engine.session import FrameworkRun, Session
-from engine.spec.project import Project
+from engine.spec.project import Project, write_atomic
 
 if TYPE_CHECKING:
     import numpy as np
+
+# `twintrain export` keeps the project it exported beside the files (a run keeps its own), so
+# the folder alone can be rebuilt and benchmarked (engine.deploy).
+PROJECT_FILE = "project.twintrain.json"
 
 
 def frameworks_for(
@@ -64,6 +68,7 @@ def collect(
     *,
     trained: bool = False,
     skipped: dict[str, str] | None = None,
+    weights: str | None = None,
 ) -> dict[str, Any]:
     """After the workers exported the models: complete the export folder."""
     entries: list[dict[str, Any]] = []
@@ -80,6 +85,7 @@ def collect(
         trained=trained,
         skipped=skipped,
         frameworks=tuple(runs) or None,
+        weights=weights,
     )
 
 
@@ -92,6 +98,7 @@ def complete(
     trained: bool,
     skipped: dict[str, str] | None = None,
     frameworks: tuple[str, ...] | None = None,
+    weights: str | None = None,
 ) -> dict[str, Any]:
     """Add the code scripts, cross-check the ONNX files, write exports.json.
 
@@ -100,6 +107,8 @@ def complete(
     ``skipped``: {framework: why} for frameworks deliberately not exported (no trained weights);
     they are listed as skipped, not failed, and there is no second ONNX file to compare.
     ``frameworks``: the runtimes exported, whose ONNX files are compared (default: today's two).
+    ``weights``: the trained weights' folder the models were built from, or None for the
+    matched initial weights (kept in exports.json for ``twintrain bench-export``'s baseline).
     """
     from engine.export.manifest import cross_check, write_manifest
 
@@ -115,7 +124,15 @@ def complete(
         if compare
         else None
     )
-    path = write_manifest(out_dir, entries, cross, project=project.name, skipped=skipped)
+    path = write_manifest(
+        out_dir,
+        entries,
+        cross,
+        project=project.name,
+        skipped=skipped,
+        weights=weights,
+        project_path=str(project.path.resolve()) if project.path else None,
+    )
     return {"path": str(path), "entries": entries, "cross_check": cross, "skipped": skipped or {}}
 
 
@@ -170,6 +187,8 @@ def export_untrained(
     out_dir = prepare_run_dir(out_dir, force=force)
     (out_dir / "charts").rmdir()
     trained = weights_dir is not None
+    write_atomic(out_dir / PROJECT_FILE, project.to_json())
+    source = str(weights_dir.resolve()) if weights_dir is not None else None
     if frameworks:
         with Session(
             project,
@@ -183,9 +202,15 @@ def export_untrained(
             session.start()
             session.wait()
             return collect(
-                session.runs, project, out_dir, formats, trained=trained, skipped=skipped
+                session.runs,
+                project,
+                out_dir,
+                formats,
+                trained=trained,
+                skipped=skipped,
+                weights=source,
             )
-    return collect({}, project, out_dir, formats, trained=trained, skipped=skipped)
+    return collect({}, project, out_dir, formats, trained=trained, skipped=skipped, weights=source)
 
 
 def _names(frameworks: list[str]) -> str:
@@ -230,7 +255,13 @@ def complete_trained(run_dir: Path) -> dict[str, Any] | None:
         elif "error" in figures:
             entries.append(failed_entry(framework, figures["error"]))
     result = complete(
-        entries, project, models, formats, trained=True, frameworks=tuple(summary["frameworks"])
+        entries,
+        project,
+        models,
+        formats,
+        trained=True,
+        frameworks=tuple(summary["frameworks"]),
+        weights=str((Path(run_dir) / "weights").resolve()),
     )
     for leftover in [request, *(models / partial_name(f) for f in summary["frameworks"])]:
         leftover.unlink(missing_ok=True)

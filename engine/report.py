@@ -205,6 +205,52 @@ def _divergence_html(out: Path) -> str:
     )
 
 
+def _deploy_html(out: Path) -> str:
+    """The Deployment section: deploy.json's table and chart (`twintrain bench-export`)."""
+    import json
+
+    from engine.deploy.benchmark import CHART_SVG, DEPLOY_FILE
+    from engine.deploy.table import cells, columns
+
+    path = Path(out) / DEPLOY_FILE
+    if not path.is_file():
+        return ""
+    try:
+        result = json.loads(path.read_text(encoding="utf-8"))
+        heads = columns(result)
+        rows = [cells(result, r) for r in result["formats"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f'<h2>Deployment</h2><p class="error">{DEPLOY_FILE} cannot be read: {exc}</p>'
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in heads)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
+    )
+    notes = "".join(
+        f"<li>{html.escape(str(r['file']))}: {html.escape(str(r['status']))}: "
+        f"{html.escape(str(r['reason']))}</li>"
+        for r in result["formats"]
+        if r.get("reason")
+    )
+    versions = ", ".join(f"{k} {v}" for k, v in (result.get("runtimes") or {}).items())
+    chart = ""
+    svg = Path(out) / CHART_SVG
+    if svg.is_file():
+        text = svg.read_text(encoding="utf-8")
+        chart = f"<figure>{text[text.find('<svg') :]}</figure>"
+    return (
+        "<h2>Deployment</h2>"
+        f'<p class="meta">Every exported file loaded in its runtime, each in a process of its '
+        f"own, {result.get('threads')} thread(s); latencies in ms over about "
+        f"{result.get('seconds')} s per file and batch size, in interleaved rounds; max diff "
+        f"against the trained model in its own framework (the eager rows) on "
+        f"{result.get('samples')} samples of {html.escape(str(result.get('inputs')))}. "
+        f"Runtimes: {html.escape(versions)}.</p>"
+        f'<table class="deploy"><tr>{head}</tr>{body}</table>'
+        + (f'<ul class="meta">{notes}</ul>' if notes else "")
+        + chart
+    )
+
+
 def _schedule_detail(summary: dict[str, Any]) -> str:
     text = summary.get("schedule_text")
     return f" ({html.escape(text)})" if text else ""
@@ -299,6 +345,7 @@ th:first-child{{text-align:left}} td.note{{color:#666;text-align:left;font-size:
 td.run{{text-align:left}}
 .error{{color:#b00020}} figure{{margin:1em 0}} figure svg{{max-width:100%;height:auto}}
 .meta{{color:#555;font-size:.9em}}
+table.deploy{{font-size:.8em}} table.deploy td:nth-child(-n+4){{text-align:left}}
 </style></head><body>
 <h1>{html.escape(summary["project"])}</h1>
 <p class="meta">Schedule <b>{summary["schedule"]}</b>{_schedule_detail(summary)}, \
@@ -313,6 +360,7 @@ Machine: {machine}.</p>
 {"".join(charts)}
 {"".join(f'<p class="meta">{html.escape(n)}</p>' for n in summary.get("notes", []))}
 {_fastest_html(summary)}
+{_deploy_html(out)}
 <p class="meta">Warm-up steps (tracing, first-call caches) are excluded from medians and throughput,
 and so are the steps up to a mode's last recompile.
 Step time covers the whole training step with the loss read back.</p>

@@ -22,6 +22,10 @@ def main(argv: list[str] | None = None) -> int:
         from engine.worker import main as worker_main
 
         return worker_main(argv[1:])
+    if argv and argv[0] == "--twintrain-deploy":  # one model file of a deployment benchmark
+        from engine.deploy.child import main as deploy_main
+
+        return deploy_main(argv[1:])
     _restore_library_path()
     if argv and argv[0] == "--self-test":
         from gui.self_test import main as self_test_main

@@ -97,10 +97,15 @@ def write_manifest(
     *,
     project: str | None = None,
     skipped: dict[str, str] | None = None,
+    weights: str | None = None,
+    project_path: str | None = None,
 ) -> Path:
     """Write exports.json atomically: every file with its size and checks, the cross-check, and
     the frameworks deliberately not exported ({framework: why}; they do not make it fail). An
-    entry with ``supported: False`` is a format its runtime cannot write; it does not fail it."""
+    entry with ``supported: False`` is a format its runtime cannot write; it does not fail it.
+    ``weights``: the folder of trained weights the models were built from (absolute), or None
+    for the matched initial weights, and ``project_path`` the project file's (data files are
+    relative to it); engine.deploy rebuilds its baseline from both."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     doc = {
@@ -111,6 +116,8 @@ def write_manifest(
         "files": [_plain(e) for e in entries],
         "cross_check": _plain(cross),
         "skipped": dict(skipped or {}),
+        "weights": weights,
+        "project_path": project_path,
     }
     path = out_dir / MANIFEST
     write_text(
