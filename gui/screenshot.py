@@ -5,7 +5,8 @@ Run it under a real X server (``xvfb-run -a -s "-screen 0 1280x800x24"``, which 
 It opens PROJECT (default: the digits_cnn preset), waits until the window is idle, grabs the
 whole screen and quits. With ``--train`` it presses Train first and shoots once the run has
 finished, so the dashboard (plots, summary) is in the picture; ``--frameworks a,b`` ticks those
-runtimes first (and opens the dashboard, so the run options show without training).
+runtimes first (and opens the dashboard, so the run options show without training);
+``--deployment FOLDER`` shows the Deployment tab on a run's exported models.
 """
 
 from __future__ import annotations
@@ -41,6 +42,12 @@ def main(argv: list[str] | None = None) -> int:
         "--frameworks",
         help="tick these runtimes (comma-separated ids, engine/runtimes.py) and open the dashboard",
     )
+    parser.add_argument(
+        "--deployment",
+        metavar="FOLDER",
+        help="open the dashboard's Deployment tab on FOLDER (a run or an export folder): its "
+        "saved benchmark, or a new one run first",
+    )
     args = parser.parse_args(argv)
     app = create_app()
     win = create_window([args.project])
@@ -57,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
             if modes:
                 dash.mode_pickers[fw].set_modes(modes)
         QTimer.singleShot(100, lambda: win.training.show_dashboard(True))
-    if args.select:
+    if args.select and not args.deployment:
         QTimer.singleShot(100, lambda: win.scene.select_only([args.select]))
 
     def shoot() -> None:
@@ -67,7 +74,32 @@ def main(argv: list[str] | None = None) -> int:
         win.doc.undo_stack.setClean()
         win.close()
 
-    if args.compare:
+    if args.deployment:
+        from pathlib import Path
+
+        dash = win.training.dashboard
+        panel = dash.deployment
+
+        def benchmarked() -> None:
+            if panel.task is None:
+                QTimer.singleShot(500, shoot)
+            else:
+                QTimer.singleShot(300, benchmarked)
+
+        def open_tab() -> None:
+            win.training.show_dashboard(True)
+            total = sum(win.training.splitter.sizes())
+            win.training.splitter.setSizes([total // 4, total - total // 4])
+            dash.pages.setCurrentWidget(panel)
+            panel.set_folder(Path(args.deployment))
+            if args.select == "chart":
+                panel.views.setCurrentWidget(panel.chart)
+            if panel.result is None:
+                panel.start()
+            QTimer.singleShot(300, benchmarked)
+
+        QTimer.singleShot(300, open_tab)
+    elif args.compare:
         compare = win.training.compare
 
         def compared() -> None:

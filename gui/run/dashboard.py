@@ -34,6 +34,7 @@ from gui.flow_layout import FlowLayout
 from gui.open_file import open_local
 from gui.run.chart_export import ChartExporter
 from gui.run.controller import RunController
+from gui.run.deployment_panel import DeploymentPanel
 from gui.run.errors_panel import FrameworkStatus
 from gui.run.figures import live_figures, live_parity_of
 from gui.run.limits import Limits
@@ -200,12 +201,25 @@ class Dashboard(QWidget):
         self.tabs.hide()
         self._tabbed = False
 
+        training = QWidget()  # the plots and the table, side by side or in tabs
+        inner = QVBoxLayout(training)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.addWidget(split, 1)
+        inner.addWidget(self.tabs, 1)
+        self.deployment = DeploymentPanel()  # the exported models timed in their runtimes
+        self.pages = QTabWidget()
+        self.pages.setObjectName("DashboardPages")
+        self.pages.addTab(training, "Training")
+        self.pages.addTab(self.deployment, "Deployment")
+        self.pages.setTabToolTip(
+            1, "Every exported model file loaded, timed and checked in its own runtime"
+        )
+
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
         box.addLayout(options)
         box.addLayout(states)
-        box.addWidget(split, 1)
-        box.addWidget(self.tabs, 1)
+        box.addWidget(self.pages, 1)
         self.show_status(self.checked(), follow_ticks=True)
 
         self.x_axis.currentIndexChanged.connect(self._x_mode)
@@ -458,6 +472,8 @@ class Dashboard(QWidget):
 
     def _finished(self, summary: dict) -> None:
         self.refresh(force_table=True)
+        if self.shown_run is None:
+            self.deployment.set_folder(self.controller.run_dir)
         self.report_button.setEnabled(
             bool(self.controller.run_dir and (self.controller.run_dir / "report.html").exists())
         )
@@ -499,7 +515,18 @@ class Dashboard(QWidget):
         self.info.setText(f"Exporting the charts to {folder}…")
         return True
 
-    shown_run: Path | None = None  # a past run shown from the Runs panel (gui/run/past_runs.py)
+    _shown_run: Path | None = None
+
+    @property
+    def shown_run(self) -> Path | None:
+        """A past run shown from the Runs panel (gui/run/past_runs.py); None: the live run."""
+        return self._shown_run
+
+    @shown_run.setter
+    def shown_run(self, folder: Path | None) -> None:
+        self._shown_run = folder
+        self.deployment.set_folder(folder or self.controller.run_dir)
+
     overlay_runs: list[tuple[str, Path]] = []  # (label, folder) overlaid on the loss plot
 
     def open_report(self) -> bool:

@@ -14,6 +14,7 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QSplitter, QToolBar
 
+from engine.export.formats import MANIFEST
 from engine.fastest import PROBE_STEPS, is_fastest
 from engine.past_runs import framework_label
 from engine.runtimes import RUNTIMES
@@ -526,6 +527,10 @@ class TrainingUi:
         self.win.statusBar().showMessage(
             "Export finished." if ok else "Export finished with problems.", 8000
         )
+        if self.exporter.out is not None and (self.exporter.out / MANIFEST).is_file():
+            # the dashboard's Deployment tab benchmarks the files just written
+            self.dashboard.deployment.set_folder(self.exporter.out)
+            report += "\nTo time them in their runtimes: the dashboard's Deployment tab."
         self.win.tell(
             "Export finished" if ok else "Export finished with problems",
             report,
