@@ -336,10 +336,14 @@ FORBIDDEN_ATTRS = {
     ("cloudpickle", "load"),
     ("joblib", "load"),
 }
-# Loaders of files TwinTrain has just written itself, in a folder it created, to verify them.
+# Loaders of files TwinTrain has just written itself, in a folder it created, to verify them;
+# and the deployment benchmark's, which runs the exported programs of a folder the user names,
+# each in a child process (docs/deploy.md, "Trust": benchmark only folders you trust).
 VERIFIED_OWN_FILES = {
     ("engine/export/torch_export.py", "jit.load"),
     ("engine/export/torch_export.py", "export.load"),
+    ("engine/deploy/runners/torch_files.py", "jit.load"),
+    ("engine/deploy/runners/torch_files.py", "export.load"),
 }
 
 
