@@ -18,9 +18,12 @@ from gui.tasks import cancel_all
 
 
 def create_app(argv: list[str] | None = None) -> QApplication:
-    app = QApplication.instance()
-    if app is None:
-        app = QApplication([sys.argv[0] if sys.argv else "twintrain"])
+    existing = QApplication.instance()
+    app = (
+        existing
+        if isinstance(existing, QApplication)
+        else QApplication([sys.argv[0] if sys.argv else "twintrain"])
+    )
     app.setApplicationName("TwinTrain")
     app.setApplicationDisplayName("TwinTrain")
     app.setDesktopFileName("twintrain")

@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.tasks import Task, run_in_background
+
 THUMB_PX = 32  # an image sample's side on screen
 PLOT_SIZE = (260, 110)  # the signals plot, px
 DEBOUNCE_MS = 250  # typing a size or a path: preview once the user pauses
@@ -90,13 +92,13 @@ class DatasetPreview(QWidget):
         self.key: str | None = None  # the dataset section, seed and folder shown (or asked for)
         self.preview: Any = None  # the engine.data.preview.Preview shown
         self.error: str | None = None
-        self.task = None
+        self.task: Task | None = None
         self._pending: tuple[dict, Path | None] | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
         self._timer.timeout.connect(self._start)
-        box = QVBoxLayout(self)
+        self.box = box = QVBoxLayout(self)
         box.setContentsMargins(0, 4, 0, 0)
         self.summary = QLabel("")
         self.summary.setObjectName("Stats")
@@ -130,7 +132,6 @@ class DatasetPreview(QWidget):
         assert self._pending is not None
         training, base_dir = self._pending
         key = self.key
-        from gui.tasks import run_in_background
 
         def work(task):
             from engine.data.preview import preview
@@ -161,7 +162,7 @@ class DatasetPreview(QWidget):
     def _clear_body(self) -> None:
         old = self.body
         self.body = QWidget()
-        self.layout().replaceWidget(old, self.body)
+        self.box.replaceWidget(old, self.body)
         old.hide()
         old.deleteLater()
 

@@ -15,6 +15,7 @@ import os
 import re
 import socket
 import sys
+from collections.abc import Mapping
 
 HEADLESS_HINT = (
     "Without a screen, use the subcommands "
@@ -24,9 +25,9 @@ HEADLESS_HINT = (
 _SCREENLESS_PLATFORMS = ("offscreen", "minimal", "vnc", "eglfs", "linuxfb", "vkkhrdisplay")
 
 
-def display_problem(env: dict[str, str] | None = None) -> str | None:
+def display_problem(environ: Mapping[str, str] | None = None) -> str | None:
     """Why the desktop app cannot open a window here, or None when it can."""
-    env = os.environ if env is None else env
+    env: Mapping[str, str] = os.environ if environ is None else environ
     if not sys.platform.startswith("linux"):
         return None
     platform = env.get("QT_QPA_PLATFORM", "").split(":")[0].strip()

@@ -232,7 +232,9 @@ class Document(QObject):
     def remove(self, layer_ids: Iterable[str] = (), edges: Iterable[tuple[str, str]] = ()) -> bool:
         return self.model.remove(layer_ids, edges)
 
-    def connect(self, src: str, dst: str) -> str | None:
+    # The editing verb, not QObject.connect (a Document's signals are connected through their
+    # own .connect, which this does not touch).
+    def connect(self, src: str, dst: str) -> str | None:  # type: ignore[override]
         return self.model.connect(src, dst)
 
     def set_param(self, lid: str, name: str, value: Any) -> bool:

@@ -341,8 +341,8 @@ class GraphModel:
         if not isinstance(payload, dict) or payload.get("format") != AUTOSAVE_FORMAT:
             raise SpecError("not a TwinTrain autosave")
         data = copy.deepcopy(payload.get("project"))
-        layers = (data or {}).get("model", {}).get("layers") if isinstance(data, dict) else None
-        if not isinstance(layers, list):
+        layers = data.get("model", {}).get("layers") if isinstance(data, dict) else None
+        if not isinstance(data, dict) or not isinstance(layers, list):
             raise SpecError("the autosave holds no network")
         empty = {
             raw.get("id") for raw in layers if isinstance(raw, dict) and raw.get("inputs") == []

@@ -58,7 +58,7 @@ class MainWindow(QMainWindow):
         self.doc = Document(self)
         self.scene = CanvasScene(self.doc, self)
         self.view = CanvasView(self.scene)
-        self.palette = Palette()
+        self.layers_panel = Palette()
         self.inspector = Inspector(self.doc)
         self.recent = RecentFiles()
         self.autosaver = Autosaver(self.doc)
@@ -80,7 +80,7 @@ class MainWindow(QMainWindow):
         bar_box.addWidget(self.summary)
         box.addWidget(bar)
         self.setCentralWidget(central)
-        self._dock(self.palette, "Layers", Qt.DockWidgetArea.LeftDockWidgetArea, 190)
+        self._dock(self.layers_panel, "Layers", Qt.DockWidgetArea.LeftDockWidgetArea, 190)
         self._dock(self.inspector, "Inspector", Qt.DockWidgetArea.RightDockWidgetArea, 320)
 
         self._make_actions()
@@ -93,7 +93,7 @@ class MainWindow(QMainWindow):
         self.scene.selectionChanged.connect(self._selection_changed)
         self.scene.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.view.layer_dropped.connect(self._drop_layer)
-        self.palette.activated.connect(self.append_layer)
+        self.layers_panel.activated.connect(self.append_layer)
         self.inspector.rename_done.connect(lambda lid: self.scene.select_only([lid]))
         self.doc.undo_stack.canUndoChanged.connect(self.act_undo.setEnabled)
         self.doc.undo_stack.canRedoChanged.connect(self.act_redo.setEnabled)
@@ -386,7 +386,7 @@ class MainWindow(QMainWindow):
     def paste(self) -> list[str]:
         data = QGuiApplication.clipboard().mimeData()
         raw = (
-            bytes(data.data(BLOCKS_MIME)).decode("utf-8")
+            bytes(data.data(BLOCKS_MIME).data()).decode("utf-8")
             if data and data.hasFormat(BLOCKS_MIME)
             else (data.text() if data else "")
         )
@@ -451,7 +451,8 @@ class MainWindow(QMainWindow):
             return False
         self.autosaver.discard()
         self.doc.load(project, project.path)
-        self.recent.add(project.path)
+        if project.path is not None:  # read from a file, so it has one
+            self.recent.add(project.path)
         self.statusBar().showMessage(f"Opened {project.path}", 4000)
         return True
 

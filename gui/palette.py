@@ -6,6 +6,8 @@ entry onto the canvas, or double-click it to append it after the selected block.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
@@ -39,7 +41,7 @@ def _swatch(color: str) -> QIcon:
 
 
 class _Tree(QTreeWidget):
-    def mimeData(self, items: list[QTreeWidgetItem]) -> QMimeData:
+    def mimeData(self, items: Sequence[QTreeWidgetItem]) -> QMimeData:
         data = QMimeData()
         names = [item.data(0, TYPE_ROLE) for item in items if item.data(0, TYPE_ROLE)]
         if names:
@@ -112,8 +114,7 @@ class Palette(QWidget):
         needle = text.strip().lower()
         for group, head in self._groups.items():
             shown = 0
-            for i in range(head.childCount()):
-                child = head.child(i)
+            for child in self._children(head):
                 name = child.data(0, TYPE_ROLE)
                 match = (
                     not needle
@@ -137,12 +138,13 @@ class Palette(QWidget):
         for head in self._groups.values():
             if head.isHidden():
                 continue
-            out += [
-                head.child(i).data(0, TYPE_ROLE)
-                for i in range(head.childCount())
-                if not head.child(i).isHidden()
-            ]
+            out += [c.data(0, TYPE_ROLE) for c in self._children(head) if not c.isHidden()]
         return out
+
+    @staticmethod
+    def _children(head: QTreeWidgetItem) -> list[QTreeWidgetItem]:
+        """A group's layer entries (QTreeWidgetItem.child is typed optional; they are there)."""
+        return [c for c in (head.child(i) for i in range(head.childCount())) if c is not None]
 
     def _double_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
         name = item.data(0, TYPE_ROLE)

@@ -17,9 +17,9 @@ class RecentFiles:
 
     def paths(self) -> list[Path]:
         raw = self._settings.value("recent/files", [])
-        if isinstance(raw, str):
+        if isinstance(raw, str):  # QSettings gives one entry as a plain string
             raw = [raw]
-        return [Path(p) for p in raw or [] if p]
+        return [Path(p) for p in raw if p] if isinstance(raw, list) else []
 
     def add(self, path: Path) -> None:
         path = Path(path).resolve()

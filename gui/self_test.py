@@ -93,10 +93,11 @@ def run_self_test() -> int:
     app = create_app()
     win = create_window([PRESET])
     messages: list[tuple[str, str]] = []
-    win.tell = lambda title, text, kind="error": messages.append(
+    # Never block on a dialog: the window's two dialog methods, replaced on this instance.
+    win.tell = lambda title, text, kind="error": messages.append(  # type: ignore[method-assign]
         (title, text)
-    )  # never block on a dialog
-    win.ask = lambda title, text, buttons, default: _no(default)
+    )
+    win.ask = lambda title, text, buttons, default: _no(default)  # type: ignore[method-assign]
     win.show()
     app.processEvents()
     shown_s = time.perf_counter() - t0

@@ -174,7 +174,7 @@ def run_command(
             cwd=cwd,
         )
         try:
-            if stdin is not None:
+            if stdin is not None and proc.stdin is not None:  # a pipe: stdin was given
                 with contextlib.suppress(BrokenPipeError, OSError):
                     proc.stdin.write(stdin)
                 with contextlib.suppress(BrokenPipeError, OSError):

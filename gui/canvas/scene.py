@@ -7,7 +7,7 @@ only the items whose content changed.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
@@ -60,10 +60,10 @@ class CanvasScene(QGraphicsScene):
         doc, analysis = self.doc, self.doc.analysis
         ids = [INPUT_ID, *(layer.id for layer in doc.layers)]
         for lid in [lid for lid in self.blocks if lid not in set(ids)]:
-            item = self.blocks.pop(lid)
-            for edge in list(item.edges):
+            gone = self.blocks.pop(lid)
+            for edge in list(gone.edges):
                 self._drop_edge(edge.key)
-            self.removeItem(item)
+            self.removeItem(gone)
         for lid in ids:
             item = self.blocks.get(lid)
             if item is None:
@@ -192,7 +192,8 @@ class CanvasScene(QGraphicsScene):
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self._drag_port is not None:
             port, self._drag_port = self._drag_port, None
-            self.removeItem(self._drag_line)
+            if self._drag_line is not None:
+                self.removeItem(self._drag_line)
             self._drag_line = None
             target = self._block_at(event.scenePos())
             if target is not None and target is not port.block:
@@ -208,10 +209,12 @@ class CanvasScene(QGraphicsScene):
         self.commit_moves()
 
     def _update_drag(self, pos: QPointF) -> None:
-        port = self._drag_port
+        port, line = self._drag_port, self._drag_line
+        if port is None or line is None:  # no connection is being dragged
+            return
         anchor = port.block.out_point() if port.kind == "out" else port.block.in_point()
         a, b = (anchor, pos) if port.kind == "out" else (pos, anchor)
-        self._drag_line.setPath(connection_path(a, b))
+        line.setPath(connection_path(a, b))
 
     def connect_blocks(self, src: str, dst: str) -> bool:
         why = self.doc.connect(src, dst)
@@ -232,7 +235,7 @@ class CanvasScene(QGraphicsScene):
 
     # ---- background -------------------------------------------------------------------------
 
-    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+    def drawBackground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         painter.fillRect(rect, QColor(theme.CANVAS_BG))
         step = 24.0
         left, top = int(rect.left() // step) * step, int(rect.top() // step) * step

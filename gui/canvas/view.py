@@ -3,7 +3,7 @@ from the palette."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView
 
@@ -33,6 +33,7 @@ class CanvasView(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setAcceptDrops(True)
         self.setFrameShape(QGraphicsView.Shape.NoFrame)
+        self.canvas = scene  # self.scene(), with its type: the editor's scene
         self._pan_from: QPointF | None = None
         self._had_layers = bool(scene.doc.layers)
         scene.doc.changed.connect(self._repaint_hint)
@@ -61,7 +62,7 @@ class CanvasView(QGraphicsView):
     def zoom_fit(self, readable: bool = False) -> None:
         """Fit the network in the view. ``readable`` (used on open) never zooms out past the
         point where block text gets small; a tall network then shows its top part."""
-        scene: CanvasScene = self.scene()
+        scene = self.canvas
         rect = QRectF()
         for item in scene.blocks.values():
             rect = rect.united(item.sceneBoundingRect())
@@ -147,7 +148,7 @@ class CanvasView(QGraphicsView):
     def hint_rect(self) -> QRectF | None:
         """Where the empty-canvas hint is drawn (scene coordinates): centred below the blocks,
         so it never covers one; None once the network has a layer."""
-        scene: CanvasScene = self.scene()
+        scene = self.canvas
         if scene.doc.layers:
             return None
         blocks = QRectF()
@@ -162,14 +163,14 @@ class CanvasView(QGraphicsView):
         return QRectF(centre_x - width / 2, top, width, height)
 
     def _repaint_hint(self) -> None:
-        has = bool(self.scene().doc.layers)
+        has = bool(self.canvas.doc.layers)
         if has != self._had_layers or not has:
             self.viewport().update()
         self._had_layers = has
 
-    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+    def drawForeground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         area = self.hint_rect()
-        if area is None or not area.intersects(rect):
+        if area is None or not area.intersects(QRectF(rect)):
             return
         painter.save()
         painter.setPen(QColor(theme.TEXT_SUBTLE))

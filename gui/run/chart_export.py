@@ -5,6 +5,7 @@ code that draws the run's own charts) in a separate process: matplotlib never lo
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -27,7 +28,7 @@ def export_charts(
     run_dir: Path,
     folder: Path,
     timeout_s: float = EXPORT_TIMEOUT_S,
-    overlays: list[tuple[str, Path]] = (),
+    overlays: Sequence[tuple[str, Path]] = (),
 ) -> list[Path]:
     """Export and wait (scripts and tests); the dashboard uses ChartExporter, which does not
     block."""
@@ -60,7 +61,7 @@ class ChartExporter(QObject):
     def busy(self) -> bool:
         return self.task is not None
 
-    def start(self, run_dir: Path, folder: Path, overlays: list[tuple[str, Path]] = ()) -> None:
+    def start(self, run_dir: Path, folder: Path, overlays: Sequence[tuple[str, Path]] = ()) -> None:
         """``overlays``: (label, run folder) of the runs overlaid on the loss plot."""
         command = export_command(str(run_dir), str(folder), [(lb, str(f)) for lb, f in overlays])
         self.folder = Path(folder)
@@ -84,6 +85,7 @@ class ChartExporter(QObject):
     def _done(self, code: int, stderr: str) -> None:
         self.task = None
         err = stderr.strip().splitlines()
+        assert self.folder is not None  # set by start()
         written = [p for p in export_files(self.folder) if p.is_file()]
         if code == 0 and written:
             self.finished.emit(True, f"Exported {len(written)} files to {self.folder}")

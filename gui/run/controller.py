@@ -134,11 +134,11 @@ class RunController(QObject):
         self.series = {fw: Series(warmup=w) for fw in session.frameworks}
         self.epochs = {fw: [] for fw in session.frameworks}
         # (step, that step's time) where a column's step compiled: the step-time plot marks them
-        self.compiles: dict[str, list[tuple[int, float]]] = {fw: [] for fw in session.frameworks}
+        self.compiles = {fw: [] for fw in session.frameworks}
         self.status = {fw: "starting" for fw in session.frameworks}
         self.infos, self.errors, self.first_point_s = {}, {}, {}
         self._inbox.clear()
-        self._started_at: float | None = None
+        self._started_at = None
         self.recorder = RunRecorder(session, run_dir)
         session.subscribe(lambda fw, ev: self._inbox.append((fw, ev)))
         session.start()

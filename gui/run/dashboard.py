@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -215,11 +217,11 @@ class Dashboard(QWidget):
             1, "Every exported model file loaded, timed and checked in its own runtime"
         )
 
-        box = QVBoxLayout(self)
-        box.setContentsMargins(4, 4, 4, 4)
-        box.addLayout(options)
-        box.addLayout(states)
-        box.addWidget(self.pages, 1)
+        page_box = QVBoxLayout(self)
+        page_box.setContentsMargins(4, 4, 4, 4)
+        page_box.addLayout(options)
+        page_box.addLayout(states)
+        page_box.addWidget(self.pages, 1)
         self.show_status(self.checked(), follow_ticks=True)
 
         self.x_axis.currentIndexChanged.connect(self._x_mode)
@@ -334,7 +336,9 @@ class Dashboard(QWidget):
 
     def set_gpus(self, gpus: list[str]) -> None:
         self.gpus = list(gpus)
-        item = self.device.model().item(2)
+        model = self.device.model()
+        assert isinstance(model, QStandardItemModel)  # a QComboBox's own model
+        item = model.item(2)
         item.setEnabled(bool(gpus))
         item.setToolTip(", ".join(gpus) if gpus else NO_GPU_REASON)
         self.device.setToolTip("CUDA: " + (", ".join(gpus) if gpus else NO_GPU_REASON))
@@ -344,7 +348,7 @@ class Dashboard(QWidget):
     def chosen(self, limits: Limits | None = None) -> RunOptions:
         """The run options the widgets show (and ``limits``, Run > Worker Limits), with the
         default schedule chosen by the engine's rule for the GPUs the app found."""
-        extra = {}
+        extra: dict[str, Any] = {}
         if limits is not None:
             extra = {
                 "max_memory_mb": limits.max_memory_mb or None,
@@ -378,13 +382,15 @@ class Dashboard(QWidget):
             self.plots.reset(c.series.keys(), c.expected_steps)
             self.table.set_frameworks(tuple(c.series))
             self.show_status(tuple(c.series))
-            for fw, w in self.status.items():
-                w.set_error(None)
-                w.set_state(
+            for fw, fw_status in self.status.items():
+                fw_status.set_error(None)
+                fw_status.set_state(
                     "starting (importing the framework)…" if fw in c.series else "not in this run"
                 )
-            self.info.setText(f"Run folder: …/{c.run_dir.parent.name}/{c.run_dir.name}")
-            self.info.setToolTip(str(c.run_dir))
+            run_dir = c.run_dir
+            if run_dir is not None:  # set by RunController.start before the run shows as running
+                self.info.setText(f"Run folder: …/{run_dir.parent.name}/{run_dir.name}")
+                self.info.setToolTip(str(run_dir))
 
     def _x_mode(self) -> None:
         if self.plots.built:

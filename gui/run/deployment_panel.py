@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPixmap
@@ -36,6 +36,9 @@ from engine.deploy.benchmark import DEPLOY_FILE, output_dir
 from engine.deploy.table import cells, columns
 from engine.spec.errors import SpecError
 from gui.open_file import open_local
+
+if TYPE_CHECKING:
+    from gui.tasks import Task
 
 # Row colours by status: a mismatch or a failure must not look like a result.
 STATUS_COLOURS = {"mismatch": "#b00020", "failed": "#b00020", "skipped": "#777777"}
@@ -128,7 +131,7 @@ class DeploymentPanel(QWidget):
         self.setObjectName("DeploymentPanel")
         self.folder: Path | None = None
         self.result: dict[str, Any] | None = None
-        self.task = None
+        self.task: Task | None = None
         self.seconds = 2.0  # timed seconds per file and batch size (engine.deploy)
         self.batches = QLineEdit()
         self.batches.setPlaceholderText("1, 32")
@@ -230,6 +233,8 @@ class DeploymentPanel(QWidget):
             batches = parse_batches(self.batches.text())
         except SpecError as exc:
             self.info.setText(str(exc))
+            return False
+        if self.folder is None:
             return False
         folder, threads, quantized = self.folder, self.threads.value(), self.quantized.isChecked()
         seconds = self.seconds

@@ -51,7 +51,11 @@ def live_parity_of(series: dict[str, Series]) -> dict[str, Any] | None:
     if len(names) < 2:
         return None
     reference = names[0]
-    pairs = {fw: live_parity(series[reference], series[fw]) for fw in names[1:]}
+    pairs: dict[str, dict[str, Any]] = {}
+    for fw in names[1:]:
+        pair = live_parity(series[reference], series[fw])
+        assert pair is not None  # both series have points
+        pairs[fw] = pair
     diffs = [p["max_loss_abs_diff"] for p in pairs.values() if p["max_loss_abs_diff"] is not None]
     firsts = [
         p["first_divergent_step"] for p in pairs.values() if p["first_divergent_step"] is not None

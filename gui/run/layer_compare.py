@@ -10,7 +10,7 @@ the project drops it: the figures described the model as it was.
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel
@@ -18,6 +18,9 @@ from PySide6.QtWidgets import QLabel
 from engine.divergence import RTOL
 from engine.fastest import is_fastest
 from engine.runtimes import label_of
+
+if TYPE_CHECKING:
+    from gui.tasks import Task
 
 # What each colour means, in the order the legend lists them.
 TINTS = {
@@ -72,7 +75,7 @@ class LayerCompare:
 
     def __init__(self, win, training) -> None:
         self.win, self.training = win, training
-        self.task = None
+        self.task: Task | None = None
         self.action = QAction("Compare &Layers", win)
         self.action.setShortcut("Ctrl+Shift+L")
         self.action.setStatusTip(
@@ -96,8 +99,8 @@ class LayerCompare:
         batches before it replayed; a message says what is missing instead."""
         if self.task is not None:
             return False
-        columns = columns or self.columns()
-        if len(columns) < 2:
+        chosen = columns or self.columns()
+        if len(chosen) < 2:
             self.win.tell(
                 "Two columns to compare",
                 "Tick two columns above the plots (two runtimes, or one runtime in two modes) "
@@ -115,13 +118,13 @@ class LayerCompare:
 
         self.action.setEnabled(False)
         self.win.statusBar().showMessage(
-            f"Comparing the layers of {label_of(columns[0])} and {label_of(columns[1])}"
+            f"Comparing the layers of {label_of(chosen[0])} and {label_of(chosen[1])}"
             f" on batch {step + 1}…"
         )
         self.task = run_in_background(
             lambda _task: run_diff(
                 project,
-                (columns[0], columns[1]),
+                (chosen[0], chosen[1]),
                 step=step,
                 init=options.init,
                 optimizer=options.optimizer,

@@ -117,7 +117,8 @@ class PastRuns:
         info = run_info(folder)
         series = series_from_run(run)
         summary = run.summary
-        figures = summary.get("frameworks") if isinstance(summary.get("frameworks"), dict) else {}
+        found = summary.get("frameworks")
+        figures = found if isinstance(found, dict) else {}
         frameworks = tuple(figures) or tuple(series)
         self.shown, self.cleared = folder, False
         self.ui.show_dashboard(True)
@@ -125,7 +126,8 @@ class PastRuns:
         plots = self.dash.plots
         plots.reset(frameworks, max((len(s) for s in series.values()), default=0))
         plots.update_from(series, {fw: run.epochs.get(fw, []) for fw in series})
-        parity = summary.get("parity") if isinstance(summary.get("parity"), dict) else None
+        found_parity = summary.get("parity")
+        parity = found_parity if isinstance(found_parity, dict) else None
         self.dash.table.fill(
             {fw: figures.get(fw, {}) for fw in frameworks},
             parity,
@@ -217,13 +219,14 @@ class PastRuns:
                 font = QFont()
                 font.setBold(True)
                 cell.setFont(font)
-                cell.setForeground(QColor(color_of(columns[best][1])))
+                cell.setForeground(QColor(color_of(columns[cell.column()][1])))
                 cell.setToolTip(f"best of the compared columns: {note}")
         for i, summary in enumerate(summaries):
             cols = [c for c, (j, _fw) in enumerate(columns) if j == i]
             if not cols:
                 continue
-            parity = summary.get("parity") if isinstance(summary.get("parity"), dict) else {}
+            found = summary.get("parity")
+            parity = found if isinstance(found, dict) else {}
             diff, first = parity.get("max_loss_abs_diff"), parity.get("first_divergent_step")
             texts = dict(
                 zip(

@@ -8,6 +8,7 @@ linked and switch between step and wall time; a crosshair reads every framework 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -90,7 +91,7 @@ def peak_decimate(
 
     One numpy pass per update: pyqtgraph's own downsampling repeats clip, finite checks and
     decimation on every paint, which doubled the cost of a redraw at 10^5 points."""
-    if lo is not None and len(x):
+    if lo is not None and hi is not None and len(x):
         i0 = max(0, int(np.searchsorted(x, lo)) - 1)
         i1 = min(len(x), int(np.searchsorted(x, hi, side="right")) + 1)
         x, y = x[i0:i1], y[i0:i1]
@@ -207,11 +208,11 @@ class TickAxis(pg.AxisItem):
             return best
         # within less than a decade's 1-2-5 ticks: plain values such as 0.6, 0.7, 0.8
         a, b = 10.0**lo, 10.0**hi
-        for step in _nice_steps(b - a):
-            values = np.arange(np.ceil(a / step) * step, b + step * 1e-9, step)
-            values = np.log10(values[values > 0])
-            if len(values) and _gap_ok(values, lo, hi, size):
-                return [float(v) for v in values] if len(values) >= len(best) else best
+        for nice in _nice_steps(b - a):
+            linear = np.arange(np.ceil(a / nice) * nice, b + nice * 1e-9, nice)
+            ticks = np.log10(linear[linear > 0])
+            if len(ticks) and _gap_ok(ticks, lo, hi, size):
+                return [float(v) for v in ticks] if len(ticks) >= len(best) else best
         return best
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph's name)
@@ -293,7 +294,7 @@ class SharedLegend(pg.GraphicsWidget):
         """[(pen, text, symbol or None)]"""
         scene = self.scene()
         for item in self.entries:
-            item.setParentItem(None)
+            item.setParentItem(None)  # type: ignore[arg-type]  # None detaches; stubs miss it
             if scene is not None:
                 scene.removeItem(item)
         self.entries = [_LegendEntry(pen, text, symbol, self) for pen, text, symbol in entries]
@@ -402,7 +403,7 @@ class LivePlots(pg.GraphicsLayoutWidget):
         are the app's again (a zoom of the last run is forgotten)."""
         self._keep_y, self._keep_x = set(PLOTS), True
         self._x_hint = float(expected_steps) if expected_steps > 0 else None
-        self._ranges_shown: dict[str, tuple] = {}
+        self._ranges_shown = {}
         for key, item in self.curves.items():
             self.plots[self.curve_plot[key]].removeItem(item)
         self.curves.clear()
@@ -452,7 +453,9 @@ class LivePlots(pg.GraphicsLayoutWidget):
     def _fill_legend(self) -> None:
         """Colour per column; grey samples for what each line style means; one per overlaid run."""
         grey = "#555555"
-        entries = [(_pen(fw, 2), label_of(fw), None) for fw in self._columns]
+        entries: list[tuple[Any, str, str | None]] = [
+            (_pen(fw, 2), label_of(fw), None) for fw in self._columns
+        ]
         entries += [
             (pg.mkPen(grey, width=2), "smoothed", None),
             (pg.mkPen(QColor(85, 85, 85, 70), width=1), "per step", None),

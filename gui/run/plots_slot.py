@@ -49,7 +49,9 @@ class PlotsSlot(QWidget):
             from gui.run.plots import LivePlots
 
             self._plots = LivePlots(self)
-            self.layout().addWidget(self._plots)
+            layout = self.layout()
+            assert layout is not None  # set in __init__
+            layout.addWidget(self._plots)
             self.ready.emit(self._plots)
         return self._plots
 

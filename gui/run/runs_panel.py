@@ -153,10 +153,10 @@ class RunsPanel(QWidget):
 
     def open_report(self, folder: Path | None) -> bool:
         """False, with the path shown (gui.open_file), where no browser is registered."""
-        return bool(folder) and open_local(self, folder / "report.html", "the run's report")
+        return folder is not None and open_local(self, folder / "report.html", "the run's report")
 
     def open_folder(self, folder: Path | None) -> bool:
-        return bool(folder) and open_local(self, folder, "the run folder")
+        return folder is not None and open_local(self, folder, "the run folder")
 
     def ask_rename(self, folder: Path | None) -> QInputDialog | None:
         """A window-modal name dialog (open(), not exec(): the event loop keeps running)."""
@@ -203,7 +203,8 @@ class RunsPanel(QWidget):
             != B.Yes
         ):
             return []
-        removed, failed = [], []
+        removed: list[Path] = []
+        failed: list[Path] = []
         data_home = QStandardPaths.writableLocation(
             QStandardPaths.StandardLocation.GenericDataLocation
         )
@@ -212,8 +213,8 @@ class RunsPanel(QWidget):
                 parents=True, exist_ok=True
             )  # Qt finds no trash where ~/.local/share is missing
         for folder in folders:
-            ok = QFile.moveToTrash(str(folder))
-            ok = ok[0] if isinstance(ok, tuple) else ok
+            trashed = QFile.moveToTrash(str(folder))
+            ok = trashed[0] if isinstance(trashed, tuple) else trashed
             (removed if ok and not folder.exists() else failed).append(folder)
         if failed:
             self.tell(

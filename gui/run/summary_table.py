@@ -3,6 +3,7 @@ framework is better, by how much and in which direction; every row says how it i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -54,6 +55,7 @@ class SummaryTable(QTableWidget):
         )
         for col, fw in enumerate(self.frameworks):
             item = self.horizontalHeaderItem(col)
+            assert item is not None  # set just above by setHorizontalHeaderLabels
             item.setForeground(QColor(color_of(fw)))
             item.setToolTip(label_of(fw))
             # fixed: a wide run-wide note spans these columns; wide enough for the header
@@ -79,7 +81,7 @@ class SummaryTable(QTableWidget):
         figures: dict[str, dict[str, Any]],
         parity: dict[str, Any] | None,
         notes: list[str],
-        timing: list[str] = (),
+        timing: Sequence[str] = (),
         run: dict[str, Any] | None = None,
     ) -> None:
         """``run``: the run-wide settings shown in their own rows
@@ -117,7 +119,7 @@ class SummaryTable(QTableWidget):
             else {}
         )
         if len(pairs) > 1:  # more than two columns: the largest, then each against the reference
-            reference = label_of(parity.get("reference", self.frameworks[0]))
+            reference = label_of((parity or {}).get("reference", self.frameworks[0]))
 
             def each(key: str, fmt) -> str:
                 return ", ".join(f"{label_of(fw)} {fmt(p.get(key))}" for fw, p in pairs.items())

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction
@@ -37,6 +38,9 @@ from gui.run.export_actions import (
 from gui.run.limits import LimitsDialog, load_limits, save_limits
 from gui.run.runs_panel import RunsPanel
 
+if TYPE_CHECKING:
+    from gui.tasks import Task
+
 WARM_KEY = "run/warm_workers"
 WARM_DELAY_MS = 1500  # after start-up or a run: let the window settle before workers import
 WARM_TIP = (
@@ -55,7 +59,9 @@ class TrainingUi:
     def __init__(self, win) -> None:
         self.win = win
         self.controller = RunController(win)
-        self.probe = None  # the background probe of a RUNTIME:fastest choice (gui.tasks.Task)
+        self.probe: Task | None = (
+            None  # the background probe of a RUNTIME:fastest choice (gui.tasks.Task)
+        )
         self.dashboard = Dashboard(self.controller)
         # pyqtgraph: imported 1.5 s after the event loop starts, not during start-up
         QTimer.singleShot(0, self.dashboard.plots.preload)
@@ -322,6 +328,7 @@ class TrainingUi:
     def prewarm(self) -> int:
         """Warm workers for the options now chosen above the plots (none while a run goes)."""
         options = self.dashboard.chosen()
+        assert options.schedule is not None  # chosen() resolves the default schedule
         started = self.controller.prewarm(options.frameworks, options.schedule)
         self._show_warm()
         return started
@@ -378,7 +385,7 @@ class TrainingUi:
             SPLIT_KEY, CANVAS_SHARE
         )
         try:
-            share = float(value)
+            share = float(value)  # type: ignore[arg-type]  # QSettings value: bad types caught
         except (TypeError, ValueError):
             share = CANVAS_SHARE
         return min(max(share, 0.2), 0.8) if math.isfinite(share) else CANVAS_SHARE
@@ -426,7 +433,7 @@ class TrainingUi:
         pressed."""
         win = self.win
         win.view.setInteractive(not locked)
-        win.palette.setEnabled(not locked)
+        win.layers_panel.setEnabled(not locked)
         win.inspector.setEnabled(not locked)
         for act in (
             win.act_new,
@@ -550,6 +557,7 @@ class TrainingUi:
             ):
                 return []
             folder = dialog.folder_row.path()
+            assert folder is not None  # checked just above
         from engine.export.code import write_code
 
         existing = [n for n in ("model_torch.py", "model_keras.py") if (folder / n).exists()]

@@ -216,7 +216,7 @@ def test_auto_arrange_puts_inputs_above_users(gui, preset_copy):
 def test_palette_filter_and_double_click_append(gui, preset_copy):
     win = gui.win
     win.open_path(preset_copy("digits_cnn"))
-    palette = win.palette
+    palette = win.layers_panel
     palette.filter.setText("pool")
     assert palette.visible_types() == [
         "MaxPool2D",
@@ -239,7 +239,7 @@ def test_palette_filter_and_double_click_append(gui, preset_copy):
 def test_palette_drag_carries_the_layer_type(gui):
     from gui.canvas.view import LAYER_MIME
 
-    tree = gui.win.palette.tree
+    tree = gui.win.layers_panel.tree
     conv = tree.findItems("Conv2D", Qt.MatchFlag.MatchExactly | Qt.MatchFlag.MatchRecursive)[0]
     data = tree.mimeData([conv])
     assert bytes(data.data(LAYER_MIME)).decode() == "Conv2D"

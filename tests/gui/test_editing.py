@@ -17,7 +17,7 @@ def _block_rects(win):
 
 
 def _double_click_palette(win, type_name: str) -> None:
-    tree = win.palette.tree
+    tree = win.layers_panel.tree
     (item,) = [
         it
         for it in tree.findItems(type_name, Qt.MatchFlag.MatchExactly | Qt.MatchFlag.MatchRecursive)
@@ -192,7 +192,7 @@ def test_undo_and_redo_menu_items_name_the_action(gui):
 
 
 def test_palette_filter_says_when_nothing_matches(gui):
-    palette = gui.win.palette
+    palette = gui.win.layers_panel
     palette.filter.setText("no such layer zzz")
     assert palette.visible_types() == []
     assert not palette.no_match.isHidden() and "No matching layer" in palette.no_match.text()

@@ -86,7 +86,7 @@ def test_stop_unlocks_the_canvas_before_the_charts_are_drawn(gui, win, qtbot, mo
     assert c.running and not training.act_train.isEnabled()  # the run folder is still being closed
     assert (
         not training.lock_banner.isVisible()
-        and win.palette.isEnabled()
+        and win.layers_panel.isEnabled()
         and win.inspector.isEnabled()
     )
     qtbot.waitUntil(lambda: c.summary is not None, timeout=RUN_TIMEOUT_MS)

@@ -22,7 +22,7 @@ def test_train_xor_from_the_window(gui, win, qtbot):
     c = training.controller
     assert c.running
     assert training.locked and training.lock_banner.isVisible()
-    assert not win.palette.isEnabled() and not win.inspector.isEnabled()
+    assert not win.layers_panel.isEnabled() and not win.inspector.isEnabled()
     assert not win.act_delete.isEnabled() and training.act_stop.isEnabled()
     before = win.doc.project.to_dict()
     win.doc.remove([layer])  # the document itself still edits; the run keeps its frozen copy
@@ -31,7 +31,7 @@ def test_train_xor_from_the_window(gui, win, qtbot):
     assert win.doc.project.to_dict() == before
     qtbot.waitUntil(lambda: c.summary is not None, timeout=RUN_TIMEOUT_MS)
     assert not training.locked and not training.lock_banner.isVisible()
-    assert win.palette.isEnabled() and training.act_train.isEnabled()
+    assert win.layers_panel.isEnabled() and training.act_train.isEnabled()
     for fw in ("torch", "tensorflow"):
         xs, _ = training.dashboard.plots.curves[(fw, "loss")].getData()
         assert len(xs) == 50
