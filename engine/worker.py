@@ -258,7 +258,7 @@ def _done_untimed(events: EventWriter, steps: int) -> None:
         "done",
         status="finished",
         steps=steps,
-        peak_rss_bytes=_peak_rss_bytes(),
+        peak_rss_bytes=peak_rss_bytes(),
         peak_device_bytes=None,
         train_s=0.0,
     )
@@ -334,7 +334,8 @@ def _keep_weights(backend: Backend, folder: str, framework: str) -> None:
         traceback.print_exc()
 
 
-def _peak_rss_bytes() -> int:
+def peak_rss_bytes() -> int:
+    """This process's peak resident memory, in bytes (the worker's and a deploy child's)."""
     try:
         import resource
 
@@ -516,7 +517,7 @@ def run(
         status=status,
         steps=step,
         stop_latency_s=stop_latency,
-        peak_rss_bytes=max(_peak_rss_bytes(), rss),
+        peak_rss_bytes=max(peak_rss_bytes(), rss),
         peak_device_bytes=backend.peak_device_bytes() if on_device else None,
         train_s=time.perf_counter() - start,
     )

@@ -24,6 +24,8 @@ from typing import IO, Any
 
 import numpy as np
 
+from engine.worker import peak_rss_bytes
+
 # Tests only: FILE:crash or FILE:hang makes the child of that file crash or hang once loaded.
 FAULT_ENV = "TWINTRAIN_DEPLOY_FAULT"
 
@@ -72,18 +74,6 @@ def batch_of(x: np.ndarray, size: int) -> np.ndarray:
         return np.ascontiguousarray(x[:size])
     reps = -(-size // max(len(x), 1))
     return np.ascontiguousarray(np.concatenate([x] * reps)[:size])
-
-
-def peak_rss_bytes() -> int:
-    try:
-        import resource
-
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return int(peak if sys.platform == "darwin" else peak * 1024)
-    except ImportError:  # Windows
-        import psutil
-
-        return int(psutil.Process().memory_info().peak_wset)
 
 
 def stats(latencies_ns: list[int], batch: int) -> dict[str, Any]:
