@@ -44,7 +44,7 @@ from engine.events import (
 from engine.runtimes import DEFAULT_RUNTIMES, RUNTIMES, parse_runtimes
 from engine.spec.errors import SpecError
 from engine.spec.project import Project
-from engine.worker_pool import Plan, WorkerPool, spawn_worker
+from engine.worker_pool import LogPump, Plan, WorkerPool, shared_pool, spawn_worker, worker_env
 
 SCHEDULES = ("parallel", "alternate", "sequential")
 INITS = ("matched", "native")
@@ -151,6 +151,9 @@ class FrameworkRun:
     threads: int = 1
     prestarted: bool = False  # a warm worker from a WorkerPool, its framework already imported
     warm_reader: threading.Thread | None = None  # the pool's reader of its first line: joined first
+    env: dict[str, str] | None = None  # the worker's environment (a serving pool's key)
+    pump: LogPump | None = None  # reads the worker's stderr into ``log``
+    handed_back: bool = False  # the worker went back to a serving pool after its job
 
     @property
     def finished(self) -> bool:
@@ -230,7 +233,9 @@ class Session:
         # mode "probe": {"step": N, "dir": str}: replay N batches, probe the next one per layer
         # and write <dir>/<column>.npz (engine.divergence); nothing is trained beyond it
         self.probe = None if probe is None else {**probe, "dir": os.path.abspath(probe["dir"])}
-        self.pool = pool  # warm workers to take from, where one matches exactly
+        # warm workers to take from, where one matches exactly; without one, the test suite's
+        # serving pool (engine.worker_pool.shared_pool), which takes the workers back
+        self.pool = pool if pool is not None else shared_pool()
         # Folders (absolute) of <framework>.npz trained weights: written when training ends, or
         # read instead of the initial weights (an export of a run's trained models).
         self.save_weights = None if save_weights is None else os.path.abspath(save_weights)
@@ -247,6 +252,7 @@ class Session:
         self._yielded: set[str] = set()  # members of that group that used up their chunk
         self._granted_at: dict[str, int] = {}  # steps each member had when its turn began
         self._stopping = False
+        self._closed = False
         self._paused = False
         self.started_at: float | None = None
         self.stop_requested_at: float | None = None
@@ -305,12 +311,13 @@ class Session:
     def close(self) -> None:
         """Stop everything now and make sure no worker process is left."""
         with self._lock:
+            self._closed = True
             for run in self.runs.values():
                 if not run.finished:
                     self._finish(run, "stopped", None)
                 self._kill(run)
         for run in self.runs.values():
-            if run.process is not None:
+            if run.process is not None and not run.handed_back:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     run.process.wait(timeout=5)
         _LIVE.discard(self)
@@ -343,24 +350,33 @@ class Session:
             "save_weights": self.save_weights,
             "load_weights": self.load_weights,
             "tensorboard": self.tensorboard_dir,
+            "serve": self._serving,
         }
+
+    @property
+    def _serving(self) -> bool:
+        return self.pool is not None and self.pool.serves
 
     def _spawn(self, run: FrameworkRun, cores: list[int] | None, threads: int) -> None:
         run.cores, run.threads = cores, threads
         run.started_at = run.last_event_at = time.perf_counter()
+        run.env = worker_env()
         warm = self.pool.take(run.name, cores, threads) if self.pool is not None else None
         run.prestarted = warm is not None
-        run.process = warm.process if warm else spawn_worker(run.name)
+        run.process = warm.process if warm else spawn_worker(run.name, env=run.env)
         run.warm_reader = warm.reader if warm else None
+        if warm is not None and warm.pump is not None:  # served before: its reader carries on
+            run.pump, warm.pump.sink = warm.pump, run.log
+        else:
+            run.pump = LogPump(run.process, run.name, run.log)
         self._send(run, self._job(run))
-        for target, name in ((self._read_events, "events"), (self._read_log, "log")):
-            t = threading.Thread(target=target, args=(run,), daemon=True, name=f"{run.name}-{name}")
-            t.start()
-            self._threads.append(t)
+        t = threading.Thread(target=self._read_events, args=(run,), daemon=True, name=run.name)
+        t.start()
+        self._threads.append(t)
 
     def _send(self, run: FrameworkRun, message: dict[str, Any]) -> None:
         proc = run.process
-        if proc is None or proc.stdin is None or proc.poll() is not None:
+        if run.handed_back or proc is None or proc.stdin is None or proc.poll() is not None:
             return
         try:
             proc.stdin.write((json.dumps(message) + "\n").encode())
@@ -370,7 +386,7 @@ class Session:
 
     def _kill(self, run: FrameworkRun) -> None:
         proc = run.process
-        if proc is None:
+        if proc is None or run.handed_back:
             return
         if proc.poll() is None:
             with contextlib.suppress(OSError):
@@ -382,12 +398,19 @@ class Session:
             except OSError:
                 pass
 
-    def _read_log(self, run: FrameworkRun) -> None:
-        assert run.process is not None and run.process.stderr is not None
-        for raw in run.process.stderr:
-            run.log.append(raw.decode("utf-8", "replace").rstrip("\n"))
-        # at EOF: a finished session holds no descriptors while it is kept
-        run.process.stderr.close()
+    def _hand_back(self, run: FrameworkRun) -> None:
+        """After its job's ``done``: a serving pool keeps the worker for the next session. One it
+        does not keep (stopped, closing) has its stdin closed: it ends as an unserved one does."""
+        assert run.process is not None and run.pump is not None and run.env is not None
+        if not self._serving or self.pool is None:
+            return
+        if not (self._stopping or self._closed or run.finished):
+            run.handed_back = self.pool.give_back(
+                run.name, run.cores, run.threads, run.env, run.process, run.pump
+            )
+        if not run.handed_back and run.process.stdin is not None:
+            with contextlib.suppress(OSError):
+                run.process.stdin.close()
 
     def _read_events(self, run: FrameworkRun) -> None:
         proc = run.process
@@ -401,6 +424,8 @@ class Session:
                 run.log.append(f"[twintrain] {exc}")
                 continue
             self._handle(run, event)
+            if run.handed_back:  # the pipe is the next session's now
+                return
         proc.stdout.close()
         code = proc.wait()
         with self._lock:
@@ -443,6 +468,7 @@ class Session:
                 return
             elif isinstance(event, Done):
                 run.done = event.as_dict()
+                self._hand_back(run)
                 self._emit(run, event)
                 self._finish(run, "stopped" if event.status == "stopped" else "finished", None)
                 return

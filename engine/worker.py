@@ -6,6 +6,12 @@ line on stdin; later stdin lines are commands (go, pause, resume, stop). Events 
 original stdout descriptor; fd 1 itself is pointed at stderr so that libraries which print
 (exporters, TF) cannot corrupt the stream. When stdin closes (the parent died) the worker
 exits at once, so no worker outlives its session.
+
+A job with ``"serve": true`` asks the worker to wait for another job line after its ``done``
+(engine.worker_pool: a pool that serves, which the test suite uses so that hundreds of short runs
+do not each import a framework afresh). Between jobs the worker clears what a framework keeps per
+process (Keras' session, torch.compile's caches) and its peak-memory mark, so each job's figures
+are its own; the app never asks for it, so what it measures is always a fresh process's.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import contextlib
 import json
 import math
 import os
+import queue
 import sys
 import threading
 import time
@@ -41,14 +48,27 @@ class Control:
         self.stop = threading.Event()
         self.paused = threading.Event()
         self.wake = threading.Condition()
-        self.budget: float = 0 if gated else math.inf  # steps allowed before the next 'go'
-        self.stop_received: float | None = None  # perf_counter when 'stop' arrived
+        self.jobs: queue.Queue[dict[str, Any]] = queue.Queue()  # the next jobs of a serving worker
+        self.reset(gated)
+
+    def reset(self, gated: bool) -> None:
+        """A new job's state: nothing stopped or paused, no steps granted if gated."""
+        with self.wake:
+            self.stop.clear()
+            self.paused.clear()
+            self.budget: float = 0 if gated else math.inf  # steps allowed before the next 'go'
+            self.stop_received: float | None = None  # perf_counter when 'stop' arrived
 
     def listen(self, stream: Iterable[str]) -> None:
         for line in stream:
             try:
                 cmd = json.loads(line)
             except ValueError:
+                continue
+            if not isinstance(cmd, dict):
+                continue
+            if "cmd" not in cmd:  # a job line: the next job of a worker that serves
+                self.jobs.put(cmd)
                 continue
             with self.wake:
                 kind = cmd.get("cmd")
@@ -335,7 +355,12 @@ def _keep_weights(backend: Backend, folder: str, framework: str) -> None:
 
 
 def peak_rss_bytes() -> int:
-    """This process's peak resident memory, in bytes (the worker's and a deploy child's)."""
+    """This process's peak resident memory, in bytes (the worker's and a deploy child's). On Linux
+    the kernel's high-water mark (VmHWM), which a serving worker resets between jobs."""
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
     try:
         import resource
 
@@ -549,9 +574,26 @@ def main(argv: list[str] | None = None) -> int:
     if not first:
         return 3
     job = json.loads(first)
-    job["framework"] = framework or job.get("framework")
     control = Control(gated=bool(job.get("gated")))
     threading.Thread(target=control.listen, args=(sys.stdin,), daemon=True, name="control").start()
+    while True:
+        job["framework"] = framework or job.get("framework")
+        code = _one_job(job, events, control, preloaded_s, nice)
+        if code or not job.get("serve"):
+            return code
+        _between_jobs(job["framework"])
+        job = control.jobs.get()  # stdin closing ends the process (Control.listen)
+        control.reset(gated=bool(job.get("gated")))
+        preloaded_s = 0.0  # imported by an earlier job: this one pays no import
+
+
+def _one_job(
+    job: dict[str, Any],
+    events: EventWriter,
+    control: Control,
+    preloaded_s: float | None,
+    nice: int | None,
+) -> int:
     try:
         run(job, events, control, preloaded_s, nice)
     except BaseException as exc:  # every failure becomes an event for the session
@@ -564,6 +606,28 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     events.flush()
     return 0
+
+
+def _between_jobs(framework: str) -> None:
+    """What a framework keeps per process, cleared so that the next job starts as in a fresh
+    worker: Keras' session (layer-name counters, graphs), torch.compile's caches (a new model's
+    forward would otherwise count against the recompile limit of the last one's) and the
+    peak-memory mark (Linux: /proc/self/clear_refs)."""
+    import gc
+
+    from engine.runtimes import runtime
+
+    if runtime(framework).keras_backend is not None:
+        import keras
+
+        keras.backend.clear_session()
+    if "torch" in sys.modules:
+        import torch
+
+        torch._dynamo.reset()
+    gc.collect()
+    with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")
 
 
 if __name__ == "__main__":

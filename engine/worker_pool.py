@@ -13,11 +13,19 @@ thread before reading the rest (one reader at a time on the pipe).
 
 Costs: memory while idle (an imported framework, a few hundred MB each) and CPU while
 importing, so the app refills the pool only when no run is going.
+
+A pool that *serves* (``WorkerPool(serves=True)``) also takes workers back: a session whose job
+finished hands its worker back instead of ending it, and the worker waits for the next job
+(engine.worker). The test suite turns that on for the sessions it starts
+(``$TWINTRAIN_SERVE_WORKERS``, ``shared_pool``), so that hundreds of short runs import each
+framework once per test process; the app and the CLI never do, so every figure they show comes
+from a fresh process.
 """
 
 from __future__ import annotations
 
 import atexit
+import collections
 import contextlib
 import os
 import subprocess
@@ -28,6 +36,8 @@ from engine.child_process import child_cwd, is_frozen, relaunch_command
 from engine.events import Warm, parse_line
 
 NICE_ENV = "TWINTRAIN_WORKER_NICE"  # lowers a worker's priority (the app sets it; the CLI does not)
+SERVE_ENV = "TWINTRAIN_SERVE_WORKERS"  # "1": sessions without a pool share one that serves (tests)
+MAX_IDLE = 8  # idle workers a serving pool keeps (a few hundred MB each); the oldest go first
 Plan = dict[str, tuple[list[int] | None, int]]  # framework -> (cores, threads)
 
 
@@ -68,15 +78,48 @@ def spawn_worker(
     )
 
 
+class LogPump:
+    """Reads a worker's stderr to its end into ``sink`` (the session's log of its run), so that a
+    worker handed from one session to the next keeps one reader: the sink changes, not the
+    thread."""
+
+    def __init__(self, process: subprocess.Popen, name: str, sink: collections.deque) -> None:
+        self.process = process
+        self.sink = sink
+        self.thread = threading.Thread(target=self._pump, daemon=True, name=f"{name}-log")
+        self.thread.start()
+
+    def _pump(self) -> None:
+        assert self.process.stderr is not None
+        with contextlib.suppress(OSError, ValueError):
+            for raw in self.process.stderr:
+                self.sink.append(raw.decode("utf-8", "replace").rstrip("\n"))
+        # at EOF: a finished session holds no descriptors while it is kept
+        with contextlib.suppress(OSError):
+            self.process.stderr.close()
+
+
 class WarmWorker:
-    """A pre-started worker process and the thread that waits for its ``warm`` line."""
+    """A pre-started worker process and the thread that waits for its ``warm`` line; or, in a
+    pool that serves, a worker handed back after a job (``reader`` None, ``pump`` its stderr)."""
 
     def __init__(
-        self, framework: str, cores: list[int] | None, threads: int, env: dict[str, str]
+        self,
+        framework: str,
+        cores: list[int] | None,
+        threads: int,
+        env: dict[str, str],
+        served: tuple[subprocess.Popen, LogPump] | None = None,
     ) -> None:
         self.framework = framework
+        self.pump: LogPump | None = None
+        self.reader: threading.Thread | None = None
+        if served is not None:
+            self.process, self.pump = served
+            self.warm: Warm | None = Warm(framework=framework, pid=self.process.pid, preload_s=0.0)
+            return
         self.process = spawn_worker(framework, (cores, threads), env)
-        self.warm: Warm | None = None  # the warm event, once the imports are done
+        self.warm = None  # the warm event, once the imports are done
         self.reader = threading.Thread(
             target=self._read_warm, daemon=True, name=f"{framework}-warm"
         )
@@ -113,9 +156,11 @@ def _close_all() -> None:
 
 
 class WorkerPool:
-    """Idle warm workers by (framework, cores, threads, environment); thread-safe."""
+    """Idle warm workers by (framework, cores, threads, environment); thread-safe. ``serves``:
+    sessions hand their workers back after a finished job (see the module's docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, serves: bool = False) -> None:
+        self.serves = serves
         self._idle: dict[tuple, WarmWorker] = {}
         self._lock = threading.Lock()
         _POOLS.add(self)
@@ -149,6 +194,31 @@ class WorkerPool:
             return None
         return worker
 
+    def give_back(
+        self,
+        framework: str,
+        cores: list[int] | None,
+        threads: int,
+        env: dict[str, str],
+        process: subprocess.Popen,
+        pump: LogPump,
+    ) -> bool:
+        """Keep a worker whose job finished for the next session with the same key; False (and
+        nothing kept) unless this pool serves and the process runs. The oldest idle worker goes
+        when more than MAX_IDLE would be kept, as does one kept before under the same key."""
+        if not self.serves or process.poll() is not None:
+            return False
+        key = _key(framework, cores, threads, env)
+        pump.sink = collections.deque(maxlen=50)  # between sessions: nobody's log
+        with self._lock:
+            old = self._idle.pop(key, None)
+            self._idle[key] = WarmWorker(framework, cores, threads, env, (process, pump))
+            extra = list(self._idle)[: max(0, len(self._idle) - MAX_IDLE)]
+            stale = [self._idle.pop(k) for k in extra] + ([old] if old else [])
+        for worker in stale:
+            worker.stop()
+        return True
+
     def state(self) -> dict[str, str]:
         """framework -> "ready" or "importing", for the idle workers that are alive."""
         with self._lock:
@@ -169,6 +239,28 @@ class WorkerPool:
         for worker in workers:
             worker.stop()
         _POOLS.discard(self)
+
+
+_SHARED: WorkerPool | None = None
+
+
+def shared_pool() -> WorkerPool | None:
+    """The serving pool of this process when ``$TWINTRAIN_SERVE_WORKERS`` is 1 (the test suite
+    sets it), for sessions started without a pool of their own; otherwise None."""
+    global _SHARED
+    if os.environ.get(SERVE_ENV) != "1":
+        return None
+    if _SHARED is None:
+        _SHARED = WorkerPool(serves=True)
+    return _SHARED
+
+
+def close_shared_pool() -> None:
+    """End the serving pool's idle workers (a test that counts processes starts from none)."""
+    global _SHARED
+    if _SHARED is not None:
+        _SHARED.close()
+        _SHARED = None
 
 
 def _stop(proc: subprocess.Popen) -> None:

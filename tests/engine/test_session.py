@@ -15,6 +15,10 @@ from engine.session import Session
 from engine.summary import build_summary
 from tests.processes import live_children
 
+# the worker processes themselves: stop, kill, hang, faults, none left behind
+# (tests/served_workers.py)
+pytestmark = pytest.mark.fresh_workers
+
 SUMMARY_KEYS = {
     "version",
     "device",

@@ -8,11 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from shadowing import shadowing_folder, shadowing_markers
 
 from engine.child_process import child_cwd, relaunch_command
 from engine.run_folder import finalize_command
 from engine.worker_pool import worker_command
+
+# what a worker process imports from where it starts (tests/served_workers.py)
+pytestmark = pytest.mark.fresh_workers
 
 TWINTRAIN = Path(sys.executable).with_name("twintrain")
 

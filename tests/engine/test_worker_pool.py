@@ -12,6 +12,9 @@ from engine.session import Session, core_plan
 from engine.worker_pool import WorkerPool, spawn_worker
 from tests.processes import alive
 
+# cold sessions must start fresh workers, not the suite's served ones (tests/served_workers.py)
+pytestmark = pytest.mark.fresh_workers
+
 
 def wait_for(predicate, timeout=60.0):
     deadline = time.monotonic() + timeout

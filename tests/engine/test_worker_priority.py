@@ -11,7 +11,10 @@ from engine.presets import load_project_arg
 from engine.session import Session
 from engine.worker_pool import NICE_ENV, WorkerPool
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "nice"), reason="POSIX niceness")
+pytestmark = [
+    pytest.mark.skipif(not hasattr(os, "nice"), reason="POSIX niceness"),
+    pytest.mark.fresh_workers,  # a worker's own priority, set when it starts
+]
 
 
 def niceness_of_runs(**session_kw) -> dict[str, int]:

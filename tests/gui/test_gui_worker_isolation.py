@@ -9,6 +9,9 @@ from shadowing import shadowing_folder, shadowing_markers
 
 from engine.presets import preset_path
 
+# what a worker process imports from where it starts (tests/served_workers.py)
+pytestmark = pytest.mark.fresh_workers
+
 RUN_TIMEOUT_MS = 180_000
 
 

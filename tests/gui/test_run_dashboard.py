@@ -16,6 +16,9 @@ from gui.run.chart_export import export_charts
 from gui.run.runs_panel import RunsPanel, load_loss_curves
 from tests.processes import live_children
 
+# counts the processes left behind (tests/served_workers.py)
+pytestmark = pytest.mark.fresh_workers
+
 RUN_TIMEOUT_MS = 120_000
 
 

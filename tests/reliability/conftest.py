@@ -33,6 +33,15 @@ def child_env(**extra: str) -> dict[str, str]:
 PYTHON = sys.executable
 
 
+def pytest_collection_modifyitems(config, items):
+    """Every test here ends with no child process (below), so its sessions start fresh workers
+    rather than the suite's served ones (tests/served_workers.py)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.fresh_workers)
+
+
 @pytest.fixture(autouse=True)
 def no_process_left_behind():
     """Every reliability test must end with no child process; one left over fails the test
