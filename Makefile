@@ -44,7 +44,7 @@ check: lint types
 		$(CHECK_TESTS) $(PYTEST_ARGS)
 
 test: lint types
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n 2 --dist loadscope --durations=10 $(PYTEST_ARGS)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n 2 --dist loadscope --no-loadscope-reorder --durations=10 $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
@@ -63,7 +63,7 @@ $(HEADLESS_STAMP): $(STAMP) tests/headless_venv.py
 # tests/engine in .venv-headless: the engine and the CLI work without Qt (test_headless.py checks
 # that PySide6 is absent; tests marked `qt` skip). Without pytest-qt, its ini options are unknown.
 test-headless: $(HEADLESS_STAMP)
-	TWINTRAIN_HEADLESS=1 $(HEADLESS_PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadscope \
+	TWINTRAIN_HEADLESS=1 $(HEADLESS_PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadscope --no-loadscope-reorder \
 		-W "ignore:Unknown config option:pytest.PytestConfigWarning" tests/engine $(PYTEST_ARGS)
 
 # ---- the packaged app (packaging/README.md) ----------------------------------------------------

@@ -142,8 +142,14 @@ class WarmWorker:
         _stop(self.process)
 
 
+# Variables that change while a worker waits and mean nothing to it: pytest names the test
+# running now in PYTEST_CURRENT_TEST, which would otherwise make every test's key a new one.
+_NOT_IN_KEY = frozenset({"PYTEST_CURRENT_TEST"})
+
+
 def _key(framework: str, cores: list[int] | None, threads: int, env: dict[str, str]) -> tuple:
-    return framework, tuple(cores) if cores else None, int(threads), frozenset(env.items())
+    variables = frozenset((k, v) for k, v in env.items() if k not in _NOT_IN_KEY)
+    return framework, tuple(cores) if cores else None, int(threads), variables
 
 
 _POOLS: weakref.WeakSet = weakref.WeakSet()

@@ -27,8 +27,45 @@ HEADLESS = os.environ.get("TWINTRAIN_HEADLESS") == "1"
 HAS_QT = importlib.util.find_spec("PySide6") is not None
 
 
+# The heaviest modules, longest first (seconds each in `make test` on the 2-core machine,
+# 2026-12-04). pytest-xdist hands out whole modules (--dist loadscope, --no-loadscope-reorder) in
+# collection order; starting the long ones first lets both processes finish together instead of
+# one running a 3-minute module alone at the end. Only the order depends on this table.
+HEAVY_FIRST = {
+    f"tests/{name}.py": i
+    for i, name in enumerate(
+        (
+            "engine/test_export_code",  # 190 s: every preset's scripts, each its own process
+            "engine/test_divergence",  # 150 s
+            "engine/test_modes",  # 130 s
+            "engine/test_session",  # 130 s
+            "engine/test_parity_matrix",  # 115 s
+            "engine/test_deploy",  # 110 s
+            "engine/test_keras_backends",  # 70 s
+            "engine/test_export",  # 70 s
+            "engine/test_keras_exports",  # 65 s
+            "reliability/test_worker_faults",  # 55 s
+            "engine/test_served_workers",  # 55 s
+            "gui/test_self_test",  # 50 s
+            "engine/test_backends",  # 50 s
+            "engine/test_worker_pool",  # 50 s
+            "gui/test_run_dashboard",  # 45 s
+            "engine/test_n_runtimes",  # 35 s
+        )
+    )
+}
+
+
+def _heaviest_first(items) -> None:
+    """Stable: the modules of HEAVY_FIRST in its order, then every other in collection order."""
+    last = len(HEAVY_FIRST)
+    items.sort(key=lambda item: HEAVY_FIRST.get(item.nodeid.split("::")[0], last))
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `qt` are skipped where PySide6 is not installed (the headless venv)."""
+    """The heaviest modules first (above); tests marked `qt` are skipped where PySide6 is not
+    installed (the headless venv)."""
+    _heaviest_first(items)
     if HAS_QT:
         return
     skip = pytest.mark.skip(reason="needs PySide6, which this environment does not have")

@@ -43,11 +43,12 @@ def serving():
 
 
 @pytest.mark.parametrize("columns", [("torch", "tensorflow"), ("keras-jax", "torch:compile")])
-def test_one_process_serves_job_after_job_and_changes_no_number(serving, columns):
+def test_one_process_serves_job_after_job_and_changes_no_number(serving, columns, monkeypatch):
     # Dropout and BatchNorm (random masks, running statistics), then another network, then the
     # first again: every served job equals a fresh worker's, bit for bit, compiles included.
     first = run("breast_cancer_bn", columns, serving)
     assert serving.state() == dict.fromkeys(columns, "ready")
+    monkeypatch.setenv("PYTEST_CURRENT_TEST", "another test")  # pytest's own: not the worker's
     other = run("digits_cnn", columns, serving)
     again = run("breast_cancer_bn", columns, serving)
     cold = run("breast_cancer_bn", columns, None)
