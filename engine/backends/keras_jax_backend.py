@@ -24,13 +24,19 @@ threads inherit since they start after it.
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 
 if "keras" in sys.modules and os.environ.get("KERAS_BACKEND") != "jax":
     raise RuntimeError("keras was imported with another backend; keras-jax needs its own process")
 os.environ["KERAS_BACKEND"] = "jax"
-os.environ.setdefault("JAX_PLATFORMS", "cpu")  # no GPU probing at import (set 'cuda' to use one)
+# JAX looks for a GPU when it is first used, by default on every platform it has (slow, and noisy
+# where none is): "cpu" unless the user chose, and resolve_device widens it for a run that may use
+# one. Several columns share one GPU, so JAX must not take 75% of its memory at its start.
+_PLATFORMS_CHOSEN = "JAX_PLATFORMS" in os.environ
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 if "--xla_cpu_multi_thread_eigen" not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = (
         os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false"
@@ -64,13 +70,20 @@ from engine.spec.project import Project  # noqa: E402
 assert keras.backend.backend() == "jax", keras.backend.backend()
 
 
+def _training(layer: Any) -> dict[str, bool]:
+    """``training=True`` for a layer whose call takes it (Dense, Dropout, BatchNorm, RNNs), nothing
+    for one that does not (Conv, pooling, Activation): ``stateless_call`` passes keywords on to
+    ``call`` unfiltered, unlike ``__call__``."""
+    return {"training": True} if "training" in inspect.signature(layer.call).parameters else {}
+
+
 def _layer_call(layer: Any, extra: Any, args: Any, ntv: Any) -> Any:
     """One node's layers as a function of the layer's trainable values, for ``jax.vjp``."""
 
     def call(tv: Any) -> Any:
-        y, _ = layer.stateless_call(tv, ntv, args, training=True)
+        y, _ = layer.stateless_call(tv, ntv, args, **_training(layer))
         if extra is not None:
-            y, _ = extra.stateless_call([], [], y, training=True)
+            y, _ = extra.stateless_call([], [], y, **_training(extra))
         return y
 
     return call
@@ -84,6 +97,8 @@ class KerasJaxBackend:
     def __init__(
         self, project: Project, *, device: str = "cpu", threads: int = 1, mode: str = "jit"
     ) -> None:
+        if device == "cuda":  # full float32 on the GPU, as every column (not TF32, JAX's default)
+            jax.config.update("jax_default_matmul_precision", "highest")
         self.project = project
         self.mode = mode
         self.plan = make_plan(project)
@@ -97,10 +112,15 @@ class KerasJaxBackend:
 
     @staticmethod
     def resolve_device(requested: str) -> tuple[str, str | None]:
+        widened = requested != "cpu" and not _PLATFORMS_CHOSEN
+        if widened:  # before JAX's first use, which reads the setting once
+            jax.config.update("jax_platforms", "cuda,cpu")
         try:
             available = bool(jax.devices("gpu"))
-        except RuntimeError:
+        except RuntimeError:  # no GPU, or its plugin failed to start: the CPU alone
             available = False
+            if widened:
+                jax.config.update("jax_platforms", "cpu")
         if requested == "cuda" and not available:
             raise RuntimeError("device 'cuda' was asked for but JAX sees no GPU")
         if requested == "auto":

@@ -52,6 +52,7 @@ from engine.backends.keras_model import (  # noqa: E402
     read_weights,
 )
 from engine.backends.plan import make_plan  # noqa: E402
+from engine.backends.torch_backend import full_float32_on_gpu  # noqa: E402
 from engine.backends.torch_compile import compiled, graphs_compiled  # noqa: E402
 from engine.spec.project import Project  # noqa: E402
 
@@ -86,6 +87,8 @@ class KerasTorchBackend:
         self, project: Project, *, device: str = "cpu", threads: int = 1, mode: str = "eager"
     ) -> None:
         _set_threads(threads)
+        if device == "cuda":
+            full_float32_on_gpu()
         self.project = project
         self.mode = mode
         self._graphs_before = graphs_compiled()

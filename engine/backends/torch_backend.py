@@ -93,6 +93,14 @@ class Net(nn.Module):
 _STATISTICS = ("moving_mean", "moving_variance")
 
 
+def full_float32_on_gpu() -> None:
+    """Float32 matrix products and convolutions in full float32 on a GPU, not TF32 (cuDNN's
+    default in PyTorch): every column computes in the same precision (TensorFlow's and JAX's TF32
+    are switched off too), so a difference between columns is not a precision setting's."""
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+
+
 def _spec_grads(layer_type: str, module: nn.Module) -> dict[str, np.ndarray]:
     """A module's weight gradients in the spec layout (its weights' converter applied to them;
     zeros for a tensor without a gradient, BatchNorm's statistics left out)."""
@@ -135,9 +143,7 @@ class TorchBackend:
         if device == "cuda":
             if not torch.cuda.is_available():
                 raise RuntimeError("device 'cuda' was asked for but PyTorch sees no CUDA device")
-            # Full float32 on both sides: TensorFlow's TF32 default is switched off too.
-            torch.backends.cuda.matmul.allow_tf32 = False
-            torch.backends.cudnn.allow_tf32 = False
+            full_float32_on_gpu()
         self.project = project
         self.plan = make_plan(project)
         self.device = torch.device(device)

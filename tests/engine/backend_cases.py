@@ -390,3 +390,8 @@ def batches_for(name: str, proj: Project) -> list[tuple[np.ndarray, np.ndarray]]
             )
         out.append((x, y))
     return out
+
+
+# Trained on the GPU and on the CPU by test_cuda.py (a dense net, a convolution with BatchNorm, two
+# recurrent layers: the kernels that differ most between devices).
+CUDA = ("mlp_adam", "conv_bn_adam", "lstm_adam", "gru_sgd")

@@ -28,7 +28,6 @@ from engine.spec.graph import infer  # noqa: E402
 from engine.spec.project import read_project  # noqa: E402
 from engine.weights import init_weights  # noqa: E402
 
-CUDA = ("mlp_adam", "conv_bn_adam", "lstm_adam", "gru_sgd")
 NATIVE = ("mlp_sgd_nesterov", "mlp_adamw", "mlp_rmsprop_momentum", "lstm_adam")
 
 
@@ -139,16 +138,19 @@ def keras(backend_cls, out: dict) -> None:
         _weights(out, f"keras|{name}|w", b.get_weights())
 
 
-def cuda(backend_cls, out: dict) -> None:
-    """A few training cases on the GPU (run only where one exists): losses and peak memory."""
-    for name in CUDA:
+def on_device(backend_cls, out: dict, device: str) -> None:
+    """The CUDA cases on one device, as the worker runs them (resolve_device first, which lets
+    JAX look for a GPU): a forward pass before training, the losses, peak device memory."""
+    assert backend_cls.resolve_device(device)[0] == device
+    for name in cases.CUDA:
         proj = cases.TRAIN[name]
-        b = backend_cls(proj, device="cuda", threads=1)
+        b = backend_cls(proj, device=device, threads=1)
         b.build(cases.weights_for(name, proj), optimizer_mode="matched")
-        out[f"cuda|{name}|losses"] = np.array(
-            [b.train_step(x, y) for x, y in cases.batches_for(name, proj)]
-        )
-        out[f"cuda|{name}|peak"] = np.array(b.peak_device_bytes())
+        batches = cases.batches_for(name, proj)
+        out[f"{name}|forward"] = b.forward(batches[0][0], training=False)
+        out[f"{name}|losses"] = np.array([b.train_step(x, y) for x, y in batches])
+        peak = b.peak_device_bytes()
+        out[f"{name}|peak"] = np.array(-1 if peak is None else peak)
 
 
 def main() -> int:
@@ -160,6 +162,9 @@ def main() -> int:
     out: dict = {}
     try:
         for section in sections:
+            if section.startswith("device:"):  # device:cpu or device:cuda
+                on_device(backend_cls, out, section.partition(":")[2])
+                continue
             if section.startswith("matrix"):  # matrix or matrix:SHARD/SHARDS
                 shard, _, shards = section.partition(":")[2].partition("/")
                 matrix_cases(backend_cls, out, int(shard or 0), int(shards or 1))
@@ -168,7 +173,6 @@ def main() -> int:
                 "forward": forward,
                 "train": train,
                 "presets": presets,
-                "cuda": cuda,
                 "keras": keras,
             }[section](backend_cls, out)
     except Exception:

@@ -7,14 +7,10 @@ process imports neither framework and compares the arrays they report.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
-
 import backend_cases as cases
 import numpy as np
 import pytest
-from worker_jobs import ROOT, WORKER, run_jobs, worker_env
+from worker_jobs import run_jobs
 
 from engine.presets import list_presets
 from engine.spec.graph import infer
@@ -228,31 +224,3 @@ def _check_evaluate(results, key: str, proj) -> None:
             )
         assert abs(loss - want_loss) < 1e-5, (framework, loss, want_loss)
         np.testing.assert_allclose(acc, want_acc, atol=1e-9, equal_nan=True, err_msg=framework)
-
-
-# ---- GPU ----------------------------------------------------------------------------------------
-
-
-@pytest.mark.gpu
-@pytest.mark.skipif(shutil.which("nvidia-smi") is None, reason="needs a CUDA device")
-def test_cuda_training_matches_cpu(results, tmp_path):
-    env = worker_env()
-    env.pop("CUDA_VISIBLE_DEVICES")
-    for framework in ("torch", "tensorflow"):
-        dest = tmp_path / f"{framework}.npz"
-        proc = subprocess.run(
-            [sys.executable, str(WORKER), framework, str(dest), "cuda"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-        with np.load(dest) as data:
-            for key in data.files:
-                if key.endswith("|losses"):
-                    cpu = results[framework][key.replace("cuda|", "train|")]
-                    assert float(np.max(np.abs(data[key] - cpu))) < 1e-3, (framework, key)
-                else:
-                    assert int(data[key]) > 0, (framework, key)

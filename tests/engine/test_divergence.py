@@ -97,35 +97,65 @@ def _diff(*args: str) -> dict:
     return json.loads(proc.stdout)
 
 
+def _agrees_at_step_0(project, preset: str, columns: tuple[str, str]) -> None:
+    """Every layer within tolerance, or, with Dropout, that layer first and explained."""
+    dropout = any(
+        layer.type == "Dropout" and layer.resolved().get("rate", 0) > 0 for layer in project.layers
+    )
+    res = json.loads(json.dumps(run_diff(project, columns)))
+    assert res["frameworks"] == list(columns) and res["step"] == 0
+    ids = [layer.id for layer in project.layers]
+    assert [row["id"] for row in res["layers"]] == ids, preset
+    for row in res["layers"]:
+        for key in ("forward_max_abs_diff", "output_grad_max_abs_diff", "update_max_abs_diff"):
+            assert key in row
+    if dropout:  # the Dropout layer first, explained; every layer before it agrees
+        first = res["first_divergent_layer"]
+        rows = {row["id"]: row for row in res["layers"]}
+        assert rows[first]["type"] == "Dropout", (preset, first)
+        assert rows[first]["cause"].startswith("Dropout draws"), preset
+        for row in res["layers"][: ids.index(first)]:
+            assert row["forward_max_abs_diff"] <= 1e-5, (preset, row)
+        assert not any(row["unexplained"] for row in res["layers"]), preset
+    else:
+        assert res["first_divergent_layer"] is None, (preset, res["layers"])
+        assert all(row["within_tolerance"] for row in res["layers"]), preset
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(900)  # sixteen presets, two workers each (served: tests/served_workers.py)
 def test_every_preset_is_within_tolerance_at_step_0_in_matched_mode():
     # `twintrain diff`'s own function, in this process (its workers are the suite's served ones,
     # so the sixteen presets import each framework once); the CLI itself is the step-20 tests'.
     for preset in list_presets():
-        project = load_project_arg(preset.key)
-        dropout = any(
-            layer.type == "Dropout" and layer.resolved().get("rate", 0) > 0
-            for layer in project.layers
-        )
-        res = json.loads(json.dumps(run_diff(project, ("torch", "tensorflow"))))
-        assert res["frameworks"] == ["torch", "tensorflow"] and res["step"] == 0
-        ids = [layer.id for layer in project.layers]
-        assert [row["id"] for row in res["layers"]] == ids, preset.key
-        for row in res["layers"]:
-            for key in ("forward_max_abs_diff", "output_grad_max_abs_diff", "update_max_abs_diff"):
-                assert key in row
-        if dropout:  # the Dropout layer first, explained; every layer before it agrees
-            first = res["first_divergent_layer"]
-            rows = {row["id"]: row for row in res["layers"]}
-            assert rows[first]["type"] == "Dropout", (preset.key, first)
-            assert rows[first]["cause"].startswith("Dropout draws"), preset.key
-            for row in res["layers"][: ids.index(first)]:
-                assert row["forward_max_abs_diff"] <= 1e-5, (preset.key, row)
-            assert not any(row["unexplained"] for row in res["layers"]), preset.key
-        else:
-            assert res["first_divergent_layer"] is None, (preset.key, res["layers"])
-            assert all(row["within_tolerance"] for row in res["layers"]), preset.key
+        _agrees_at_step_0(load_project_arg(preset.key), preset.key, ("torch", "tensorflow"))
+
+
+def _presets_covering_every_layer_type() -> list[str]:
+    """Few presets that together use every layer type any preset uses (greedy)."""
+    types = {
+        p.key: {layer.type for layer in load_project_arg(p.key).layers} for p in list_presets()
+    }
+    chosen: list[str] = []
+    left = set().union(*types.values())
+    while left:
+        best = max(sorted(types), key=lambda k: len(types[k] & left))
+        chosen.append(best)
+        left -= types[best]
+    return chosen
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("runtime", ["keras-jax", "keras-torch"])
+def test_the_keras_runtimes_probe_every_layer_type_at_step_0(runtime):
+    """Each Keras runtime's probe and per-layer isolation run for every layer type and agree with
+    PyTorch (Keras on JAX once failed on any convolution: its stateless call passed ``training``
+    to a layer whose call takes none)."""
+    presets = _presets_covering_every_layer_type()
+    assert "digits_cnn" in presets or "mnist1d_cnn" in presets
+    for preset in presets:
+        _agrees_at_step_0(load_project_arg(preset), preset, ("torch", runtime))
 
 
 @pytest.mark.slow

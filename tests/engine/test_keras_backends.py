@@ -84,6 +84,12 @@ def test_worst_figures(results, capsys):
         print("\n" + "\n".join(lines))
 
 
+def _python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=worker_env(), capture_output=True, text=True
+    )
+
+
 def test_keras_model_is_backend_neutral_and_covers_every_layer_type():
     """keras_model does not import TensorFlow (a keras-torch worker loads it), and its adapter
     table has every layer type of the registry. (Not JAX: Keras 3.15 imports jax itself, on any
@@ -95,7 +101,34 @@ def test_keras_model_is_backend_neutral_and_covers_every_layer_type():
         "assert set(LAYERS) == set(LAYER_TYPES), set(LAYERS) ^ set(LAYER_TYPES)\n"
         "assert 'tensorflow' not in sys.modules\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=worker_env(), capture_output=True, text=True
-    )
+    proc = _python(code)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_keras_jax_on_device_auto_looks_for_a_gpu_then_falls_back_to_the_cpu():
+    """Keras on JAX keeps JAX to the CPU at import (no GPU probing), but a run on device auto or
+    cuda lets it look for a GPU (it never could before: --device cuda always failed); where there
+    is none, auto says so and trains on the CPU, cuda fails naming JAX, and JAX never takes most of
+    a GPU's memory at its start (several columns share one)."""
+    if importlib.util.find_spec("jax") is None:
+        pytest.skip('needs jax (pip install "twintrain[jax]")')
+    code = (
+        "import os\n"
+        "os.environ.pop('JAX_PLATFORMS', None)\n"
+        "from engine.backends import load_backend\n"
+        "B = load_backend('keras-jax')\n"
+        "import jax\n"
+        "assert os.environ['XLA_PYTHON_CLIENT_PREALLOCATE'] == 'false'\n"
+        "assert jax.config.jax_platforms == 'cpu', jax.config.jax_platforms\n"
+        "try:\n"
+        "    B.resolve_device('cuda')\n"
+        "except RuntimeError as e:\n"
+        "    print('cuda:', e)\n"
+        "print('auto:', B.resolve_device('auto'))\n"
+        "print('devices:', [d.platform for d in jax.devices()])\n"
+    )
+    proc = _python(code)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "cuda: device 'cuda' was asked for but JAX sees no GPU" in proc.stdout
+    assert "auto: ('cpu', 'device auto: JAX sees no GPU')" in proc.stdout
+    assert "devices: ['cpu']" in proc.stdout
