@@ -95,6 +95,27 @@ def _apply(b: _Builder, node: Node, ins: list) -> Any:
     return b.activated(node, make, ins[0])
 
 
+def set_random_seed(seed: int) -> None:
+    """``keras.utils.set_random_seed`` without loading TensorFlow into a JAX or PyTorch worker.
+
+    Keras seeds TensorFlow too wherever it is installed (for ``tf.data``), which imported all of
+    TensorFlow (about 4 s and 550 MB here) into every Keras-on-JAX and Keras-on-PyTorch worker on
+    its first build, counted in those columns' start-up and memory. Keras' lazy TensorFlow module
+    is marked unavailable for the call; everything else it seeds is seeded as before."""
+    from keras.src.utils import module_utils
+
+    lazy: Any = getattr(module_utils, "tensorflow", None)
+    if keras.backend.backend() == "tensorflow" or not hasattr(lazy, "_available"):
+        keras.utils.set_random_seed(seed)
+        return
+    was = lazy._available
+    lazy._available = False if lazy.module is None else was
+    try:
+        keras.utils.set_random_seed(seed)
+    finally:
+        lazy._available = was
+
+
 def build_model(plan: Plan, runtime: str = "Keras") -> keras.Model:
     """The functional Keras model of a plan (layer names are the spec's layer ids)."""
     inp = keras.Input(shape=plan.input_shape, name=INPUT_ID, dtype="float32")

@@ -50,6 +50,7 @@ from engine.backends.keras_model import (  # noqa: E402
     probe_layout,
     probe_result,
     read_weights,
+    set_random_seed,
 )
 from engine.backends.plan import make_plan  # noqa: E402
 from engine.backends.torch_backend import full_float32_on_gpu  # noqa: E402
@@ -113,7 +114,7 @@ class KerasTorchBackend:
     def build(self, weights: Weights | None, *, optimizer_mode: str = "matched") -> None:
         # Both modes run Keras' stock optimizer (the matched formulas are Keras'); autograd's
         # gradient of an Embedding is dense, as matched mode wants.
-        keras.utils.set_random_seed(int(self.project.training.get("seed", 0)))
+        set_random_seed(int(self.project.training.get("seed", 0)))
         with keras.device(self._keras_device()):
             model = build_model(self.plan, "keras-torch")
             if weights is not None:

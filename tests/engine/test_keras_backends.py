@@ -132,3 +132,42 @@ def test_keras_jax_on_device_auto_looks_for_a_gpu_then_falls_back_to_the_cpu():
     assert "cuda: device 'cuda' was asked for but JAX sees no GPU" in proc.stdout
     assert "auto: ('cpu', 'device auto: JAX sees no GPU')" in proc.stdout
     assert "devices: ['cpu']" in proc.stdout
+
+
+@pytest.mark.parametrize("runtime", ["keras-jax", "keras-torch"])
+def test_a_keras_worker_on_jax_or_torch_never_loads_tensorflow(runtime):
+    """keras.utils.set_random_seed imports TensorFlow wherever it is installed (to seed it for
+    tf.data): in a Keras-on-JAX or -PyTorch worker that cost TensorFlow's import and memory in the
+    column's start-up and peak RSS. Build, train (Dropout, BatchNorm), evaluate, probe and read
+    the weights; TensorFlow must not be in the process, and the seed still holds (two builds
+    draw the same Dropout masks)."""
+    if runtime == "keras-jax" and importlib.util.find_spec("jax") is None:
+        pytest.skip('needs jax (pip install "twintrain[jax]")')
+    code = (
+        "import sys\n"
+        "import numpy as np\n"
+        "from engine.backends import load_backend\n"
+        "from engine.data.load import load_data\n"
+        "from engine.presets import load_project_arg\n"
+        "from engine.spec.graph import infer\n"
+        "from engine.weights import init_weights\n"
+        f"B = load_backend({runtime!r})\n"
+        "B.resolve_device('cpu')\n"
+        "p = load_project_arg('breast_cancer_bn')\n"
+        "d = load_data(p)\n"
+        "idx = d.batch_indices(0, 32, 0)[:3]\n"
+        "runs = []\n"
+        "for _ in range(2):\n"
+        "    b = B(p, threads=1)\n"
+        "    b.build(init_weights(p, infer(p), seed=0))\n"
+        "    runs.append([b.train_step(d.x_train[i], d.y_train[i]) for i in idx])\n"
+        "b.evaluate(d.x_val, d.y_val, 64)\n"
+        "b.probe(d.x_train[idx[0]], d.y_train[idx[0]])\n"
+        "b.get_weights()\n"
+        "print('losses', runs[0] == runs[1], len(runs[0]))\n"
+        "print('tensorflow', sorted(m for m in sys.modules if m.split('.')[0] == 'tensorflow'))\n"
+    )
+    proc = _python(code)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "losses True 3" in proc.stdout, proc.stdout
+    assert "tensorflow []" in proc.stdout, proc.stdout[-2000:]
