@@ -16,7 +16,8 @@ module, and each backend module sets it again and checks it, so a direct import 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import keras
@@ -95,25 +96,39 @@ def _apply(b: _Builder, node: Node, ins: list) -> Any:
     return b.activated(node, make, ins[0])
 
 
-def set_random_seed(seed: int) -> None:
-    """``keras.utils.set_random_seed`` without loading TensorFlow into a JAX or PyTorch worker.
+@contextmanager
+def tensorflow_hidden() -> Iterator[None]:
+    """Inside, Keras on JAX or PyTorch does not load TensorFlow where it is installed.
 
-    Keras seeds TensorFlow too wherever it is installed (for ``tf.data``), which imported all of
-    TensorFlow (about 4 s and 550 MB here) into every Keras-on-JAX and Keras-on-PyTorch worker on
-    its first build, counted in those columns' start-up and memory. Keras' lazy TensorFlow module
-    is marked unavailable for the call; everything else it seeds is seeded as before."""
+    Keras asks its lazy TensorFlow module whether TensorFlow is available (which imports it) when
+    it seeds (to seed ``tf.data``) and when it serializes a model (to handle TensorFlow types):
+    that put all of TensorFlow (about 2 s and 420 MB here) into every Keras-on-JAX and
+    Keras-on-PyTorch worker, counted in those columns' start-up and peak memory. The module reads
+    as unavailable for the call; on Keras' TensorFlow backend, or once TensorFlow is loaded, this
+    changes nothing."""
     from keras.src.utils import module_utils
 
     lazy: Any = getattr(module_utils, "tensorflow", None)
-    if keras.backend.backend() == "tensorflow" or not hasattr(lazy, "_available"):
-        keras.utils.set_random_seed(seed)
+    if (
+        keras.backend.backend() == "tensorflow"
+        or not hasattr(lazy, "_available")
+        or lazy.module is not None
+    ):
+        yield
         return
     was = lazy._available
-    lazy._available = False if lazy.module is None else was
+    lazy._available = False
     try:
-        keras.utils.set_random_seed(seed)
+        yield
     finally:
         lazy._available = was
+
+
+def set_random_seed(seed: int) -> None:
+    """``keras.utils.set_random_seed`` (Python, NumPy, Keras' seed generator, torch on that
+    backend) without loading TensorFlow (``tensorflow_hidden``)."""
+    with tensorflow_hidden():
+        keras.utils.set_random_seed(seed)
 
 
 def build_model(plan: Plan, runtime: str = "Keras") -> keras.Model:

@@ -138,9 +138,9 @@ def test_keras_jax_on_device_auto_looks_for_a_gpu_then_falls_back_to_the_cpu():
 def test_a_keras_worker_on_jax_or_torch_never_loads_tensorflow(runtime):
     """keras.utils.set_random_seed imports TensorFlow wherever it is installed (to seed it for
     tf.data): in a Keras-on-JAX or -PyTorch worker that cost TensorFlow's import and memory in the
-    column's start-up and peak RSS. Build, train (Dropout, BatchNorm), evaluate, probe and read
-    the weights; TensorFlow must not be in the process, and the seed still holds (two builds
-    draw the same Dropout masks)."""
+    column's start-up and peak RSS, and saving a .keras file did it too. Build, train (Dropout,
+    BatchNorm), evaluate, probe, read the weights and export; TensorFlow must not be in the
+    process, and the seed still holds (two builds draw the same Dropout masks)."""
     if runtime == "keras-jax" and importlib.util.find_spec("jax") is None:
         pytest.skip('needs jax (pip install "twintrain[jax]")')
     code = (
@@ -164,6 +164,11 @@ def test_a_keras_worker_on_jax_or_torch_never_loads_tensorflow(runtime):
         "b.evaluate(d.x_val, d.y_val, 64)\n"
         "b.probe(d.x_train[idx[0]], d.y_train[idx[0]])\n"
         "b.get_weights()\n"
+        "from pathlib import Path\n"
+        "from engine.export.keras_export import export_keras\n"
+        "import tempfile\n"
+        "out = export_keras(b, ['keras'], Path(tempfile.mkdtemp()), d.x_val[:2])\n"
+        "assert [e['ok'] for e in out] == [True], out\n"
         "print('losses', runs[0] == runs[1], len(runs[0]))\n"
         "print('tensorflow', sorted(m for m in sys.modules if m.split('.')[0] == 'tensorflow'))\n"
     )
