@@ -56,7 +56,9 @@ class Runtime:
     the standalone script ``code`` writes for it (None: it shares another's); ``param_count``:
     whose parameter counting it reports (``torch`` keeps LSTM's second bias and BatchNorm's
     statistics apart; ``keras`` counts every weight); ``short``: a label for tight places;
-    ``modes``: its execution modes, the default first.
+    ``modes``: its execution modes, the default first; ``framework``: the top-level module of
+    the framework that computes its steps (its worker keeps every other runtime's out:
+    ``engine.backends.keep_out``).
     """
 
     id: str
@@ -76,6 +78,7 @@ class Runtime:
     param_count: str = "keras"
     short: str = ""
     modes: tuple[Mode, ...] = (Mode("eager", "each operation runs as Python calls it"),)
+    framework: str = ""
 
     @property
     def default_mode(self) -> str:
@@ -105,6 +108,7 @@ RUNTIMES: dict[str, Runtime] = {
     for r in (
         Runtime(
             id="torch",
+            framework="torch",
             label="PyTorch",
             colour="#E4572E",
             packages=("torch",),
@@ -141,6 +145,7 @@ RUNTIMES: dict[str, Runtime] = {
         ),
         Runtime(
             id="tensorflow",
+            framework="tensorflow",
             label="TensorFlow/Keras",
             colour="#2E86AB",
             packages=("tensorflow-cpu|tensorflow", "keras"),
@@ -171,6 +176,7 @@ RUNTIMES: dict[str, Runtime] = {
         ),
         Runtime(
             id="keras-jax",
+            framework="jax",
             label="Keras on JAX",
             colour="#3BB273",
             packages=("jax", "jaxlib", "keras"),
@@ -193,6 +199,7 @@ RUNTIMES: dict[str, Runtime] = {
         ),
         Runtime(
             id="keras-torch",
+            framework="torch",
             label="Keras on PyTorch",
             colour="#7768AE",
             packages=("torch", "keras"),

@@ -63,7 +63,6 @@ from engine.backends.keras_model import (  # noqa: E402
     probe_layout,
     probe_result,
     read_weights,
-    set_random_seed,
 )
 from engine.backends.plan import make_plan  # noqa: E402
 from engine.spec.project import Project  # noqa: E402
@@ -133,7 +132,7 @@ class KerasJaxBackend:
     def build(self, weights: Weights | None, *, optimizer_mode: str = "matched") -> None:
         # Both modes run Keras' stock optimizer (the matched formulas are Keras'); JAX's
         # gradients of an Embedding are dense, as matched mode wants, in both modes.
-        set_random_seed(int(self.project.training.get("seed", 0)))
+        keras.utils.set_random_seed(int(self.project.training.get("seed", 0)))
         model = build_model(self.plan, "keras-jax")
         if weights is not None:
             load_weights(model, weights)

@@ -16,8 +16,7 @@ module, and each backend module sets it again and checks it, so a direct import 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import keras
@@ -94,41 +93,6 @@ def _apply(b: _Builder, node: Node, ins: list) -> Any:
     if adapter.merge:
         return make(None)(ins)
     return b.activated(node, make, ins[0])
-
-
-@contextmanager
-def tensorflow_hidden() -> Iterator[None]:
-    """Inside, Keras on JAX or PyTorch does not load TensorFlow where it is installed.
-
-    Keras asks its lazy TensorFlow module whether TensorFlow is available (which imports it) when
-    it seeds (to seed ``tf.data``) and when it serializes a model (to handle TensorFlow types):
-    that put all of TensorFlow (about 2 s and 420 MB here) into every Keras-on-JAX and
-    Keras-on-PyTorch worker, counted in those columns' start-up and peak memory. The module reads
-    as unavailable for the call; on Keras' TensorFlow backend, or once TensorFlow is loaded, this
-    changes nothing."""
-    from keras.src.utils import module_utils
-
-    lazy: Any = getattr(module_utils, "tensorflow", None)
-    if (
-        keras.backend.backend() == "tensorflow"
-        or not hasattr(lazy, "_available")
-        or lazy.module is not None
-    ):
-        yield
-        return
-    was = lazy._available
-    lazy._available = False
-    try:
-        yield
-    finally:
-        lazy._available = was
-
-
-def set_random_seed(seed: int) -> None:
-    """``keras.utils.set_random_seed`` (Python, NumPy, Keras' seed generator, torch on that
-    backend) without loading TensorFlow (``tensorflow_hidden``)."""
-    with tensorflow_hidden():
-        keras.utils.set_random_seed(seed)
 
 
 def build_model(plan: Plan, runtime: str = "Keras") -> keras.Model:

@@ -50,7 +50,6 @@ from engine.backends.keras_model import (  # noqa: E402
     probe_layout,
     probe_result,
     read_weights,
-    set_random_seed,
 )
 from engine.backends.plan import make_plan  # noqa: E402
 from engine.backends.torch_backend import full_float32_on_gpu  # noqa: E402
@@ -114,7 +113,7 @@ class KerasTorchBackend:
     def build(self, weights: Weights | None, *, optimizer_mode: str = "matched") -> None:
         # Both modes run Keras' stock optimizer (the matched formulas are Keras'); autograd's
         # gradient of an Embedding is dense, as matched mode wants.
-        set_random_seed(int(self.project.training.get("seed", 0)))
+        keras.utils.set_random_seed(int(self.project.training.get("seed", 0)))
         with keras.device(self._keras_device()):
             model = build_model(self.plan, "keras-torch")
             if weights is not None:

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 import keras
 import numpy as np
 
-from engine.backends.keras_model import tensorflow_hidden
 from engine.export.common import (
     Entry,
     attempt,
@@ -107,9 +106,8 @@ def _run(model: keras.Model, x: np.ndarray) -> np.ndarray:
 def _keras(
     model: keras.Model, xs: list[np.ndarray], refs: list[np.ndarray], path: Path
 ) -> tuple[float, str, dict[str, Any]]:
-    with tensorflow_hidden():  # Keras on JAX or PyTorch: no TensorFlow in the worker
-        model.save(str(path))
-        loaded = keras.models.load_model(str(path), safe_mode=True, compile=False)
+    model.save(str(path))
+    loaded = keras.models.load_model(str(path), safe_mode=True, compile=False)
     check = (
         f"keras.models.load_model(safe_mode=True) on Keras' {keras.backend.backend()} backend, "
         f"output vs the trained model's at batch {_batches_text(xs)}"

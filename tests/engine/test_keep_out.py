@@ -1,0 +1,98 @@
+"""A worker holds its own framework only (engine.backends.keep_out): Keras imports JAX at
+``import keras`` on any backend and TensorFlow when it seeds or saves, wherever they are
+installed, so without it a column's start-up and peak memory depended on which other runtimes
+were installed beside it (Keras on JAX carried all of TensorFlow: 860 MiB instead of 445)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from worker_jobs import ROOT, worker_env
+
+from engine.runtimes import RUNTIMES, missing_packages
+
+# Everything a worker does with a model: build (Dropout, BatchNorm), train, evaluate, predict,
+# probe, read the weights, export every format its runtime writes; then the frameworks loaded.
+CODE = """
+import importlib, sys, tempfile
+from pathlib import Path
+from engine.backends import load_backend, preload
+from engine.data.load import load_data
+from engine.presets import load_project_arg
+from engine.runtimes import runtime
+from engine.spec.graph import infer
+from engine.weights import init_weights
+name = sys.argv[1]
+preload(name)
+B = load_backend(name)
+B.resolve_device("cpu")
+p = load_project_arg("breast_cancer_bn")
+d = load_data(p)
+idx = d.batch_indices(0, 32, 0)[:3]
+runs = []
+for _ in range(2):
+    b = B(p, threads=1)
+    b.build(init_weights(p, infer(p), seed=0))
+    runs.append([b.train_step(d.x_train[i], d.y_train[i]) for i in idx])
+b.evaluate(d.x_val, d.y_val, 64)
+b.predict(d.x_val[:4])
+b.probe(d.x_train[idx[0]], d.y_train[idx[0]])
+b.get_weights()
+rt = runtime(name)
+module, _, function = rt.exporter.partition(":")
+export = getattr(importlib.import_module(module), function)
+out = export(b, rt.exports, Path(tempfile.mkdtemp()), d.x_val[:2])
+print("exports", sorted(e["format"] for e in out if e["ok"]), sorted(rt.exports))
+print("same losses", runs[0] == runs[1])
+print("loaded", sorted({"torch", "tensorflow", "jax"} & set(sys.modules)))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(RUNTIMES))
+def test_a_worker_loads_its_own_framework_and_no_other(name):
+    if missing_packages(name):
+        pytest.skip(f"{name} is not installed: {missing_packages(name)}")
+    proc = subprocess.run(
+        [sys.executable, "-c", CODE, name],
+        cwd=ROOT,
+        env=worker_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = dict(line.split(" ", 1) for line in proc.stdout.splitlines() if " " in line)
+    exported, wanted = lines["exports"].split("] [")
+    assert exported + "]" == "[" + wanted, proc.stdout  # every format written, none failed
+    assert lines["same"] == "losses True", proc.stdout  # the seed still holds without TF
+    assert lines["loaded"] == str([RUNTIMES[name].framework]), proc.stdout
+
+
+def test_a_kept_out_framework_reads_as_not_installed_and_says_why():
+    """Inside a keras-jax worker, importing torch fails with ModuleNotFoundError (what Keras and
+    other libraries take for "not installed"), naming the worker; ``find_spec`` gives no file."""
+    code = (
+        "import importlib.util\n"
+        "from engine.backends import keep_out\n"
+        "keep_out('keras-jax')\n"
+        "print('spec origin', importlib.util.find_spec('torch').origin)\n"
+        "try:\n"
+        "    import torch\n"
+        "except ModuleNotFoundError as e:\n"
+        "    print('refused', e.name, '|', e)\n"
+        "import json\n"
+        "print('others fine', json.dumps([1]))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=worker_env(), capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "spec origin None" in proc.stdout
+    assert (
+        "refused torch | torch is kept out of the Keras on JAX worker (TwinTrain: each column's "
+        "start-up and memory are its own framework's)"
+    ) in proc.stdout
+    assert "others fine [1]" in proc.stdout
