@@ -96,6 +96,10 @@ def test_every_runtime_declares_what_the_engine_reads():
         assert set(rt.exports) <= set(SUFFIXES) and set(rt.no_export) <= set(FORMATS), rt.id
         assert not set(rt.exports) & set(rt.no_export), rt.id
         assert rt.param_count in ("torch", "keras"), rt.id
+        # the framework its worker keeps (every other runtime's is kept out): one it installs
+        assert rt.framework and any(
+            rt.framework in package.split("|") for package in rt.packages
+        ), rt.id
         for fmt in rt.exports:
             assert FILES[(rt.id, fmt)].startswith(rt.id), (rt.id, fmt)
     assert runtimes.DEFAULT_RUNTIMES == ("torch", "tensorflow")  # old runs keep their meaning
