@@ -5,18 +5,17 @@ were installed beside it (Keras on JAX carried all of TensorFlow: 860 MiB instea
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import json
 
 import pytest
-from worker_jobs import ROOT, worker_env
+from worker_jobs import run_python
 
 from engine.runtimes import RUNTIMES, missing_packages
 
 # Everything a worker does with a model: build (Dropout, BatchNorm), train, evaluate, predict,
 # probe, read the weights, export every format its runtime writes; then the frameworks loaded.
 CODE = """
-import importlib, sys, tempfile
+import importlib, json, sys, tempfile
 from pathlib import Path
 from engine.backends import load_backend, preload
 from engine.data.load import load_data
@@ -44,9 +43,11 @@ rt = runtime(name)
 module, _, function = rt.exporter.partition(":")
 export = getattr(importlib.import_module(module), function)
 out = export(b, rt.exports, Path(tempfile.mkdtemp()), d.x_val[:2])
-print("exports", sorted(e["format"] for e in out if e["ok"]), sorted(rt.exports))
-print("same losses", runs[0] == runs[1])
-print("loaded", sorted({"torch", "tensorflow", "jax"} & set(sys.modules)))
+print(json.dumps({
+    "exported": sorted(e["format"] for e in out if e["ok"]),
+    "same_losses": runs[0] == runs[1],
+    "loaded": sorted({"torch", "tensorflow", "jax"} & set(sys.modules)),
+}))
 """
 
 
@@ -55,20 +56,12 @@ print("loaded", sorted({"torch", "tensorflow", "jax"} & set(sys.modules)))
 def test_a_worker_loads_its_own_framework_and_no_other(name):
     if missing_packages(name):
         pytest.skip(f"{name} is not installed: {missing_packages(name)}")
-    proc = subprocess.run(
-        [sys.executable, "-c", CODE, name],
-        cwd=ROOT,
-        env=worker_env(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    proc = run_python(CODE, name, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    lines = dict(line.split(" ", 1) for line in proc.stdout.splitlines() if " " in line)
-    exported, wanted = lines["exports"].split("] [")
-    assert exported + "]" == "[" + wanted, proc.stdout  # every format written, none failed
-    assert lines["same"] == "losses True", proc.stdout  # the seed still holds without TF
-    assert lines["loaded"] == str([RUNTIMES[name].framework]), proc.stdout
+    got = json.loads(proc.stdout.splitlines()[-1])
+    assert got["exported"] == sorted(RUNTIMES[name].exports), got  # every format, none failed
+    assert got["same_losses"] is True, got  # the seed still holds without TensorFlow
+    assert got["loaded"] == [RUNTIMES[name].framework], got
 
 
 def test_a_kept_out_framework_reads_as_not_installed_and_says_why():
@@ -86,9 +79,7 @@ def test_a_kept_out_framework_reads_as_not_installed_and_says_why():
         "import json\n"
         "print('others fine', json.dumps([1]))\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=worker_env(), capture_output=True, text=True
-    )
+    proc = run_python(code)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "spec origin None" in proc.stdout
     assert (

@@ -5,13 +5,11 @@ from the same initial weights on the same batches, each runtime in its own worke
 from __future__ import annotations
 
 import importlib.util
-import subprocess
-import sys
 
 import keras_cases
 import numpy as np
 import pytest
-from worker_jobs import ROOT, run_jobs, worker_env
+from worker_jobs import run_jobs, run_python
 
 LOSS_TOL = 1e-4
 WEIGHT_TOL = 1e-4  # relative to max(1, the largest |weight|)
@@ -84,12 +82,6 @@ def test_worst_figures(results, capsys):
         print("\n" + "\n".join(lines))
 
 
-def _python(code: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=worker_env(), capture_output=True, text=True
-    )
-
-
 def test_keras_model_is_backend_neutral_and_covers_every_layer_type():
     """keras_model does not import TensorFlow (a keras-torch worker loads it), and its adapter
     table has every layer type of the registry. (Not JAX: Keras 3.15 imports jax itself, on any
@@ -101,7 +93,7 @@ def test_keras_model_is_backend_neutral_and_covers_every_layer_type():
         "assert set(LAYERS) == set(LAYER_TYPES), set(LAYERS) ^ set(LAYER_TYPES)\n"
         "assert 'tensorflow' not in sys.modules\n"
     )
-    proc = _python(code)
+    proc = run_python(code)
     assert proc.returncode == 0, proc.stderr[-2000:]
 
 
@@ -127,7 +119,7 @@ def test_keras_jax_on_device_auto_looks_for_a_gpu_then_falls_back_to_the_cpu():
         "print('auto:', B.resolve_device('auto'))\n"
         "print('devices:', [d.platform for d in jax.devices()])\n"
     )
-    proc = _python(code)
+    proc = run_python(code)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "cuda: device 'cuda' was asked for but JAX sees no GPU" in proc.stdout
     assert "auto: ('cpu', 'device auto: JAX sees no GPU')" in proc.stdout

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from types import SimpleNamespace
 
 import backend_cases
 import numpy as np
 import pytest
 from export_cases import case_key, write_cases
-from worker_jobs import ROOT, worker_env
+from worker_jobs import ROOT, run_python
 
 from engine.backends.keras_adapters import KERAS
 from engine.backends.plan import Plan, make_plan
@@ -132,14 +130,7 @@ print(json.dumps(out))
 def built(tmp_path_factory) -> dict:
     """What the frameworks say about the tables, from one subprocess (torch and Keras)."""
     tmp = tmp_path_factory.mktemp("adapters")
-    proc = subprocess.run(
-        [sys.executable, "-c", _WORKER, str(tmp / "w")],
-        cwd=ROOT,
-        env=worker_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = run_python(_WORKER, str(tmp / "w"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     return {"result": json.loads(proc.stdout.splitlines()[-1]), "projects": _projects(tmp / "t")}
 

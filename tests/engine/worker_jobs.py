@@ -22,6 +22,19 @@ def worker_env() -> dict[str, str]:
     return env
 
 
+def run_python(code: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``python -c CODE ARGS`` in a process of its own (frameworks never in the test process),
+    from the repository root with the workers' environment; output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=ROOT,
+        env=worker_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def run_jobs(jobs, tmp: Path, timeout: float = 900) -> dict[str, dict[str, np.ndarray]]:
     """{framework: {key: array}} from every job; a failed job fails with the tail of its log."""
     procs = []
