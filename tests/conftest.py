@@ -35,13 +35,13 @@ HEAVY_FIRST = {
     f"tests/{name}.py": i
     for i, name in enumerate(
         (
-            "engine/test_export_code",  # 190 s: every preset's scripts, each its own process
             "engine/test_divergence",  # 150 s
             "engine/test_modes",  # 130 s
             "engine/test_session",  # 130 s
             "engine/test_parity_matrix",  # 115 s
             "engine/test_deploy",  # 110 s
             "engine/test_keras_backends",  # 70 s
+            "engine/test_export_code",  # 70 s
             "engine/test_export",  # 70 s
             "engine/test_keras_exports",  # 65 s
             "reliability/test_worker_faults",  # 55 s

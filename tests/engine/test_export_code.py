@@ -3,8 +3,8 @@
 Checked here without any framework: standalone imports, formatting (ruff), every layer type,
 activation, optimizer, loss and dataset generated. Checked in one subprocess per framework: the
 script's data equal TwinTrain's array for array, and its network, given the backend's weights,
-computes the backend's output. Every preset's script then runs for one epoch as a user would
-run it, and its loss falls.
+computes the backend's output, and every case's script trains for one epoch and its loss falls.
+The xor and text presets' scripts also run as a user runs them, each in its own process.
 """
 
 from __future__ import annotations
@@ -238,21 +238,20 @@ def val_losses(stdout: str) -> tuple[float, float]:
     return float(VAL.findall(lines[0])[-1]), float(VAL.findall(lines[1])[-1])
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(900)  # about 2 min on a quiet 2-core machine: 24 scripts, each importing
-def test_every_presets_scripts_run_one_epoch_and_the_loss_falls(generated):
-    """As a user runs them: their own process, their own folder, no TwinTrain on the path."""
-    paths = [generated["out"] / case_key(p) / name for p in PRESETS for name in CODE_FILES.values()]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        runs = list(pool.map(_run, paths))
-    for path, proc in runs:
-        where = f"{path.parent.name}/{path.name}"
-        assert proc.returncode == 0, f"{where}:\n{proc.stderr[-3000:]}"
-        if path.name == "model_torch.py":
-            assert "epoch 1/1 - loss:" in proc.stdout, where
-        before, after = val_losses(proc.stdout)
-        assert math.isfinite(before) and math.isfinite(after), where
-        assert after < before, f"{where}: validation loss {before} -> {after}"
+def test_every_presets_scripts_train_one_epoch_and_the_loss_falls(checked):
+    """Each preset's main() for one epoch, in its framework's worker (the import paid once, not
+    once a script). That a script also runs as a user runs it, its own process in its own
+    folder with no TwinTrain on the path, is the subprocess tests' below (--mode, --predict) and
+    test_scripts_are_standalone's (what it imports)."""
+    for fw, name in CODE_FILES.items():
+        for preset in PRESETS:
+            where = f"{case_key(preset)}/{name}"
+            printed = "\n".join(checked[fw][case_key(preset)]["printed"])
+            if fw == "torch":
+                assert "epoch 1/1 - loss:" in printed, where
+            before, after = val_losses(printed)
+            assert math.isfinite(before) and math.isfinite(after), where
+            assert after < before, f"{where}: validation loss {before} -> {after}"
 
 
 # ---- --mode ----------------------------------------------------------------------------------
