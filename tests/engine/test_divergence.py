@@ -18,6 +18,7 @@ from engine.divergence import compare, explain, first_divergent, result, run_dif
 from engine.layer_probe import load_probe, probe_file
 from engine.presets import list_presets, load_project_arg
 from tests.conftest import ROOT
+from tests.in_process_cli import twintrain
 
 NODES = [
     {"id": i, "type": t, "params": p}
@@ -85,14 +86,7 @@ def test_a_difference_with_no_known_cause_is_unexplained():
 
 
 def _diff(*args: str) -> dict:
-    proc = subprocess.run(
-        [sys.executable, "-m", "engine.cli", "diff", *args, "--json"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=400,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
+    proc = twintrain("diff", *args, "--json")
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout)
 
@@ -234,18 +228,10 @@ def test_diff_refuses_other_than_two_columns(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_a_run_whose_curves_part_gets_the_layer_table_in_its_report(tmp_path):
+def test_a_run_whose_curves_part_gets_the_layer_table_in_its_report(tmp_path, monkeypatch):
     out = tmp_path / "run"
-    env = {k: v for k, v in os.environ.items() if k != "TWINTRAIN_NO_LAYER_DIFF"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "engine.cli", "train", "breast_cancer_bn", "--epochs", "1"]
-        + ["--out", str(out)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=500,
-        env={**env, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
+    monkeypatch.delenv("TWINTRAIN_NO_LAYER_DIFF", raising=False)
+    proc = twintrain("train", "breast_cancer_bn", "--epochs", "1", "--out", str(out))
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = json.loads((out / "summary.json").read_text())
     parted = summary["parity"]["first_divergent_step"]

@@ -5,35 +5,21 @@ and Keras on JAX's ONNX listed as not supported with the registry's reason."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 from engine.export.formats import FILES
 from engine.runtimes import RUNTIMES, installed_runtimes
-from tests.conftest import ROOT
+from tests.in_process_cli import twintrain
 
 KERAS = ("keras-jax", "keras-torch")
 pytestmark = [
     pytest.mark.slow,  # a worker per runtime, each importing its framework: about a minute each
-    pytest.mark.timeout(900),  # the subprocess has 600 s; a loaded machine needs them
+    pytest.mark.timeout(900),  # a loaded machine needs it
     pytest.mark.skipif(
         not {"torch", *KERAS} <= set(installed_runtimes()), reason="needs torch, jax and keras"
     ),
 ]
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "engine.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
 
 
 def _by_file(doc: dict) -> dict:
@@ -42,7 +28,7 @@ def _by_file(doc: dict) -> dict:
 
 def test_export_writes_and_verifies_the_keras_runtimes_files(tmp_path):
     out = tmp_path / "models"
-    proc = _cli(
+    proc = twintrain(
         "export",
         "digits_cnn",
         "--frameworks",
@@ -75,7 +61,7 @@ def test_export_writes_and_verifies_the_keras_runtimes_files(tmp_path):
 
 def test_train_export_writes_the_trained_keras_models(tmp_path):
     out = tmp_path / "run"
-    proc = _cli(
+    proc = twintrain(
         "train",
         "xor_mlp",
         "--frameworks",
@@ -105,7 +91,7 @@ def test_train_export_writes_the_trained_keras_models(tmp_path):
 
     # the run's trained weights, exported again: its own runtimes by default, the others skipped
     again = tmp_path / "again"
-    proc = _cli(
+    proc = twintrain(
         "export", "xor_mlp", "--weights", str(out), "--formats", "keras", "--out", str(again)
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]

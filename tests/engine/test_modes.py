@@ -31,6 +31,7 @@ from engine.runtimes import (
 from engine.spec import save_project
 from engine.spec.errors import SpecError
 from tests.conftest import ROOT
+from tests.in_process_cli import twintrain
 
 COLUMNS = (
     "torch",
@@ -156,25 +157,15 @@ def modes_run(tmp_path_factory):
     project.training["epochs"] = 2
     save_project(project, folder / "xor30.twintrain.json")
     out = folder / "run"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "engine.cli",
-            "train",
-            str(folder / "xor30.twintrain.json"),
-            "--frameworks",
-            ",".join(COLUMNS),
-            "--export",
-            "safetensors,keras",
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=840,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    proc = twintrain(
+        "train",
+        str(folder / "xor30.twintrain.json"),
+        "--frameworks",
+        ",".join(COLUMNS),
+        "--export",
+        "safetensors,keras",
+        "--out",
+        str(out),
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc.stdout, json.loads((out / "summary.json").read_text()), out
@@ -279,25 +270,15 @@ def test_the_probe_chooses_the_fastest_steady_mode_and_says_why():
 @needs_all
 def test_fastest_probes_every_mode_then_trains_the_winner(tmp_path):
     out = tmp_path / "run"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "engine.cli",
-            "train",
-            "xor_mlp",
-            "--frameworks",
-            "torch,keras-jax:fastest",
-            "--epochs",
-            "2",
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=540,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    proc = twintrain(
+        "train",
+        "xor_mlp",
+        "--frameworks",
+        "torch,keras-jax:fastest",
+        "--epochs",
+        "2",
+        "--out",
+        str(out),
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = json.loads((out / "summary.json").read_text())

@@ -25,6 +25,7 @@ from engine.runtimes import RUNTIMES, installed_runtimes
 from engine.session import Session, core_plan, default_schedule, schedule_text, waves
 from engine.summary import build_summary, parity
 from tests.conftest import ROOT
+from tests.in_process_cli import twintrain
 
 ALL = tuple(RUNTIMES)
 needs_all = pytest.mark.skipif(
@@ -93,29 +94,12 @@ def test_parity_compares_every_runtime_with_the_first(monkeypatch):
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(900)  # four workers on two cores; the subprocess alone has 600 s
+@pytest.mark.timeout(900)  # four workers on two cores
 @needs_all
 def test_four_runtimes_train_from_the_cli_with_parity(tmp_path):
     out = tmp_path / "run"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "engine.cli",
-            "train",
-            "xor_mlp",
-            "--frameworks",
-            ",".join(ALL),
-            "--epochs",
-            "1",
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    proc = twintrain(
+        "train", "xor_mlp", "--frameworks", ",".join(ALL), "--epochs", "1", "--out", str(out)
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = json.loads((out / "summary.json").read_text())

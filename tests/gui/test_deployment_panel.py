@@ -6,8 +6,6 @@ framework or of matplotlib is loaded in the app's process."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 
 import pytest
@@ -15,6 +13,7 @@ import pytest
 from engine.deploy import DEPLOY_FILE
 from engine.spec.errors import SpecError
 from gui.run.deployment_panel import EMPTY_TEXT, parse_batches
+from tests.in_process_cli import twintrain
 
 
 def test_batch_sizes_are_checked_before_anything_runs():
@@ -37,26 +36,16 @@ def test_without_exported_models_there_is_nothing_to_run(dash, tmp_path):
 def run_folder(tmp_path_factory):
     """A tiny trained run with two exported formats, made by the CLI as a user would."""
     out = tmp_path_factory.mktemp("deploy") / "run"
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "engine.cli",
-            "train",
-            "xor_mlp",
-            "--epochs",
-            "1",
-            "--quiet",
-            "--export",
-            "onnx,safetensors",
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
+    proc = twintrain(
+        "train",
+        "xor_mlp",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--export",
+        "onnx,safetensors",
+        "--out",
+        str(out),
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return out

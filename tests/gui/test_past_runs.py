@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from engine.presets import preset_path
 from engine.run_folder import run_stem
+from tests.in_process_cli import twintrain
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = ("my-20261203-161523-000001", "my-20261203-171002-000002")
@@ -31,25 +30,16 @@ def trained(tmp_path_factory) -> Path:
     project["name"] = "untitled"  # the file's name, not this, must name the run
     (base / "my.twintrain.json").write_text(json.dumps(project))
     for name, init in zip(NAMES, ("matched", "native")):
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "engine.cli",
-                "train",
-                str(base / "my.twintrain.json"),
-                "--epochs",
-                "2",
-                "--init",
-                init,
-                "--out",
-                str(base / name),
-                "--quiet",
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=600,
+        done = twintrain(
+            "train",
+            str(base / "my.twintrain.json"),
+            "--epochs",
+            "2",
+            "--init",
+            init,
+            "--out",
+            str(base / name),
+            "--quiet",
         )
         assert done.returncode == 0, done.stderr[-2000:]
     return base
