@@ -15,9 +15,9 @@ from engine.session import Session
 from engine.summary import build_summary
 from tests.processes import live_children
 
-# the worker processes themselves: stop, kill, hang, faults, none left behind
-# (tests/served_workers.py)
-pytestmark = pytest.mark.fresh_workers
+# A test about the worker processes themselves (stop, kill, hang, faults, none left behind) starts
+# fresh ones (tests/served_workers.py); the others train on the suite's served workers.
+fresh_workers = pytest.mark.fresh_workers
 
 SUMMARY_KEYS = {
     "version",
@@ -50,6 +50,7 @@ def wait_for(predicate, timeout=60.0):
     return False
 
 
+@fresh_workers
 def test_train_writes_the_run_folder(xor_run):
     out = xor_run  # `twintrain train xor_mlp --epochs 2 --quiet`, shared (tests/engine/conftest.py)
     summary = json.loads((out / "summary.json").read_text())
@@ -97,6 +98,7 @@ def _long_session(**kw):
     return Session(project, **kw)
 
 
+@fresh_workers
 @pytest.mark.serial  # times itself (tests/xdist_serial.py)
 def test_stop_takes_effect_within_100ms_and_a_second_run_works():
     session = _long_session()
@@ -147,6 +149,7 @@ def test_pause_and_resume():
         session.close()
 
 
+@fresh_workers
 def test_killing_one_worker_leaves_the_other_to_finish():
     project = load_project_arg("digits_mlp")
     project.training["epochs"] = 60
@@ -170,6 +173,7 @@ def test_killing_one_worker_leaves_the_other_to_finish():
     assert no_children() == []
 
 
+@fresh_workers
 @pytest.mark.parametrize(
     "fault,expected",
     [
@@ -192,6 +196,7 @@ def test_faults_become_errors_for_that_framework_only(monkeypatch, fault, expect
     assert no_children() == []
 
 
+@fresh_workers
 def test_hung_worker_is_declared_unresponsive(monkeypatch):
     monkeypatch.setenv("TWINTRAIN_TEST_FAULT", "torch:hang:3")
     session = Session(
@@ -282,6 +287,7 @@ def test_train_refuses_nonsense_limits_before_anything_starts(tmp_path, capsys, 
     assert not out.exists()
 
 
+@fresh_workers
 def test_train_stops_a_framework_over_its_memory_cap(tmp_path, capsys):
     """--max-memory reaches the worker: PyTorch alone holds about 370 MB once imported."""
     out = tmp_path / "run"
