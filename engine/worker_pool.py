@@ -261,6 +261,12 @@ def shared_pool() -> WorkerPool | None:
     return _SHARED
 
 
+def shared_idle_pids() -> list[int]:
+    """The serving pool's idle workers: the test suite's, not any session's (a test that counts
+    the processes a run leaves behind leaves these out)."""
+    return _SHARED.idle_pids() if _SHARED is not None else []
+
+
 def close_shared_pool() -> None:
     """End the serving pool's idle workers (a test that counts processes starts from none)."""
     global _SHARED

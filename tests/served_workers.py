@@ -8,8 +8,10 @@ next session with the same framework, cores, threads and environment (engine.wor
 Keras' session, torch.compile's caches and the peak-memory mark between jobs).
 
 A test about the worker process itself (its start, import time, priority, crash, hang, memory,
-or the processes left behind) is marked ``fresh_workers``: the shared pool's idle workers are
-ended before it, and its sessions start fresh processes, as the app's and the CLI's always do.
+or the processes left behind) is marked ``fresh_workers``: its sessions start fresh processes, as
+the app's and the CLI's always do, and hand none back. The shared pool's idle workers wait through
+it (idle, they take no CPU; ending them would have the next test import every framework again);
+``tests.processes.live_children`` leaves them out of the processes a test counts.
 """
 
 from __future__ import annotations
@@ -25,9 +27,8 @@ os.environ.setdefault(SERVE_ENV, "1")
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_setup(item):
-    """Before a ``fresh_workers`` test (and its fixtures): no idle worker, none served."""
+    """Before a ``fresh_workers`` test (and its fixtures): no session is served."""
     if item.get_closest_marker("fresh_workers") is not None:
-        close_shared_pool()
         item._twintrain_serve = os.environ.get(SERVE_ENV)
         os.environ[SERVE_ENV] = "0"
     yield

@@ -18,9 +18,6 @@ from engine.deploy import DEPLOY_FILE, BenchmarkCancelled, chart_path, run_bench
 from engine.spec.errors import SpecError
 from tests.processes import live_children
 
-# counts the processes left behind (tests/served_workers.py)
-pytestmark = pytest.mark.fresh_workers
-
 FRAMEWORKS = ("torch", "tensorflow", "keras", "jax", "matplotlib")
 ROW_KEYS = {
     "file",
