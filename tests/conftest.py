@@ -30,27 +30,27 @@ HAS_QT = importlib.util.find_spec("PySide6") is not None
 # The heaviest modules, longest first (seconds each in `make test` on the 2-core machine,
 # 2026-12-04). pytest-xdist hands out whole modules (--dist loadscope, --no-loadscope-reorder) in
 # collection order; starting the long ones first lets both processes finish together instead of
-# one running a 3-minute module alone at the end. Only the order depends on this table.
+# one running a 2-minute module alone at the end. Only the order depends on this table.
 HEAVY_FIRST = {
     f"tests/{name}.py": i
     for i, name in enumerate(
         (
-            "engine/test_divergence",  # 150 s
-            "engine/test_modes",  # 130 s
-            "engine/test_session",  # 130 s
-            "engine/test_parity_matrix",  # 115 s
-            "engine/test_deploy",  # 110 s
-            "engine/test_keras_backends",  # 70 s
-            "engine/test_export_code",  # 70 s
+            "engine/test_divergence",  # 145 s
+            "engine/test_export_code",  # 115 s
+            "engine/test_deploy",  # 115 s
             "engine/test_export",  # 70 s
-            "engine/test_keras_exports",  # 65 s
-            "reliability/test_worker_faults",  # 55 s
-            "engine/test_served_workers",  # 55 s
-            "gui/test_self_test",  # 50 s
-            "engine/test_backends",  # 50 s
-            "engine/test_worker_pool",  # 50 s
+            "engine/test_parity_matrix",  # 70 s
+            "engine/test_worker_pool",  # 70 s
+            "engine/test_keras_backends",  # 65 s
+            "gui/test_self_test",  # 65 s
+            "engine/test_served_workers",  # 60 s
+            "engine/test_modes",  # 55 s
+            "engine/test_session",  # 50 s
+            "reliability/test_worker_faults",  # 45 s
             "gui/test_run_dashboard",  # 45 s
-            "engine/test_n_runtimes",  # 35 s
+            "engine/test_keep_out",  # 30 s
+            "reliability/test_soak",  # 25 s
+            "engine/test_backends",  # 25 s
         )
     )
 }
