@@ -268,7 +268,7 @@ def shared_idle_pids() -> list[int]:
 
 
 def close_shared_pool() -> None:
-    """End the serving pool's idle workers (a test that counts processes starts from none)."""
+    """End the serving pool's idle workers (the suite's end; between tests they wait idle)."""
     global _SHARED
     if _SHARED is not None:
         _SHARED.close()

@@ -246,7 +246,9 @@ def test_every_presets_scripts_train_one_epoch_and_the_loss_falls(checked):
     for fw, name in CODE_FILES.items():
         for preset in PRESETS:
             where = f"{case_key(preset)}/{name}"
-            printed = "\n".join(checked[fw][case_key(preset)]["printed"])
+            result = checked[fw][case_key(preset)]
+            assert "error" not in result, (where, result.get("error"))  # main() raised
+            printed = "\n".join(result["printed"])
             if fw == "torch":
                 assert "epoch 1/1 - loss:" in printed, where
             before, after = val_losses(printed)
