@@ -3,11 +3,12 @@ module serves which runtime, and the env it needs first, is in the registry (eng
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.abc
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,10 @@ if TYPE_CHECKING:
     from engine.backends.base import Backend
 
 FRAMEWORKS: tuple[str, ...] = tuple(RUNTIMES)
+# TwinTrain's own dependencies that ``import keras`` (and so ``import tensorflow``) loads only
+# because they are installed: keras.wrappers imports scikit-learn, keras.visualization matplotlib.
+# Neither framework depends on them; see ``framework_import``.
+NOT_THE_FRAMEWORKS = frozenset({"sklearn", "matplotlib"})
 
 
 class _Refused(importlib.abc.Loader):
@@ -34,12 +39,12 @@ class _Refused(importlib.abc.Loader):
 
 
 class _KeepOut(importlib.abc.MetaPathFinder):
-    """Other runtimes' frameworks in a worker: found without a file (``origin`` None: a probe
-    such as ``torch._dynamo``'s ``find_spec`` looks no further), refused when imported (Keras
-    then treats the framework as not installed)."""
+    """Packages refused in this process: found without a file (``origin`` None: a probe such as
+    ``torch._dynamo``'s ``find_spec`` looks no further), refused when imported (Keras then treats
+    the package as not installed). ``why`` names the reason, ``{name}`` the package."""
 
-    def __init__(self, label: str, names: frozenset[str]) -> None:
-        self.label, self.names = label, names
+    def __init__(self, names: frozenset[str], why: str) -> None:
+        self.names, self.why = names, why
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: Any = None
@@ -47,11 +52,7 @@ class _KeepOut(importlib.abc.MetaPathFinder):
         top = fullname.partition(".")[0]
         if top not in self.names:
             return None
-        message = (
-            f"{top} is kept out of the {self.label} worker (TwinTrain: each column's start-up "
-            "and memory are its own framework's)"
-        )
-        return ModuleSpec(fullname, _Refused(message), origin=None)
+        return ModuleSpec(fullname, _Refused(self.why.format(name=top)), origin=None)
 
 
 def keep_out(framework: str) -> None:
@@ -65,8 +66,28 @@ def keep_out(framework: str) -> None:
     rt = runtime(framework)
     others = frozenset(r.framework for r in RUNTIMES.values()) - {rt.framework}
     others -= {name for name in others if name in sys.modules}  # already in: nothing to keep out
-    if others and not any(isinstance(f, _KeepOut) for f in sys.meta_path):
-        sys.meta_path.insert(0, _KeepOut(rt.label, others))
+    if others and not any(type(f) is _KeepOut for f in sys.meta_path):  # one per worker
+        why = (
+            f"{{name}} is kept out of the {rt.label} worker (TwinTrain: each column's start-up and "
+            "memory are its own framework's)"
+        )
+        sys.meta_path.insert(0, _KeepOut(others, why))
+
+
+@contextlib.contextmanager
+def framework_import() -> Iterator[None]:
+    """While a framework is imported, TwinTrain's own extras (``NOT_THE_FRAMEWORKS``) read as not
+    installed, as for a user who installed only the framework: Keras' optional imports of them
+    skip, so a column's (and a deployment runtime's) import time and memory are the framework's
+    (scikit-learn and matplotlib were 1.2 CPU-s and about 60 MiB of every Keras worker's start
+    here). Afterwards they import as usual (the data loaders' scikit-learn)."""
+    names = NOT_THE_FRAMEWORKS - {name.partition(".")[0] for name in sys.modules}
+    finder = _KeepOut(frozenset(names), "{name} is not imported while a framework loads")
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
 
 
 def load_backend(framework: str) -> type[Backend]:
@@ -82,7 +103,8 @@ def load_backend(framework: str) -> type[Backend]:
         else:
             os.environ.setdefault(key, value)
     module, _, cls = rt.backend.partition(":")
-    backend: type[Backend] = getattr(importlib.import_module(module), cls)
+    with framework_import():
+        backend: type[Backend] = getattr(importlib.import_module(module), cls)
     return backend
 
 
@@ -91,5 +113,6 @@ def preload(framework: str) -> None:
     (``torch.optim.Optimizer`` pulls in torch._dynamo, about 1.4 s here), so that a worker's
     import time is all paid, and measured, in one place; a warm worker pays it before its job."""
     load_backend(framework)
-    for module in runtime(framework).preload:
-        importlib.import_module(module)
+    with framework_import():
+        for module in runtime(framework).preload:
+            importlib.import_module(module)

@@ -124,12 +124,15 @@ def bench_main(argv: list[str]) -> int:
     try:
         import importlib
 
+        from engine.backends import framework_import
+
         module, _, cls = job["runner"].partition(":")
         runner = getattr(importlib.import_module(module), cls)(job)
         phase = "import"
         t = time.perf_counter()
         try:
-            versions = runner.imports()
+            with framework_import():
+                versions = runner.imports()
         except ImportError as exc:
             send(event="skipped", reason=f"runtime not installed: {one_line(exc)}")
             return 0

@@ -1,7 +1,8 @@
 """A worker holds its own framework only (engine.backends.keep_out): Keras imports JAX at
 ``import keras`` on any backend and TensorFlow when it seeds or saves, wherever they are
 installed, so without it a column's start-up and peak memory depended on which other runtimes
-were installed beside it (Keras on JAX carried all of TensorFlow: 860 MiB instead of 445)."""
+were installed beside it (Keras on JAX carried all of TensorFlow: 860 MiB instead of 445). The same
+for TwinTrain's own scikit-learn and matplotlib while the framework imports (framework_import)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from engine.spec.graph import infer
 from engine.weights import init_weights
 name = sys.argv[1]
 preload(name)
+extras = sorted({m.partition(".")[0] for m in sys.modules} & {"sklearn", "matplotlib"})
 B = load_backend(name)
 B.resolve_device("cpu")
 p = load_project_arg("breast_cancer_bn")
@@ -43,7 +45,10 @@ rt = runtime(name)
 module, _, function = rt.exporter.partition(":")
 export = getattr(importlib.import_module(module), function)
 out = export(b, rt.exports, Path(tempfile.mkdtemp()), d.x_val[:2])
+moons = load_project_arg("moons_mlp")  # its data loader imports scikit-learn after the framework
 print(json.dumps({
+    "extras_at_import": extras,
+    "moons": list(load_data(moons).x_train.shape),
     "exported": sorted(e["format"] for e in out if e["ok"]),
     "same_losses": runs[0] == runs[1],
     "loaded": sorted({"torch", "tensorflow", "jax"} & set(sys.modules)),
@@ -62,6 +67,10 @@ def test_a_worker_loads_its_own_framework_and_no_other(name):
     assert got["exported"] == sorted(RUNTIMES[name].exports), got  # every format, none failed
     assert got["same_losses"] is True, got  # the seed still holds without TensorFlow
     assert got["loaded"] == [RUNTIMES[name].framework], got
+    # Keras' optional scikit-learn and matplotlib (TwinTrain's, not the framework's) stay out of
+    # the import (engine.backends.framework_import), and scikit-learn still loads data after it
+    assert got["extras_at_import"] == [], got
+    assert got["moons"][1] == 2, got
 
 
 def test_a_kept_out_framework_reads_as_not_installed_and_says_why():
@@ -87,3 +96,27 @@ def test_a_kept_out_framework_reads_as_not_installed_and_says_why():
         "start-up and memory are its own framework's)"
     ) in proc.stdout
     assert "others fine [1]" in proc.stdout
+
+
+def test_twintrains_extras_read_as_not_installed_only_while_a_framework_imports():
+    """matplotlib (and scikit-learn) are refused inside ``framework_import``, which Keras reads as
+    not installed, and import as usual afterwards; one imported before is left alone."""
+    code = (
+        "import sys\n"
+        "import sklearn\n"
+        "from engine.backends import framework_import\n"
+        "with framework_import():\n"
+        "    import sklearn.utils\n"
+        "    print('already in', 'sklearn.utils' in sys.modules)\n"
+        "    try:\n"
+        "        import matplotlib.pyplot\n"
+        "    except ModuleNotFoundError as e:\n"
+        "        print('refused', e.name, '|', e)\n"
+        "import matplotlib\n"
+        "print('after', matplotlib.__name__, len(sys.meta_path))\n"
+    )
+    proc = run_python(code)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "already in True" in proc.stdout
+    assert "refused matplotlib | matplotlib is not imported while a framework loads" in proc.stdout
+    assert "after matplotlib" in proc.stdout
