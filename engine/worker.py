@@ -594,8 +594,11 @@ def _one_job(
     preloaded_s: float | None,
     nice: int | None,
 ) -> int:
+    from engine.compile_cache import cold_compile_caches
+
     try:
-        run(job, events, control, preloaded_s, nice)
+        with cold_compile_caches():
+            run(job, events, control, preloaded_s, nice)
     except BaseException as exc:  # every failure becomes an event for the session
         events.emit(
             "error",
