@@ -79,7 +79,7 @@ def framework_import() -> Iterator[None]:
     """While a framework is imported, TwinTrain's own extras (``NOT_THE_FRAMEWORKS``) read as not
     installed, as for a user who installed only the framework: Keras' optional imports of them
     skip, so a column's (and a deployment runtime's) import time and memory are the framework's
-    (scikit-learn and matplotlib were 1.2 CPU-s and about 60 MiB of every Keras worker's start
+    (scikit-learn and matplotlib were 1.0-1.2 CPU-s and 65-90 MiB of every Keras worker's start
     here). Afterwards they import as usual (the data loaders' scikit-learn)."""
     names = NOT_THE_FRAMEWORKS - {name.partition(".")[0] for name in sys.modules}
     finder = _KeepOut(frozenset(names), "{name} is not imported while a framework loads")
