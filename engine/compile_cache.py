@@ -28,26 +28,43 @@ import psutil
 
 INDUCTOR_CACHE_ENV = "TORCHINDUCTOR_CACHE_DIR"
 PREFIX = "twintrain-compile-"
+SHARED_ENV = "TWINTRAIN_COMPILE_CACHE"  # tests only: one kept folder for every job
 
 
 @contextlib.contextmanager
 def cold_compile_caches() -> Iterator[str]:
     """A new, empty Inductor cache folder for the block (its path), removed afterwards; the
-    previous setting is restored and Inductor's in-memory caches are cleared on both sides."""
+    previous setting is restored and Inductor's in-memory caches are cleared on both sides.
+    With ``$TWINTRAIN_COMPILE_CACHE`` set (tests only, docs/cli.md) every job shares that folder
+    and it is kept, so a graph that many tests compile is compiled once per test run."""
+    shared = os.environ.get(SHARED_ENV)
+    if shared:
+        os.makedirs(shared, exist_ok=True)
+        with _inductor_cache(shared):
+            yield shared
+        return
     _remove_orphans()
     folder = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-")
+    try:
+        with _inductor_cache(folder):
+            yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _inductor_cache(folder: str) -> Iterator[None]:
     previous = os.environ.get(INDUCTOR_CACHE_ENV)
     os.environ[INDUCTOR_CACHE_ENV] = folder
     _clear_in_memory()
     try:
-        yield folder
+        yield
     finally:
         _clear_in_memory()
         if previous is None:
             os.environ.pop(INDUCTOR_CACHE_ENV, None)
         else:
             os.environ[INDUCTOR_CACHE_ENV] = previous
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _remove_orphans() -> None:

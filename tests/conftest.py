@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 # `serial` tests run alone under pytest-xdist (tests/xdist_serial.py says how).
-pytest_plugins = ["tests.xdist_serial", "tests.served_workers"]
+pytest_plugins = ["tests.xdist_serial", "tests.served_workers", "tests.shared_compile_cache"]
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Warm (pre-started) workers import both frameworks in the background: only the tests about
