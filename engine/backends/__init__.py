@@ -55,6 +55,10 @@ class _KeepOut(importlib.abc.MetaPathFinder):
         return ModuleSpec(fullname, _Refused(self.why.format(name=top)), origin=None)
 
 
+class _Extras(_KeepOut):
+    """``framework_import``'s finder, told apart from the worker's own by its type."""
+
+
 def keep_out(framework: str) -> None:
     """Keep the other runtimes' frameworks out of this worker for its life.
 
@@ -66,7 +70,9 @@ def keep_out(framework: str) -> None:
     rt = runtime(framework)
     others = frozenset(r.framework for r in RUNTIMES.values()) - {rt.framework}
     others -= {name for name in others if name in sys.modules}  # already in: nothing to keep out
-    if others and not any(type(f) is _KeepOut for f in sys.meta_path):  # one per worker
+    # One per worker. ``type() is``, not isinstance: a deployment child's load_backend runs
+    # inside framework_import, whose finder (a subclass) refuses only TwinTrain's extras.
+    if others and not any(type(f) is _KeepOut for f in sys.meta_path):
         why = (
             f"{{name}} is kept out of the {rt.label} worker (TwinTrain: each column's start-up and "
             "memory are its own framework's)"
@@ -82,7 +88,7 @@ def framework_import() -> Iterator[None]:
     (scikit-learn and matplotlib were 1.0-1.2 CPU-s and 65-90 MiB of every Keras worker's start
     here). Afterwards they import as usual (the data loaders' scikit-learn)."""
     names = NOT_THE_FRAMEWORKS - {name.partition(".")[0] for name in sys.modules}
-    finder = _KeepOut(frozenset(names), "{name} is not imported while a framework loads")
+    finder = _Extras(frozenset(names), "{name} is not imported while a framework loads")
     sys.meta_path.insert(0, finder)
     try:
         yield

@@ -120,3 +120,21 @@ def test_twintrains_extras_read_as_not_installed_only_while_a_framework_imports(
     assert "already in True" in proc.stdout
     assert "refused matplotlib | matplotlib is not imported while a framework loads" in proc.stdout
     assert "after matplotlib" in proc.stdout
+
+
+def test_keep_out_holds_when_called_while_a_framework_imports():
+    """framework_import's own finder must not pass for the worker's: keep_out called inside it
+    (load_backend within a deployment child's import) still keeps the other frameworks out."""
+    code = (
+        "from engine.backends import framework_import, keep_out\n"
+        "with framework_import():\n"
+        "    keep_out('keras-jax')\n"
+        "try:\n"
+        "    import torch\n"
+        "    print('torch imported')\n"
+        "except ModuleNotFoundError as e:\n"
+        "    print('refused', e.name)\n"
+    )
+    proc = run_python(code)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "refused torch" in proc.stdout, proc.stdout
